@@ -1,0 +1,237 @@
+"""Command line: ``closedform verify | latex | prove | simulate | list | report``.
+
+Every verb iterates over the registry; bad input is one line naming the
+parameter and its domain, with exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, Sequence
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A user mistake: printed as one line, exit status 2."""
+
+
+def _result(name: str):
+    from closedform.registry import RESULTS, by_name
+
+    try:
+        return by_name(name)
+    except KeyError:
+        raise UsageError(f"unknown result {name!r}; known: {', '.join(r.name for r in RESULTS)}") from None
+
+
+def _parse_result_params(result, extra: Sequence[str]) -> dict[str, str]:
+    """Turn ``--n 4 --theta pi`` into ``{"n": "4", "theta": "pi"}``, checking the names."""
+    params: dict[str, str] = {}
+    it = iter(extra)
+    known = {p.name for p in result.params}
+    for tok in it:
+        if not tok.startswith("--"):
+            raise UsageError(f"unexpected argument {tok!r}; parameters are given as --name value")
+        key, _, val = tok[2:].partition("=")
+        key = key.replace("-", "_")
+        if key not in known:
+            raise UsageError(
+                f"{result.name} has no parameter {key!r}; its parameters are "
+                + ", ".join(f"--{p.name} ({p.domain_text()})" for p in result.params)
+            )
+        if not val:
+            try:
+                val = next(it)
+            except StopIteration:
+                raise UsageError(f"--{key} needs a value in {result.param(key).domain_text()}") from None
+        params[key] = val
+    return params
+
+
+def _emit(args: argparse.Namespace, payload: Any, text: str) -> None:
+    if args.json:
+        print(json.dumps(payload, indent=2, default=str))
+    else:
+        print(text)
+
+
+def cmd_list(args: argparse.Namespace, extra: Sequence[str]) -> int:
+    from closedform.registry import by_topic
+
+    rows = [
+        {"name": r.name, "topic": r.topic, "title": r.title,
+         "params": [f"{p.name} in {p.domain_text()}" for p in r.params]}
+        for r in by_topic(*args.topics)
+    ]
+    text = "\n".join(f"{r['name']:<28} {r['topic']:<11} {r['title']}" for r in rows)
+    _emit(args, rows, text)
+    return EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace, extra: Sequence[str]) -> int:
+    from closedform import checks
+    from closedform.registry import by_topic
+
+    try:
+        results = by_topic(*args.topics)
+    except KeyError as exc:
+        raise UsageError(exc.args[0]) from None
+    planned = checks.plan(results, thorough=args.thorough, device=args.device)
+    rows = checks.run_plan(planned, progress=not args.json and not args.no_progress)
+    _emit(args, [r.as_dict() for r in rows], checks.format_table(rows))
+    return EXIT_FAILED if any(r.failed for r in rows) else EXIT_OK
+
+
+def cmd_latex(args: argparse.Namespace, extra: Sequence[str]) -> int:
+    result = _result(args.result)
+    params = _parse_result_params(result, extra)
+    if params and set(params) != {p.name for p in result.params}:
+        missing = [p.name for p in result.params if p.name not in params]
+        raise UsageError(f"give all parameters or none; missing --{' --'.join(missing)}")
+    formula = result.formula(**params)
+    text = formula.latex()
+    _emit(args, {"result": result.name, "latex": text, "params": params}, text)
+    return EXIT_OK
+
+
+def cmd_prove(args: argparse.Namespace, extra: Sequence[str]) -> int:
+    result = _result(args.result)
+    if not result.proofs:
+        raise UsageError(f"{result.name} has no registered proof")
+    proofs = [mk().check() for mk in result.proofs]
+    payload = [
+        {"title": p.title, "statement": p.statement, "verdict": p.verdict.value,
+         "steps": [{"why": c.step.why, "verdict": c.verdict.value, "reason": c.reason} for c in p.checked_steps],
+         "latex": p.latex()}
+        for p in proofs
+    ]
+    text = "\n\n".join(p.latex() if args.latex else p.text() for p in proofs)
+    _emit(args, payload, text)
+    return EXIT_FAILED if any(p.verdict.value == "REFUTED" for p in proofs) else EXIT_OK
+
+
+def cmd_simulate(args: argparse.Namespace, extra: Sequence[str]) -> int:
+    from closedform.estimate import simulate_result
+    from closedform.spec import ParameterError
+
+    result = _result(args.result)
+    params = _parse_result_params(result, extra)
+    try:
+        est = simulate_result(result, args.trials, device=args.device, seed=args.seed, streams=args.streams,
+                              cluster=args.cluster, **params)
+        claimed = result.claimed_values(**params)
+    except ParameterError as exc:
+        raise UsageError(str(exc)) from None
+    formula = result.formula(**params)
+    payload = est.as_dict() | {"closed_form": [float(c) for c in claimed], "closed_form_exact": str(formula.expr)}
+    lines = [repr(est)]
+    for i, (e, s, c) in enumerate(zip(est.estimate, est.stderr, claimed)):
+        z = (e - c) / s if s > 0 else 0.0
+        lines.append(f"  [{i}] estimate {e:.8g} ± {s:.2g}   closed form {c:.12g}   z = {z:+.2f}")
+    lines.append(f"  closed form: {formula!r}")
+    lines.append(f"  throughput: {est.throughput:.4g} trials/s on {est.device}")
+    _emit(args, payload, "\n".join(lines))
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace, extra: Sequence[str]) -> int:
+    try:
+        from closedform.report import write_report
+    except ImportError as exc:  # the report needs matplotlib (extra "report")
+        raise UsageError(f"the report needs the 'report' extra (pip install closedform[report]): {exc}") from None
+    paths = write_report(args.topics, args.out)
+    _emit(args, [str(p) for p in paths], "\n".join(str(p) for p in paths))
+    return EXIT_OK
+
+
+def _trials(text: str) -> int:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"trials must be a positive integer such as 1e8, got {text!r}") from None
+    if not value >= 1 or value != int(value) or value > 2**62:
+        raise argparse.ArgumentTypeError(f"trials must be a positive integer such as 1e8, got {text!r}")
+    return int(value)
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"seed must be an integer in [0, 2**64), got {text!r}") from None
+    if not 0 <= value < 2**64:
+        raise argparse.ArgumentTypeError(f"seed must be an integer in [0, 2**64), got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="closedform",
+        description="Closed forms from eight 2022 'Scientific Spaces' posts: derived, proved, simulated.",
+    )
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("list", help="list the results of the registry")
+    p.add_argument("topics", nargs="*")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("verify", help="run every proof and cross-check (exit 1 on any failure)")
+    p.add_argument("topics", nargs="*", help="topics or groups (losses, diffusion); all when omitted")
+    p.add_argument("--thorough", action="store_true", help="ten times the Monte Carlo trials")
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("latex", help="print a result as LaTeX (optionally at given parameters)")
+    p.add_argument("result")
+    p.set_defaults(func=cmd_latex)
+
+    p = sub.add_parser("prove", help="print the step-checked derivations of a result")
+    p.add_argument("result")
+    p.add_argument("--latex", action="store_true", help="as align* LaTeX")
+    p.set_defaults(func=cmd_prove)
+
+    p = sub.add_parser("simulate", help="Monte Carlo estimate of a result: --PARAM VALUE ...")
+    p.add_argument("result")
+    p.add_argument("--trials", type=_trials, default=10**6)
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    p.add_argument("--seed", type=_seed, default=0)
+    p.add_argument("--streams", type=int, default=None)
+    p.add_argument("--cluster", default=None, help="Dask scheduler address, or 'local'")
+    p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("report", help="write a LaTeX and HTML report with plots")
+    p.add_argument("topics", nargs="*")
+    p.add_argument("--out", default="closedform-report")
+    p.set_defaults(func=cmd_report)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    # Global flags may come after the verb too (closedform latex sector --json).
+    argv = list(sys.argv[1:] if argv is None else argv)
+    json_flag = "--json" in argv
+    argv = [a for a in argv if a != "--json"]
+    args, extra = parser.parse_known_args(argv)
+    args.json = json_flag
+    if extra and args.command not in ("latex", "simulate"):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    from closedform.spec import ParameterError
+
+    try:
+        return args.func(args, extra)
+    except (UsageError, ParameterError) as exc:
+        print(f"closedform: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except RuntimeError as exc:  # e.g. device="cuda" with no GPU and no simulator
+        print(f"closedform: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,208 @@
+"""Run one scalar trial body over many RNG streams, on the CPU or on CUDA.
+
+A *trial body* is a :func:`~closedform.numeric.target.scalar_jit` function
+
+``trial(states, stream, params, scratch, acc)``
+
+that draws one trial from ``states[stream]`` and adds its outcome into the
+accumulator row ``acc`` (counts or sums).  ``params`` is a float64 vector,
+``scratch`` a float64 work vector of the simulator's declared length.
+
+Both drivers give stream ``s`` exactly ``base + (s < remainder)`` trials and
+write its accumulator to ``out[s]``: there is no shared accumulator, so the
+result does not depend on thread scheduling, and CPU and CUDA agree exactly.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from closedform.numeric.rng import make_states
+from closedform.numeric.target import SIMULATOR, cuda_available, parallel_jit, prange
+
+#: Streams used when the caller does not say: enough CUDA threads to fill an
+#: H100 (132 SMs x 2048), and cheap to seed on the host (about 0.1 s).
+DEFAULT_STREAMS = 2**18
+THREADS_PER_BLOCK = 128
+
+
+def split_trials(trials: int, streams: int) -> tuple[int, int]:
+    """Return ``(base, remainder)``: stream ``s`` runs ``base + (s < remainder)`` trials."""
+    return trials // streams, trials % streams
+
+
+def streams_for(trials: int, streams: int | None) -> int:
+    """The number of streams a run uses: the caller's, else ``min(trials, DEFAULT_STREAMS)``."""
+    if streams is None:
+        return max(1, min(int(trials), DEFAULT_STREAMS))
+    return int(streams)
+
+
+@dataclass
+class StreamKernel:
+    """The CPU driver and the (lazily built) CUDA kernel around one trial body.
+
+    Parameters
+    ----------
+    trial : callable
+        The scalar trial body (see the module docstring).
+    acc_width : callable
+        ``acc_width(params) -> int``: the length of the accumulator row.
+    scratch_len : callable
+        ``scratch_len(params) -> int``: the length of the scratch vector.
+    scratch_capacity : int
+        The scratch length compiled into the CUDA kernel (local memory must
+        have a constant size); runs needing more are refused on CUDA.
+    acc_capacity : int
+        Likewise for the accumulator row on CUDA.
+    integer : bool
+        Accumulate int64 counts (exact reduction) instead of float64 sums.
+    """
+
+    trial: Callable[..., Any]
+    acc_width: Callable[[np.ndarray], int]
+    scratch_len: Callable[[np.ndarray], int] = lambda params: 1
+    scratch_capacity: int = 1
+    acc_capacity: int = 2
+    integer: bool = True
+    _cpu: Any = field(default=None, init=False, repr=False)
+    _cuda: Any = field(default=None, init=False, repr=False)
+
+    @property
+    def dtype(self) -> type:
+        return np.int64 if self.integer else np.float64
+
+    def cpu_driver(self) -> Callable[..., None]:
+        if self._cpu is None:
+            self._cpu = _build_cpu_driver(self.trial, self.integer)
+        return self._cpu
+
+    def cuda_kernel(self) -> Any:
+        if self._cuda is None:
+            self._cuda = _build_cuda_kernel(
+                self.trial, self.scratch_capacity, self.acc_capacity, self.integer
+            )
+        return self._cuda
+
+    def run(
+        self,
+        params: np.ndarray,
+        trials: int,
+        seed: int,
+        streams: int | None = None,
+        device: str = "cpu",
+        first_stream: int = 0,
+        total_streams: int | None = None,
+    ) -> "StreamRun":
+        """Run ``trials`` trials and return the per-stream accumulators.
+
+        ``first_stream``/``total_streams`` select a chunk of a larger run: the
+        chunk gets exactly the states and trial counts that the whole run gives
+        those streams, so chunks reduce to the single-process answer.
+        """
+        params = np.ascontiguousarray(params, dtype=np.float64)
+        n_streams = streams_for(trials, streams)
+        whole = n_streams if total_streams is None else int(total_streams)
+        base, rem = split_trials(int(trials), whole)
+        states = make_states(seed, n_streams, first_stream)
+        # Streams of this chunk whose index in the whole run is below rem get one more trial.
+        rem_local = min(max(rem - first_stream, 0), n_streams)
+        width = int(self.acc_width(params))
+        out = np.zeros((n_streams, width), dtype=self.dtype)
+        start = time.perf_counter()
+        if device == "cpu":
+            self.cpu_driver()(states, base, rem_local, params, int(self.scratch_len(params)), out)
+        elif device == "cuda":
+            self._run_cuda(states, base, rem_local, params, out)
+        else:
+            raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
+        seconds = time.perf_counter() - start
+        trials_here = base * n_streams + rem_local
+        return StreamRun(out=out, trials=trials_here, seconds=seconds, device=device)
+
+    def _run_cuda(self, states, base, rem, params, out) -> None:
+        if not cuda_available():
+            raise RuntimeError(
+                "device='cuda' needs an NVIDIA GPU with a working driver, or the CUDA "
+                "simulator (start Python with NUMBA_ENABLE_CUDASIM=1)"
+            )
+        need = int(self.scratch_len(params))
+        if need > self.scratch_capacity or out.shape[1] > self.acc_capacity:
+            raise ValueError(
+                f"this simulator supports at most {self.scratch_capacity} scratch slots and "
+                f"{self.acc_capacity} outputs per CUDA thread; the parameters need "
+                f"{need} and {out.shape[1]} (use device='cpu')"
+            )
+        from numba import cuda
+
+        kernel = self.cuda_kernel()
+        d_states = cuda.to_device(states)
+        d_params = cuda.to_device(params)
+        d_out = cuda.to_device(out)
+        blocks = math.ceil(states.shape[0] / THREADS_PER_BLOCK)
+        kernel[blocks, THREADS_PER_BLOCK](d_states, base, rem, d_params, d_out)
+        cuda.synchronize()
+        out[...] = d_out.copy_to_host()
+
+
+@dataclass
+class StreamRun:
+    """What a driver returns: per-stream accumulators and the cost of getting them."""
+
+    out: np.ndarray
+    trials: int
+    seconds: float
+    device: str
+
+    @property
+    def totals(self) -> np.ndarray:
+        """Accumulators summed over streams (exact for integer counts)."""
+        return self.out.sum(axis=0)
+
+
+def _build_cpu_driver(trial: Callable[..., Any], integer: bool) -> Callable[..., None]:
+    acc_dtype = np.int64 if integer else np.float64
+
+    @parallel_jit
+    def drive(states, base, rem, params, scratch_len, out):
+        # One stream per iteration; each writes only its own row of ``out``.
+        for s in prange(states.shape[0]):
+            scratch = np.empty(scratch_len, dtype=np.float64)
+            acc = np.zeros(out.shape[1], dtype=acc_dtype)
+            count = base + 1 if s < rem else base
+            for _ in range(count):
+                trial(states, s, params, scratch, acc)
+            for k in range(out.shape[1]):
+                out[s, k] = acc[k]
+
+    return drive
+
+
+def _build_cuda_kernel(trial, scratch_capacity: int, acc_capacity: int, integer: bool):
+    from numba import cuda, float64, int64
+
+    acc_type = int64 if integer else float64
+
+    @cuda.jit
+    def kernel(states, base, rem, params, out):
+        s = cuda.grid(1)
+        if s < states.shape[0]:
+            scratch = cuda.local.array(scratch_capacity, float64)
+            acc = cuda.local.array(acc_capacity, acc_type)
+            for k in range(acc_capacity):
+                acc[k] = 0
+            count = base + 1 if s < rem else base
+            for _ in range(count):
+                trial(states, s, params, scratch, acc)
+            for k in range(out.shape[1]):
+                out[s, k] = acc[k]
+
+    return kernel
+
+
+__all__ = ["StreamKernel", "StreamRun", "DEFAULT_STREAMS", "split_trials", "streams_for", "SIMULATOR"]

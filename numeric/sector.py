@@ -1,0 +1,308 @@
+r"""Sector problem: Monte Carlo trial bodies and an exact recursive oracle.
+
+Two simulators estimate the same probability by different routes:
+
+* :data:`FAITHFUL` draws points uniformly in the unit disk (radius
+  :math:`\sqrt U`, angle :math:`2\pi V`), recovers their angles with ``atan2``
+  and tests directly whether some point starts a sector of angle θ holding
+  all the others (O(n²) per trial);
+* :data:`REDUCED` fixes the first point at angle 0 (rotation invariance),
+  draws the other n-1 angles as fractions of the turn and tests whether the
+  largest circular gap is at least :math:`1 - \theta/2\pi` with a
+  linear-time bucket scan (O(n) per trial, 2n scratch slots).
+
+The oracle does not use the inclusion-exclusion formula: it conditions on the
+first spacing, whose density is :math:`(m-1)(1-t)^{m-2}`, and recurses on the
+rescaled remaining stick,
+
+.. math::
+
+    H_m(y) = \int_{\max(1-y, 0)}^{1} (m-1)\,u^{m-2}\,H_{m-1}(y/u)\,du,
+    \qquad H_1(y) = [y \ge 1],
+
+where :math:`H_m(y) = P(\text{all } m \text{ spacings} \le y)`.  Each
+:math:`H_m` is a polynomial on every interval :math:`[1/(i+1), 1/i]`; the
+recursion is carried out exactly in rational arithmetic.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from functools import lru_cache
+
+import mpmath
+import numpy as np
+
+from closedform.numeric.drivers import StreamKernel
+from closedform.numeric.rng import uniform
+from closedform.numeric.target import scalar_jit
+
+#: Largest n the CUDA kernels accept (local-memory scratch is sized at compile time).
+MAX_POINTS_CUDA = 128
+
+# ----------------------------------------------------------------------------
+# Scalar bodies (shared by the CPU prange driver and the CUDA kernel)
+# ----------------------------------------------------------------------------
+
+
+@scalar_jit
+def largest_circular_gap(states, stream, n, scratch):
+    """Draw n-1 uniform angles (plus one at 0) and return the largest circular gap.
+
+    ``scratch`` holds 2n float64: the low and high point of each of n buckets
+    of width 1/n.  The largest gap is at least 1/n (pigeonhole) and a gap inside
+    one bucket is shorter than 1/n, so it lies between consecutive non-empty
+    buckets.
+    """
+    for b in range(n):
+        scratch[b] = 2.0
+        scratch[n + b] = -1.0
+    scratch[0] = 0.0
+    scratch[n] = 0.0
+    for _ in range(n - 1):
+        u = uniform(states, stream)
+        b = int(u * n)
+        if b >= n:  # u*n can round up to n for u just below 1
+            b = n - 1
+        if u < scratch[b]:
+            scratch[b] = u
+        if u > scratch[n + b]:
+            scratch[n + b] = u
+    prev = scratch[n]
+    best = 0.0
+    for b in range(1, n):
+        if scratch[n + b] >= 0.0:
+            gap = scratch[b] - prev
+            if gap > best:
+                best = gap
+            prev = scratch[n + b]
+    wrap = 1.0 - prev
+    if wrap > best:
+        best = wrap
+    return best
+
+
+@scalar_jit
+def reduced_trial(states, stream, params, scratch, acc):
+    """params = (n, 1 - θ/2π): count trials whose largest gap reaches the threshold."""
+    n = int(params[0])
+    if largest_circular_gap(states, stream, n, scratch) >= params[1]:
+        acc[0] += 1
+
+
+@scalar_jit
+def faithful_trial(states, stream, params, scratch, acc):
+    """params = (n, θ): uniform points in the disk, direct sector containment test."""
+    n = int(params[0])
+    theta = params[1]
+    two_pi = 2.0 * math.pi
+    for i in range(n):
+        r = math.sqrt(uniform(states, stream))
+        phi = two_pi * uniform(states, stream)
+        a = math.atan2(r * math.sin(phi), r * math.cos(phi))
+        if a < 0.0:
+            a += two_pi
+        scratch[i] = a
+    for i in range(n):
+        inside = True
+        for j in range(n):
+            d = scratch[j] - scratch[i]
+            if d < 0.0:
+                d += two_pi
+            if d > theta:
+                inside = False
+                break
+        if inside:
+            acc[0] += 1
+            return
+
+
+@scalar_jit
+def largest_gap_moment_trial(states, stream, params, scratch, acc):
+    """params = (n,): accumulate the largest spacing and its square."""
+    g = largest_circular_gap(states, stream, int(params[0]), scratch)
+    acc[0] += g
+    acc[1] += g * g
+
+
+@scalar_jit
+def exceedance_trial(states, stream, params, scratch, acc):
+    """params = (n, c1, c2, c3): sort n-1 uniforms, test x1 > c1, x2 > c2, x3 > c3."""
+    n = int(params[0])
+    m = n - 1
+    for i in range(m):
+        u = uniform(states, stream)
+        j = i
+        while j > 0 and scratch[j - 1] > u:  # insertion sort: n is small here
+            scratch[j] = scratch[j - 1]
+            j -= 1
+        scratch[j] = u
+    prev = 0.0
+    for k in range(3):
+        nxt = scratch[k] if k < m else 1.0
+        if nxt - prev <= params[1 + k]:
+            return
+        prev = nxt
+    acc[0] += 1
+
+
+REDUCED = StreamKernel(
+    reduced_trial,
+    acc_width=lambda p: 1,
+    scratch_len=lambda p: 2 * int(p[0]),
+    scratch_capacity=2 * MAX_POINTS_CUDA,
+    acc_capacity=1,
+)
+FAITHFUL = StreamKernel(
+    faithful_trial,
+    acc_width=lambda p: 1,
+    scratch_len=lambda p: int(p[0]),
+    scratch_capacity=MAX_POINTS_CUDA,
+    acc_capacity=1,
+)
+LARGEST_GAP = StreamKernel(
+    largest_gap_moment_trial,
+    acc_width=lambda p: 2,
+    scratch_len=lambda p: 2 * int(p[0]),
+    scratch_capacity=2 * MAX_POINTS_CUDA,
+    acc_capacity=2,
+    integer=False,
+)
+EXCEEDANCE = StreamKernel(
+    exceedance_trial,
+    acc_width=lambda p: 1,
+    scratch_len=lambda p: max(int(p[0]) - 1, 1),
+    scratch_capacity=MAX_POINTS_CUDA,
+    acc_capacity=1,
+)
+
+
+def pack_sector(n, theta) -> np.ndarray:
+    """Kernel parameters of :data:`REDUCED`: (n, gap threshold 1 - θ/2π)."""
+    return np.array([float(n), 1.0 - float(theta) / (2.0 * math.pi)])
+
+
+def pack_faithful(n, theta) -> np.ndarray:
+    return np.array([float(n), float(theta)])
+
+
+# ----------------------------------------------------------------------------
+# Oracle: exact recursion over the first spacing
+# ----------------------------------------------------------------------------
+
+Poly = tuple[Fraction, ...]
+
+
+def _poly_add(a: list[Fraction], b, scale: Fraction = Fraction(1)) -> None:
+    for i, c in enumerate(b):
+        while len(a) <= i:
+            a.append(Fraction(0))
+        a[i] += scale * c
+
+
+@lru_cache(maxsize=None)
+def _one_minus_y_power(k: int) -> Poly:
+    return tuple(Fraction(math.comb(k, j) * (-1) ** j) for j in range(k + 1))
+
+
+@lru_cache(maxsize=None)
+def all_spacings_below_pieces(m: int) -> tuple[Poly, ...]:
+    """Pieces of :math:`H_m`: entry i (1..m-1) is the polynomial on [1/(i+1), 1/i].
+
+    Entry 0 stands for y >= 1 (H = 1); pieces i >= m are 0 (y < 1/m).
+    """
+    if m == 1:
+        return ((Fraction(1),),)
+    prev = all_spacings_below_pieces(m - 1)
+
+    def piece_of_prev(j: int) -> Poly:
+        return prev[j] if j < len(prev) else ()
+
+    pieces: list[Poly] = [(Fraction(1),)]
+    for i in range(1, m):
+        acc: list[Fraction] = []
+        # u from i*y to 1: argument y/u in piece i of H_{m-1}.
+        for j, c in enumerate(piece_of_prev(i)):
+            e = m - 1 - j  # exponent of u after integrating u^(m-2-j)
+            w = Fraction(m - 1, e) * c
+            _poly_add(acc, [Fraction(0)] * j + [w])  # upper limit u = 1: y^j
+            _poly_add(acc, [Fraction(0)] * (m - 1) + [w * i**e], Fraction(-1))  # u = i*y
+        # u from 1-y to i*y: argument y/u in piece i-1 of H_{m-1}.
+        for j, c in enumerate(piece_of_prev(i - 1)):
+            e = m - 1 - j
+            w = Fraction(m - 1, e) * c
+            _poly_add(acc, [Fraction(0)] * (m - 1) + [w * i**e])  # u = i*y
+            lower = [Fraction(0)] * j + list(_one_minus_y_power(e))  # y^j (1-y)^e
+            _poly_add(acc, lower, -w)
+        pieces.append(tuple(acc))
+    return tuple(pieces)
+
+
+def all_spacings_below(m: int, y: Fraction) -> Fraction:
+    """Exact :math:`H_m(y)` = P(every one of the m spacings is at most y) for rational y."""
+    if y >= 1:
+        return Fraction(1)
+    if y * m < 1:
+        return Fraction(0)
+    i = math.floor(1 / y)
+    if i >= m:  # only at y == 1/m exactly
+        return Fraction(0)
+    total = Fraction(0)
+    for c in reversed(all_spacings_below_pieces(m)[i]):
+        total = total * y + c
+    return total
+
+
+def _mpf_to_fraction(x: mpmath.mpf) -> Fraction:
+    man, exp = mpmath.mpf(x).man_exp
+    return Fraction(int(man)) * (Fraction(2) ** int(exp))
+
+
+def sector_oracle(n: int, theta) -> mpmath.mpf:
+    """P(n disk points in a sector of angle θ) = 1 - H_n(1 - θ/2π), exact for the mpf θ given."""
+    n = int(n)
+    theta = mpmath.mpf(theta)
+    with mpmath.workprec(mpmath.mp.prec + 64):
+        a = 1 - theta / (2 * mpmath.pi)
+    if n == 1 or a <= 0:
+        return mpmath.mpf(1)
+    p = 1 - all_spacings_below(n, _mpf_to_fraction(a))
+    return mpmath.mpf(p.numerator) / p.denominator
+
+
+def largest_gap_mean_oracle(n: int) -> mpmath.mpf:
+    """E[largest spacing] = ∫_0^1 (1 - H_n(y)) dy, integrated piece by piece exactly."""
+    n = int(n)
+    pieces = all_spacings_below_pieces(n)
+    total = Fraction(1)  # ∫_0^1 1 dy, minus ∫ H_n
+    for i in range(1, n):
+        lo, hi = Fraction(1, i + 1), Fraction(1, i)
+        for j, c in enumerate(pieces[i]):
+            total -= c * (hi ** (j + 1) - lo ** (j + 1)) / (j + 1)
+    return mpmath.mpf(total.numerator) / total.denominator
+
+
+def exceedance_oracle(n: int, c1, c2, c3) -> mpmath.mpf:
+    """P(x1 > c1, x2 > c2, x3 > c3) by iterated quadrature of the marginal density of order statistics.
+
+    With the sorted uniforms :math:`u_{(1)} < u_{(2)} < u_{(3)}`, the joint density
+    of the first three is :math:`\\frac{(n-1)!}{(n-4)!}(1-u_3)^{n-4}`; the
+    event is :math:`u_1 > c_1, u_2 - u_1 > c_2, u_3 - u_2 > c_3`.  The inner
+    integral over :math:`u_3` is done in closed form, the outer two by tanh-sinh.
+    """
+    n = int(n)
+    c1, c2, c3 = (mpmath.mpf(c) for c in (c1, c2, c3))
+    if n < 4:
+        raise ValueError("the three-spacing oracle needs n >= 4")
+    const = mpmath.factorial(n - 1) / mpmath.factorial(n - 4)
+
+    def inner(u2):
+        # ∫_{u2+c3}^1 (1-u3)^(n-4) du3, done in closed form.
+        return const * (1 - u2 - c3) ** (n - 3) / (n - 3)
+
+    top = 1 - c2 - c3
+    if c1 >= top:
+        return mpmath.mpf(0)
+    # Integration limits follow the support, so both integrands are smooth polynomials.
+    return mpmath.quad(lambda u1: mpmath.quad(inner, [u1 + c2, 1 - c3]), [c1, top])
