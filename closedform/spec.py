@@ -116,8 +116,9 @@ class Param:
             right = ")" if d.right_open else "]"
             return f"{left}{sp.sstr(d.start)}, {sp.sstr(d.end)}{right}"
         if isinstance(d, sp.Range):
-            stop = "..." if d.sup == sp.oo else sp.sstr(d.sup)
-            return f"integers {d.inf}, {d.inf + 1}, {stop}"
+            if d.sup == sp.oo:
+                return f"integers {d.inf}, {d.inf + 1}, ..."
+            return f"integers {d.inf}..{d.sup}"
         if isinstance(d, Naturals):
             return "integers 1, 2, ..."
         return sp.sstr(d)
@@ -191,7 +192,7 @@ class Formula:
         return f"{sp.sstr(self.lhs)} = {sp.sstr(self.expr)}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Simulation:
     """How a result is simulated: a stream kernel and the map from parameters to its input.
 
@@ -207,7 +208,7 @@ class Simulation:
     description: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Result:
     """One registry line: a closed form and everything that checks it.
 

@@ -61,7 +61,7 @@ def probability_small_angle(n: sp.Expr, theta: sp.Expr) -> sp.Expr:
 
     >>> n, theta = sp.symbols("n theta", positive=True)
     >>> probability_small_angle(n, theta)
-    2**(1 - n)*n*(theta/pi)**(n - 1)
+    n*(theta/(2*pi))**(n - 1)
     >>> probability_small_angle(4, sp.pi)
     1/2
     """
@@ -156,7 +156,7 @@ def probability(n: sp.Expr, theta: sp.Expr) -> sp.Expr:
     1891/2000
     >>> theta = sp.Symbol("theta", positive=True)
     >>> probability(3, theta)
-    Piecewise((3*theta**2/(4*pi**2), theta <= pi), (... 1, True))
+    Piecewise((3*theta**2/(4*pi**2), theta <= pi), (-9*theta**2/(4*pi**2) + 6*theta/pi - 3, theta <= 4*pi/3), (1, True))
     """
     n, theta = sp.sympify(n), sp.sympify(theta)
     if n.is_Integer and n >= 1:
@@ -208,8 +208,8 @@ def marginal_density(n: sp.Expr, xs: list[sp.Expr]) -> sp.Expr:
         p_n(x_1, \dots, x_k) = \frac{(n-1)!}{(n-k-1)!} \Bigl(1 - \sum_{i \le k} x_i\Bigr)^{n-k-1}.
 
     >>> a, b = sp.symbols("a b", positive=True)
-    >>> marginal_density(5, [a, b])
-    24*(-a - b + 1)**2
+    >>> marginal_density(5, [a, b])  # MATH.md's "24" here is a slip: 4!/2! = 12
+    12*(-a - b + 1)**2
     """
     n = sp.sympify(n)
     k = len(xs)

@@ -11,10 +11,13 @@ Uniforms are mapped to the *open* interval:
 
 .. math::
 
-    u = \left(\lfloor x / 2^{11} \rfloor + \tfrac12\right) 2^{-53} \in (0, 1),
+    u = \left(\lfloor x / 2^{12} \rfloor + \tfrac12\right) 2^{-52}
+      \in [2^{-53},\ 1 - 2^{-53}],
 
 so ``log(u)`` and ``log(1 - u)`` are always finite (numba's own float64
-uniform can return 0, and its float32 one can return 1).
+uniform can return 0, and its float32 one can return 1).  52 bits, not 53:
+with 53 bits the half offset makes the largest value :math:`1 - 2^{-54}`,
+which rounds to exactly 1.0 in double precision.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from closedform.numeric.target import SIMULATOR, scalar_jit
 
 MASK64 = (1 << 64) - 1
 _JUMP = (0xBEAC0467EBA5FACB, 0xD86B048B86AA9922)
-_HALF_ULP = 2.0**-53
+_UNIT = 2.0**-52
 
 
 if SIMULATOR:
@@ -49,7 +52,7 @@ if SIMULATOR:
 
     def uniform(states, stream):
         """Return a float64 uniform on the open interval (0, 1)."""
-        return ((next_uint64(states, stream) >> 11) + 0.5) * _HALF_ULP
+        return ((next_uint64(states, stream) >> 12) + 0.5) * _UNIT
 
 else:
 
@@ -72,7 +75,7 @@ else:
     @scalar_jit
     def uniform(states, stream):
         """Return a float64 uniform on the open interval (0, 1)."""
-        return (float(next_uint64(states, stream) >> uint32(11)) + 0.5) * _HALF_ULP
+        return (float(next_uint64(states, stream) >> uint32(12)) + 0.5) * _UNIT
 
 
 @scalar_jit

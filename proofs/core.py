@@ -115,7 +115,10 @@ def check_equal(
     if is_zero:
         return StepCheck(Verdict.PROVED, "difference simplifies to 0")
     # Numeric evaluation: REFUTED on a real difference, else CHECKED_NUMERICALLY.
-    symbols = sorted(diff.free_symbols, key=lambda s: s.name)
+    if not isinstance(reduced, sp.MatrixBase) and reduced.is_number and reduced.is_zero is False:
+        return StepCheck(Verdict.REFUTED, f"{note}the difference simplifies to the nonzero constant {sp.sstr(reduced)}")
+    free = set().union(*(sp.sympify(e).free_symbols for e in (lhs, rhs)))
+    symbols = sorted(free, key=lambda s: s.name)
     rng = random.Random(seed)
     agreed = 0
     for _ in range(NUMERIC_POINTS):

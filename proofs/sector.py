@@ -181,6 +181,11 @@ def marginals_and_exceedance() -> Proof:
                 "n = 5: from the pair to the single marginal",
             ),
             Step(
+                sp.integrate(sp.integrate(d.marginal_density(5, [u1, u2]), (u2, 0, 1 - u1)), (u1, 0, 1)),
+                1,
+                "n = 5: the pair marginal 12(1 - x1 - x2)^2 integrates to 1",
+            ),
+            Step(
                 sp.integrate(d.marginal_density(n, [u1]).subs(n, 7), (u1, c1, 1)),
                 d.exceedance_probability(7, [c1]),
                 "k = 1, n = 7",

@@ -1,0 +1,76 @@
+"""The command line: every verb on the sector result, JSON output, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from closedform.cli import main
+from closedform.numeric.target import SIMULATOR
+
+pytestmark = pytest.mark.skipif(SIMULATOR, reason="CPU tests; the simulator job runs tests/test_cuda.py")
+
+
+def run(*args):
+    return main(list(args))
+
+
+def test_latex(capsys):
+    assert run("latex", "sector", "--n", "4", "--theta", "pi") == 0
+    assert capsys.readouterr().out.strip() == r"P_{4}{\left(\pi \right)} = \frac{1}{2}"
+
+
+def test_latex_json(capsys):
+    assert run("latex", "sector", "--json") == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["result"] == "sector" and "begin{cases}" in payload["latex"]
+
+
+def test_prove(capsys):
+    assert run("prove", "sector_small_angle") == 0
+    out = capsys.readouterr().out
+    assert "CHECKED_NUMERICALLY" in out and "REFUTED" not in out
+    assert run("prove", "sector", "--latex") == 0
+    assert r"\begin{align*}" in capsys.readouterr().out
+
+
+def test_simulate_json(capsys):
+    assert run("simulate", "sector", "--n", "4", "--theta", "3*pi/2", "--trials", "1e5", "--json") == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["trials"] == 100_000 and payload["closed_form"] == [1.0]
+    assert payload["estimate"] == [1.0]
+
+
+def test_verify_sector_json(capsys):
+    assert run("verify", "sector", "--json") == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows and all(r["status"] in ("pass", "PROVED", "CHECKED_NUMERICALLY") for r in rows)
+    assert {r["check"] for r in rows} == {"proof", "oracle", "simulation"}
+
+
+@pytest.mark.parametrize(
+    "argv, needle",
+    [
+        (["simulate", "sector", "--n", "0", "--theta", "pi"], "n must lie in integers 1, 2"),
+        (["simulate", "sector", "--n", "4", "--theta", "9"], "theta must lie in (0, 2*pi]"),
+        (["simulate", "sector", "--n", "4", "--theta", "nan"], "theta must be a finite real number"),
+        (["simulate", "sector", "--n", "4", "--phi", "1"], "has no parameter 'phi'"),
+        (["simulate", "nosuch", "--n", "4"], "unknown result 'nosuch'"),
+        (["verify", "nosuch"], "unknown topic 'nosuch'"),
+        (["simulate", "sector", "--n", "4", "--theta", "pi", "--device", "cuda"], "device='cuda' needs"),
+    ],
+)
+def test_errors_are_one_line_exit_2(argv, needle, capsys):
+    assert run(*argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert needle in err and len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_bad_trials_exit_2():
+    proc = subprocess.run([sys.executable, "-m", "closedform", "simulate", "sector", "--n", "4", "--theta", "pi",
+                           "--trials", "-3"], capture_output=True, text=True, env=os.environ | {"NUMBA_DISABLE_JIT": "0"})
+    assert proc.returncode == 2 and "trials must be a positive integer" in proc.stderr

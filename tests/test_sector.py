@@ -1,0 +1,130 @@
+"""The sector result: exact values, Hypothesis over (n, theta), two simulators, bad input."""
+
+from __future__ import annotations
+
+import math
+
+import mpmath
+import pytest
+import sympy as sp
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+import closedform.sector as sector
+from closedform.derive import sector as d
+from closedform.numeric import sector as num
+from closedform.numeric import stats
+from closedform.numeric.target import SIMULATOR
+from closedform.spec import ParameterError
+
+from .conftest import THOROUGH
+
+pytestmark = pytest.mark.skipif(SIMULATOR, reason="CPU tests; the simulator job runs tests/test_cuda.py")
+
+ALPHA = 1e-6  # false-failure rate of each stochastic example
+TRIALS = 4 * 10**6 if THOROUGH else 10**6
+#: Discrepancy each simulation example must be able to detect with power 0.99.
+DELTA = 0.005
+
+thetas = st.floats(1e-3, 2 * math.pi, allow_nan=False).filter(lambda t: 0 < t <= 2 * math.pi)
+
+EXACT = [
+    (3, sp.Rational(1, 4), sp.Rational(3, 16)), (3, sp.Rational(1, 2), sp.Rational(3, 4)),
+    (4, sp.Rational(1, 2), sp.Rational(1, 2)), (4, sp.Rational(5, 8), sp.Rational(113, 128)),
+    (4, sp.Rational(2, 3), sp.Rational(26, 27)), (5, sp.Rational(1, 2), sp.Rational(5, 16)),
+    (5, sp.Rational(7, 10), sp.Rational(1891, 2000)), (5, sp.Rational(3, 4), sp.Rational(255, 256)),
+    (6, sp.Rational(3, 5), sp.Rational(1443, 3125)), (10, sp.Rational(3, 4), sp.Rational(86955, 131072)),
+]
+
+
+@pytest.mark.parametrize("n, turn, value", EXACT)
+def test_exact_rationals(n, turn, value):
+    p = sector.probability(n, 2 * sp.pi * turn)
+    assert p.expr == value and p.expr.is_Rational
+
+
+def test_four_ducks_and_latex():
+    p = sector.probability(4, "pi")
+    assert p.expr == sp.Rational(1, 2)
+    assert p.latex() == r"P_{4}{\left(\pi \right)} = \frac{1}{2}"
+    assert p._repr_latex_().startswith("$")
+
+
+def test_symbolic_n_small_angle():
+    n = sp.Symbol("n", integer=True, positive=True)
+    theta = sp.Symbol("theta", positive=True)
+    assert sp.simplify(d.probability_small_angle(n, theta) - n * (theta / (2 * sp.pi)) ** (n - 1)) == 0
+    general = sector.probability("n", "theta").expr
+    assert isinstance(general, sp.Piecewise)
+
+
+@given(n=st.integers(1, 30), theta=thetas)
+@example(n=1, theta=1e-3).via("n = 1 is certain")
+@example(n=30, theta=2 * math.pi).via("theta = 2 pi is certain")
+@example(n=30, theta=5.0).via("deep cancellation of the alternating sum")
+@example(n=7, theta=math.pi).via("breakpoint theta = pi")
+def test_closed_form_matches_oracle(n, theta):
+    mpmath.mp.dps = 40
+    truth = num.sector_oracle(n, mpmath.mpf(theta))
+    closed = float(sector.probability(n, theta))
+    # 1e-12 relative: the 30-digit closed form rounded to double is within 1 ulp of the truth.
+    assert abs(closed - float(truth)) <= 1e-12 * float(truth)
+
+
+@given(n=st.integers(2, 30), theta=thetas, seed=st.integers(0, 2**32))
+def test_simulation_matches_closed_form(n, theta, seed):
+    p = float(sector.probability(n, theta))
+    assert stats.min_detectable_discrepancy(p, TRIALS, ALPHA, 0.99) <= DELTA
+    est = sector.simulate(n, theta, trials=TRIALS, seed=seed)
+    (z,) = est.z_tests([p], ALPHA)
+    assert z.passed, str(z)
+
+
+@given(n=st.integers(2, 9), theta=st.floats(0.3, 6.2), seed=st.integers(0, 2**32))
+def test_faithful_and_reduced_simulators_agree(n, theta, seed):
+    """Two independent routes (disk points + containment vs gaps): two-sample z-test at ALPHA."""
+    trials = 4 * 10**5
+    a = sector.simulate(n, theta, trials=trials, seed=seed, method="disk")
+    b = sector.simulate(n, theta, trials=trials, seed=seed + 1, method="reduced")
+    pooled = (a.value + b.value) / 2
+    se = math.sqrt(max(pooled * (1 - pooled), 1e-300) * 2 / trials)
+    assert abs(a.value - b.value) <= stats.z_threshold(ALPHA) * se or se == 0 and a.value == b.value
+
+
+def test_certain_region():
+    for n in range(2, 12):
+        assert sector.probability(n, d.certain_angle(n)).expr == 1
+        assert sector.probability(n, 2 * sp.pi).expr == 1
+
+
+def test_identity_and_expected_gap():
+    x = sp.Symbol("x")
+    for n in range(1, 15):
+        assert sp.expand(d.alternating_sum(n, x).doit()) == 1
+    assert [d.expected_largest_spacing(n) for n in (2, 3, 5, 10)] == [
+        sp.Rational(3, 4), sp.Rational(11, 18), sp.Rational(137, 300), sp.Rational(7381, 25200)]
+
+
+def test_same_seed_same_counts():
+    a = sector.simulate(5, 4.0, trials=10**5, seed=42)
+    b = sector.simulate(5, 4.0, trials=10**5, seed=42)
+    assert (a.totals == b.totals).all()
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"n": 0, "theta": "pi"}, "n must lie in integers 1, 2"),
+        ({"n": 2.5, "theta": "pi"}, "n must be an integer"),
+        ({"n": 4, "theta": 7}, r"theta must lie in \(0, 2\*pi\]"),
+        ({"n": 4, "theta": 0}, r"theta must lie in \(0, 2\*pi\]"),
+        ({"n": 4, "theta": float("nan")}, "theta must be a finite number"),
+        ({"n": 4, "theta": "pi", "trials": 0}, "trials must be a positive integer"),
+        ({"n": 4, "theta": "pi", "trials": 1.5}, "trials must be a positive integer"),
+        ({"n": 4, "theta": "pi", "device": "tpu"}, "device must be one of cpu, cuda"),
+        ({"n": 4, "theta": "pi", "method": "exact"}, "method must be"),
+    ],
+)
+def test_bad_input_is_a_clear_error(kwargs, message):
+    with pytest.raises(ParameterError, match=message):
+        sector.simulate(**kwargs)
