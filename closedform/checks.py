@@ -156,7 +156,7 @@ def plan(results: Iterable[Result], thorough: bool = False, alpha: float = SUITE
                     PlannedCheck(r, "simulation", case_label(case),
                                  lambda r=r, c=case, t=trials: simulation_check(r, c, sim_alpha, t, device))
                 )
-        for extra in getattr(r, "extra_checks", ()):
+        for extra in r.extra_checks:
             planned.append(PlannedCheck(r, extra.__name__, "", lambda r=r, e=extra: e(thorough)))
     return planned
 

@@ -234,6 +234,9 @@ class Result:
         Trials per case in ``verify`` (the ``--thorough`` run uses 10x).
     skips : mapping
         Check name -> written reason, for a check that does not apply.
+    extra_checks : tuple of callables
+        Topic-specific checks that ``closedform verify`` also runs:
+        ``check(thorough: bool) -> closedform.checks.CheckRow``.
     """
 
     name: str
@@ -250,6 +253,7 @@ class Result:
     rtol_reason: str = "double-precision evaluation of an expression of a few dozen operations"
     sim_trials: int = 10**6
     skips: Mapping[str, str] = field(default_factory=dict)
+    extra_checks: tuple[Callable[[bool], Any], ...] = ()
 
     def param(self, name: str) -> Param:
         for p in self.params:
