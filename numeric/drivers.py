@@ -22,6 +22,10 @@ from typing import Any, Callable
 
 import numpy as np
 
+# Imported at module level: the CUDA simulator swaps the ``cuda`` global of the
+# kernel's module, which it cannot do for a name imported inside a function.
+from numba import cuda, float64, int64
+
 from closedform.numeric.rng import make_states
 from closedform.numeric.target import SIMULATOR, cuda_available, parallel_jit, prange
 
@@ -138,8 +142,6 @@ class StreamKernel:
                 f"{self.acc_capacity} outputs per CUDA thread; the parameters need "
                 f"{need} and {out.shape[1]} (use device='cpu')"
             )
-        from numba import cuda
-
         kernel = self.cuda_kernel()
         d_states = cuda.to_device(states)
         d_params = cuda.to_device(params)
@@ -184,8 +186,6 @@ def _build_cpu_driver(trial: Callable[..., Any], integer: bool) -> Callable[...,
 
 
 def _build_cuda_kernel(trial, scratch_capacity: int, acc_capacity: int, integer: bool):
-    from numba import cuda, float64, int64
-
     acc_type = int64 if integer else float64
 
     @cuda.jit
