@@ -78,9 +78,11 @@ def main() -> None:
         ours = est.throughput
         theirs, p_np = numpy_trials_per_second(n, theta, int(args.numpy_trials))
         limit = rng_limit(n - 1, trials, args.device)
-        print(f"{n:>3} {ours:>14.4g} {theirs:>12.4g} {limit:>12.4g} {ours / theirs:>8.1f}x {ours / limit:>8.0%}"
-              f"   (estimates: closedform {est.value:.5f}, numpy {p_np:.5f}, "
-              f"exact {float(sector.probability(n, theta)):.5f})")
+        print(
+            f"{n:>3} {ours:>14.4g} {theirs:>12.4g} {limit:>12.4g} {ours / theirs:>8.1f}x {ours / limit:>8.0%}"
+            f"   (estimates: closedform {est.value:.5f}, numpy {p_np:.5f}, "
+            f"exact {float(sector.probability(n, theta)):.5f})"
+        )
 
 
 if __name__ == "__main__":

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import time
 import zlib
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import mpmath
 import numpy as np
@@ -85,22 +86,37 @@ def oracle_check(result: Result, case: dict[str, Any]) -> CheckRow:
         claimed = _to_mpf_list(result.closed_form(**values))
         truth = _to_mpf_list(result.oracle(**values))
     if len(claimed) != len(truth):
-        return CheckRow(result.name, result.topic, "oracle", case_label(case), "FAIL",
-                        f"closed form has {len(claimed)} components, oracle {len(truth)}", time.perf_counter() - t0)
+        return CheckRow(
+            result.name,
+            result.topic,
+            "oracle",
+            case_label(case),
+            "FAIL",
+            f"closed form has {len(claimed)} components, oracle {len(truth)}",
+            time.perf_counter() - t0,
+        )
     worst = mpmath.mpf(0)
     for c, o in zip(claimed, truth):
         err = abs(c - o) if o == 0 else abs(c - o) / abs(o)
         worst = max(worst, err)
     ok = worst <= result.rtol
-    detail = f"max relative error {mpmath.nstr(worst, 3)} <= rtol {result.rtol:g}" if ok else (
-        f"max relative error {mpmath.nstr(worst, 3)} > rtol {result.rtol:g} ({result.rtol_reason})")
-    return CheckRow(result.name, result.topic, "oracle", case_label(case), "pass" if ok else "FAIL", detail,
-                    time.perf_counter() - t0)
+    detail = (
+        f"max relative error {mpmath.nstr(worst, 3)} <= rtol {result.rtol:g}"
+        if ok
+        else (f"max relative error {mpmath.nstr(worst, 3)} > rtol {result.rtol:g} ({result.rtol_reason})")
+    )
+    return CheckRow(
+        result.name,
+        result.topic,
+        "oracle",
+        case_label(case),
+        "pass" if ok else "FAIL",
+        detail,
+        time.perf_counter() - t0,
+    )
 
 
-def simulation_check(
-    result: Result, case: dict[str, Any], alpha: float, trials: int, device: str = "cpu"
-) -> CheckRow:
+def simulation_check(result: Result, case: dict[str, Any], alpha: float, trials: int, device: str = "cpu") -> CheckRow:
     """Simulate and z-test every component against the closed form at level ``alpha`` (Bonferroni inside)."""
     t0 = time.perf_counter()
     claimed = result.claimed_values(**case)
@@ -109,9 +125,7 @@ def simulation_check(
     worst = max(tests, key=lambda t: abs(t.z))
     ok = all(t.passed for t in tests)
     if est.kind == "proportion":
-        delta = max(
-            stats.min_detectable_discrepancy(float(c), est.trials, worst.alpha, POWER) for c in claimed
-        )
+        delta = max(stats.min_detectable_discrepancy(float(c), est.trials, worst.alpha, POWER) for c in claimed)
         power_note = f"detects |delta| >= {delta:.2g} w.p. {POWER}"
     else:
         power_note = f"detects |delta| >= {(worst.threshold + 2.33) * worst.stderr:.2g} w.p. {POWER}"
@@ -119,8 +133,15 @@ def simulation_check(
         f"max |z| = {abs(worst.z):.2f} <= {worst.threshold:.2f} (alpha {alpha:.1e} over {len(tests)} "
         f"component(s)); N = {est.trials:.3g}; {power_note}; {est.throughput:.3g} trials/s"
     )
-    return CheckRow(result.name, result.topic, "simulation", case_label(case), "pass" if ok else "FAIL", detail,
-                    time.perf_counter() - t0)
+    return CheckRow(
+        result.name,
+        result.topic,
+        "simulation",
+        case_label(case),
+        "pass" if ok else "FAIL",
+        detail,
+        time.perf_counter() - t0,
+    )
 
 
 def proof_check(result: Result, make_proof: Callable[[], Any]) -> CheckRow:
@@ -129,12 +150,17 @@ def proof_check(result: Result, make_proof: Callable[[], Any]) -> CheckRow:
     weak = [c for c in proof.checked_steps if c.verdict.value != "PROVED"]
     detail = f"{len(proof.checked_steps)} steps"
     if weak:
-        detail += "; " + "; ".join(f"step {proof.checked_steps.index(c) + 1}: {c.verdict.value} ({c.reason[:90]})" for c in weak[:2])
-    return CheckRow(result.name, result.topic, "proof", proof.title, proof.verdict.value, detail,
-                    time.perf_counter() - t0)
+        detail += "; " + "; ".join(
+            f"step {proof.checked_steps.index(c) + 1}: {c.verdict.value} ({c.reason[:90]})" for c in weak[:2]
+        )
+    return CheckRow(
+        result.name, result.topic, "proof", proof.title, proof.verdict.value, detail, time.perf_counter() - t0
+    )
 
 
-def plan(results: Iterable[Result], thorough: bool = False, alpha: float = SUITE_ALPHA, device: str = "cpu") -> list[PlannedCheck]:
+def plan(
+    results: Iterable[Result], thorough: bool = False, alpha: float = SUITE_ALPHA, device: str = "cpu"
+) -> list[PlannedCheck]:
     """Every check of ``results`` as a lazily run plan (proofs once per proof function)."""
     results = list(results)
     seen: set[Any] = set()
@@ -153,8 +179,12 @@ def plan(results: Iterable[Result], thorough: bool = False, alpha: float = SUITE
             if r.simulation is not None:
                 trials = r.sim_trials * (10 if thorough else 1)
                 planned.append(
-                    PlannedCheck(r, "simulation", case_label(case),
-                                 lambda r=r, c=case, t=trials: simulation_check(r, c, sim_alpha, t, device))
+                    PlannedCheck(
+                        r,
+                        "simulation",
+                        case_label(case),
+                        lambda r=r, c=case, t=trials: simulation_check(r, c, sim_alpha, t, device),
+                    )
                 )
         for extra in r.extra_checks:
             planned.append(PlannedCheck(r, extra.__name__, "", lambda r=r, e=extra: e(thorough)))
@@ -173,8 +203,17 @@ def run_plan(planned: list[PlannedCheck], progress: bool = True) -> list[CheckRo
         try:
             rows.append(pc.run())
         except Exception as exc:  # a crash is a failed check with its reason, and the run goes on
-            rows.append(CheckRow(pc.result.name, pc.result.topic, pc.check, pc.case, "FAIL",
-                                 f"{type(exc).__name__}: {exc}", time.perf_counter() - t0))
+            rows.append(
+                CheckRow(
+                    pc.result.name,
+                    pc.result.topic,
+                    pc.check,
+                    pc.case,
+                    "FAIL",
+                    f"{type(exc).__name__}: {exc}",
+                    time.perf_counter() - t0,
+                )
+            )
     bar.close()
     return rows
 

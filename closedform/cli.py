@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -62,8 +63,12 @@ def cmd_list(args: argparse.Namespace, extra: Sequence[str]) -> int:
     from closedform.registry import by_topic
 
     rows = [
-        {"name": r.name, "topic": r.topic, "title": r.title,
-         "params": [f"{p.name} in {p.domain_text()}" for p in r.params]}
+        {
+            "name": r.name,
+            "topic": r.topic,
+            "title": r.title,
+            "params": [f"{p.name} in {p.domain_text()}" for p in r.params],
+        }
         for r in by_topic(*args.topics)
     ]
     text = "\n".join(f"{r['name']:<28} {r['topic']:<11} {r['title']}" for r in rows)
@@ -103,9 +108,13 @@ def cmd_prove(args: argparse.Namespace, extra: Sequence[str]) -> int:
         raise UsageError(f"{result.name} has no registered proof")
     proofs = [mk().check() for mk in result.proofs]
     payload = [
-        {"title": p.title, "statement": p.statement, "verdict": p.verdict.value,
-         "steps": [{"why": c.step.why, "verdict": c.verdict.value, "reason": c.reason} for c in p.checked_steps],
-         "latex": p.latex()}
+        {
+            "title": p.title,
+            "statement": p.statement,
+            "verdict": p.verdict.value,
+            "steps": [{"why": c.step.why, "verdict": c.verdict.value, "reason": c.reason} for c in p.checked_steps],
+            "latex": p.latex(),
+        }
         for p in proofs
     ]
     text = "\n\n".join(p.latex() if args.latex else p.text() for p in proofs)
@@ -120,8 +129,15 @@ def cmd_simulate(args: argparse.Namespace, extra: Sequence[str]) -> int:
     result = _result(args.result)
     params = _parse_result_params(result, extra)
     try:
-        est = simulate_result(result, args.trials, device=args.device, seed=args.seed, streams=args.streams,
-                              cluster=args.cluster, **params)
+        est = simulate_result(
+            result,
+            args.trials,
+            device=args.device,
+            seed=args.seed,
+            streams=args.streams,
+            cluster=args.cluster,
+            **params,
+        )
         claimed = result.claimed_values(**params)
     except ParameterError as exc:
         raise UsageError(str(exc)) from None

@@ -62,12 +62,24 @@ SECTOR = Result(
         draws_per_trial=lambda n, theta: max(int(n) - 1, 1),
         description="largest circular gap of n-1 uniform angles and one at 0",
     ),
-    proofs=(pr.gap_reduction, pr.inclusion_exclusion, pr.reduces_to_small_angle, pr.continuity_and_ends,
-            pr.density_integrates_to_one, pr.four_ducks),
+    proofs=(
+        pr.gap_reduction,
+        pr.inclusion_exclusion,
+        pr.reduces_to_small_angle,
+        pr.continuity_and_ends,
+        pr.density_integrates_to_one,
+        pr.four_ducks,
+    ),
     cases=(
-        {"n": 4, "theta": "pi"}, {"n": 4, "theta": "5*pi/4"}, {"n": 5, "theta": "7*pi/5"},
-        {"n": 6, "theta": "6*pi/5"}, {"n": 7, "theta": "8*pi/5"}, {"n": 3, "theta": "pi/2"},
-        {"n": 10, "theta": "3*pi/2"}, {"n": 2, "theta": "2*pi/3"}, {"n": 1, "theta": "pi/7"},
+        {"n": 4, "theta": "pi"},
+        {"n": 4, "theta": "5*pi/4"},
+        {"n": 5, "theta": "7*pi/5"},
+        {"n": 6, "theta": "6*pi/5"},
+        {"n": 7, "theta": "8*pi/5"},
+        {"n": 3, "theta": "pi/2"},
+        {"n": 10, "theta": "3*pi/2"},
+        {"n": 2, "theta": "2*pi/3"},
+        {"n": 1, "theta": "pi/7"},
     ),
     rtol=1e-12,
     rtol_reason="the alternating sum loses about log10(C(n, n/2)) digits to cancellation in double "
@@ -91,7 +103,12 @@ SECTOR_FAITHFUL = Result(
         description="points (sqrt(U) cos 2piV, sqrt(U) sin 2piV), atan2, rotate to each point",
     ),
     proofs=(pr.gap_reduction,),
-    cases=({"n": 4, "theta": "pi"}, {"n": 4, "theta": "5*pi/4"}, {"n": 3, "theta": "pi/2"}, {"n": 6, "theta": "6*pi/5"}),
+    cases=(
+        {"n": 4, "theta": "pi"},
+        {"n": 4, "theta": "5*pi/4"},
+        {"n": 3, "theta": "pi/2"},
+        {"n": 6, "theta": "6*pi/5"},
+    ),
     sim_trials=10**6,
 )
 
@@ -115,7 +132,9 @@ SPACING_EXCEEDANCE = Result(
     title="P(x1 > c1, x2 > c2, x3 > c3) = (1 - c1 - c2 - c3)^(n-1) for the spacings of n-1 uniform points",
     params=(N4, C1, C2, C3),
     closed_form=lambda n, c1, c2, c3: _float_or_exact(d.exceedance_probability(n, [c1, c2, c3])),
-    lhs=lambda n, c1, c2, c3: sp.Function("P")(sp.Gt(sp.Symbol("x_1"), c1) & sp.Gt(sp.Symbol("x_2"), c2) & sp.Gt(sp.Symbol("x_3"), c3)),
+    lhs=lambda n, c1, c2, c3: sp.Function("P")(
+        sp.Gt(sp.Symbol("x_1"), c1) & sp.Gt(sp.Symbol("x_2"), c2) & sp.Gt(sp.Symbol("x_3"), c3)
+    ),
     oracle=lambda n, c1, c2, c3: num.exceedance_oracle(int(n), *(sp.N(c, 40) for c in (c1, c2, c3))),
     simulation=Simulation(
         num.EXCEEDANCE,

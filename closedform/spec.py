@@ -10,8 +10,9 @@ with everything that checks it.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import sympy as sp
@@ -201,7 +202,7 @@ class Simulation:
     ``(sum, sum of squares)`` per component.
     """
 
-    kernel: "StreamKernel"
+    kernel: StreamKernel
     pack: Callable[..., np.ndarray]
     kind: Literal["proportion", "mean"] = "proportion"
     draws_per_trial: Callable[..., float] | None = None
@@ -247,7 +248,7 @@ class Result:
     lhs: Callable[..., Any]
     oracle: Callable[..., Any] | None = None
     simulation: Simulation | None = None
-    proofs: tuple[Callable[[], "Proof"], ...] = ()
+    proofs: tuple[Callable[[], Proof], ...] = ()
     cases: tuple[Mapping[str, Any], ...] = ()
     rtol: float = 1e-12
     rtol_reason: str = "double-precision evaluation of an expression of a few dozen operations"
@@ -267,8 +268,7 @@ class Result:
         unknown = set(values) - known
         if unknown:
             raise ParameterError(
-                f"{self.name} has no parameter {sorted(unknown)[0]!r}; its parameters are "
-                + ", ".join(sorted(known))
+                f"{self.name} has no parameter {sorted(unknown)[0]!r}; its parameters are " + ", ".join(sorted(known))
             )
         out = {}
         for p in self.params:

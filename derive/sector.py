@@ -125,9 +125,7 @@ def _piecewise_in_theta(n: int, theta: sp.Expr) -> sp.Expr:
     pieces = []
     for top in range(1, n):
         # On (2π(1-1/top), 2π(1-1/(top+1))] exactly the terms k = 1..top are present.
-        poly = sum(
-            (-1) ** (k - 1) * sp.binomial(n, k) * (1 - k * (1 - x)) ** (n - 1) for k in range(1, top + 1)
-        )
+        poly = sum((-1) ** (k - 1) * sp.binomial(n, k) * (1 - k * (1 - x)) ** (n - 1) for k in range(1, top + 1))
         pieces.append((sp.expand(poly), theta <= 2 * sp.pi * (1 - sp.Rational(1, top + 1))))
     pieces.append((sp.Integer(1), True))
     return sp.Piecewise(*pieces)
@@ -167,7 +165,11 @@ def probability(n: sp.Expr, theta: sp.Expr) -> sp.Expr:
                 return sp.Integer(1)
             x = arc_fraction(theta)
             if x <= sp.Rational(1, 2):
-                return sp.nsimplify(probability_small_angle(n, theta)) if x.is_Rational else probability_small_angle(n, theta)
+                return (
+                    sp.nsimplify(probability_small_angle(n, theta))
+                    if x.is_Rational
+                    else probability_small_angle(n, theta)
+                )
             return largest_spacing_survival(n, 1 - x)
         return _piecewise_in_theta(int(n), theta)
     x = arc_fraction(theta)
@@ -288,15 +290,14 @@ def all_spacings_below_by_recursion(m: int) -> list[sp.Expr]:
     y, u = sp.Symbol("y", positive=True), sp.Symbol("u", positive=True)
     prev: list[sp.Expr] = [sp.Integer(1)]  # H_1: piece 0 (y >= 1) is 1, every other piece 0
     for level in range(2, int(m) + 1):
+
         def piece(j: int) -> sp.Expr:
             return prev[j] if j < len(prev) else sp.Integer(0)
 
         cur = [sp.Integer(1)]
         for i in range(1, level):
             upper = sp.integrate((level - 1) * u ** (level - 2) * piece(i).subs(y, y / u), (u, i * y, 1))
-            lower = sp.integrate(
-                (level - 1) * u ** (level - 2) * piece(i - 1).subs(y, y / u), (u, 1 - y, i * y)
-            )
+            lower = sp.integrate((level - 1) * u ** (level - 2) * piece(i - 1).subs(y, y / u), (u, 1 - y, i * y))
             cur.append(sp.expand(upper + lower))
         prev = cur
     return prev[1:] if int(m) > 1 else []

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -98,7 +99,10 @@ class StreamKernel:
     def cuda_kernel(self) -> Any:
         if self._cuda is None:
             self._cuda = _build_cuda_kernel(
-                self.trial, self.scratch_capacity, self.acc_capacity, self.integer,
+                self.trial,
+                self.scratch_capacity,
+                self.acc_capacity,
+                self.integer,
                 self.outcome == "category",
             )
         return self._cuda
@@ -112,7 +116,7 @@ class StreamKernel:
         device: str = "cpu",
         first_stream: int = 0,
         total_streams: int | None = None,
-    ) -> "StreamRun":
+    ) -> StreamRun:
         """Run ``trials`` trials and return the per-stream accumulators.
 
         ``first_stream``/``total_streams`` select a chunk of a larger run: the

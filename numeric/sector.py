@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
-from functools import lru_cache
+from functools import cache
 
 import mpmath
 import numpy as np
@@ -243,12 +243,12 @@ def _poly_add(a: list[Fraction], b, scale: Fraction = Fraction(1)) -> None:
         a[i] += scale * c
 
 
-@lru_cache(maxsize=None)
+@cache
 def _one_minus_y_power(k: int) -> Poly:
     return tuple(Fraction(math.comb(k, j) * (-1) ** j) for j in range(k + 1))
 
 
-@lru_cache(maxsize=None)
+@cache
 def all_spacings_below_pieces(m: int) -> tuple[Poly, ...]:
     """Pieces of :math:`H_m`: entry i (1..m-1) is the polynomial on [1/(i+1), 1/i].
 

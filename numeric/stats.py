@@ -129,9 +129,7 @@ def power_of_proportion_test(claimed: float, delta: float, trials: int, alpha: f
     return min(powers) if powers else 1.0
 
 
-def min_trials_for_proportion_test(
-    claimed: float, delta: float, alpha: float, power: float = 0.99
-) -> int:
+def min_trials_for_proportion_test(claimed: float, delta: float, alpha: float, power: float = 0.99) -> int:
     """Smallest N for which the z-test detects ``|p - claimed| >= delta`` with ``power``."""
     if delta <= 0:
         raise ValueError(f"delta must be positive, got {delta!r}")

@@ -10,7 +10,8 @@ the CPU driver becomes a plain loop: one source, three ways to run it.
 from __future__ import annotations
 
 import os
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numba
 

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import enum
 import random
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Callable, Mapping, Sequence
 
 import sympy as sp
 
@@ -47,7 +47,7 @@ class Verdict(enum.Enum):
         return self in (Verdict.PROVED, Verdict.CHECKED_NUMERICALLY)
 
     @staticmethod
-    def combine(verdicts: Sequence["Verdict"]) -> "Verdict":
+    def combine(verdicts: Sequence[Verdict]) -> Verdict:
         """The weakest verdict of a chain: REFUTED < UNDECIDED < CHECKED_NUMERICALLY < PROVED."""
         order = [Verdict.REFUTED, Verdict.UNDECIDED, Verdict.CHECKED_NUMERICALLY, Verdict.PROVED]
         return min(verdicts, key=order.index) if verdicts else Verdict.UNDECIDED
@@ -124,8 +124,12 @@ def check_equal(
     for _ in range(NUMERIC_POINTS):
         point = _sample_point(symbols, domains, rng)
         try:
-            a = sp.N(sp.sympify(lhs).subs(point) if not isinstance(lhs, sp.MatrixBase) else lhs.subs(point), NUMERIC_DIGITS)
-            b = sp.N(sp.sympify(rhs).subs(point) if not isinstance(rhs, sp.MatrixBase) else rhs.subs(point), NUMERIC_DIGITS)
+            a = sp.N(
+                sp.sympify(lhs).subs(point) if not isinstance(lhs, sp.MatrixBase) else lhs.subs(point), NUMERIC_DIGITS
+            )
+            b = sp.N(
+                sp.sympify(rhs).subs(point) if not isinstance(rhs, sp.MatrixBase) else rhs.subs(point), NUMERIC_DIGITS
+            )
             pairs = zip(sp.Matrix(a), sp.Matrix(b)) if isinstance(a, sp.MatrixBase) else [(a, b)]
             for u, v in pairs:
                 if not (u.is_number and v.is_number) or u.has(sp.nan, sp.zoo) or v.has(sp.nan, sp.zoo):
@@ -143,8 +147,7 @@ def check_equal(
         return StepCheck(Verdict.UNDECIDED, f"{note}simplify left {sp.sstr(reduced)[:80]}; no point evaluated")
     return StepCheck(
         Verdict.CHECKED_NUMERICALLY,
-        f"{note}no symbolic reduction to 0; agrees to {AGREE_DIGITS} digits at "
-        f"{agreed} random rational points",
+        f"{note}no symbolic reduction to 0; agrees to {AGREE_DIGITS} digits at {agreed} random rational points",
     )
 
 
@@ -208,7 +211,7 @@ class Proof:
     domains: Mapping[sp.Symbol, Domain] = field(default_factory=dict)
     _checked: list[CheckedStep] | None = field(default=None, init=False, repr=False)
 
-    def check(self) -> "Proof":
+    def check(self) -> Proof:
         """Check every step (once; the verdicts are cached) and return self."""
         if self._checked is None:
             checked = []

@@ -80,7 +80,6 @@ def _check_disjoint_anchors() -> StepCheck:
 
 def small_angle() -> Proof:
     """θ ≤ π: the n anchor events are disjoint, each has probability x^(n-1)."""
-    px = sp.Function("P")
     return Proof(
         "sector, small angle",
         r"P_n(\theta) = n (\theta/2\pi)^{n-1} for 0 < \theta \le \pi",
@@ -103,7 +102,12 @@ def small_angle() -> Proof:
                 "P(E_i): the other n-1 angles are independent, each in the arc w.p. x",
                 simplifier=lambda e: sp.simplify(e.doit()),
             ),
-            Step(sp.Sum(x ** (n - 1), (i, 1, n)), n * x ** (n - 1), "n equal terms", simplifier=lambda e: sp.simplify(e.doit())),
+            Step(
+                sp.Sum(x ** (n - 1), (i, 1, n)),
+                n * x ** (n - 1),
+                "n equal terms",
+                simplifier=lambda e: sp.simplify(e.doit()),
+            ),
             Step(
                 n * x ** (n - 1),
                 d.probability_small_angle(n, theta).subs(theta, 2 * sp.pi * x),
@@ -127,7 +131,11 @@ def gap_reduction() -> Proof:
     ]
     for m in (2, 3, 4, 5):
         steps.append(
-            Step(d.spacing_density(m) * _simplex_volume(m - 1), sp.Integer(1), f"(n-1)! times the simplex volume 1/(n-1)!, n={m}")
+            Step(
+                d.spacing_density(m) * _simplex_volume(m - 1),
+                sp.Integer(1),
+                f"(n-1)! times the simplex volume 1/(n-1)!, n={m}",
+            )
         )
     steps.append(
         Step(
@@ -197,8 +205,13 @@ def marginals_and_exceedance() -> Proof:
                 "c = (0.1, 0.2, 0.15): 0.55^4",
             ),
         ],
-        domains={s_: (0, 1, False), m: (0, 12, True), c1: (0, sp.Rational(1, 3), False),
-                 c2: (0, sp.Rational(1, 3), False), c3: (0, sp.Rational(1, 3), False)},
+        domains={
+            s_: (0, 1, False),
+            m: (0, 12, True),
+            c1: (0, sp.Rational(1, 3), False),
+            c2: (0, sp.Rational(1, 3), False),
+            c3: (0, sp.Rational(1, 3), False),
+        },
     )
 
 
@@ -232,7 +245,12 @@ def reduces_to_small_angle() -> Proof:
     """For θ ≤ π only k = 1 survives: the general formula equals n x^(n-1)."""
     term = (-1) ** (k - 1) * sp.binomial(n, k) * (1 - k * (1 - x)) ** (n - 1)
     steps = [
-        Step(sp.Sum(term, (k, 1, 1)), n * x ** (n - 1), "x < 1/2: floor(1/(1-x)) = 1", simplifier=lambda e: sp.simplify(e.doit())),
+        Step(
+            sp.Sum(term, (k, 1, 1)),
+            n * x ** (n - 1),
+            "x < 1/2: floor(1/(1-x)) = 1",
+            simplifier=lambda e: sp.simplify(e.doit()),
+        ),
         Step(
             term.subs({k: 2, x: sp.Rational(1, 2)}).subs(n, sp.Symbol("r", integer=True, positive=True) + 2),
             0,
@@ -241,7 +259,11 @@ def reduces_to_small_angle() -> Proof:
     ]
     for m in SMALL_N:
         first = d.probability(m, theta).args[0][0]
-        steps.append(Step(first, d.probability_small_angle(m, theta), f"n={m}: first piece of the Piecewise", simplifier=sp.expand))
+        steps.append(
+            Step(
+                first, d.probability_small_angle(m, theta), f"n={m}: first piece of the Piecewise", simplifier=sp.expand
+            )
+        )
     return Proof(
         "general formula at theta <= pi",
         r"P_n(\theta) = n(\theta/2\pi)^{n-1} \text{ on } (0, \pi]",
@@ -258,8 +280,12 @@ def continuity_and_ends() -> Proof:
         pieces = [e for e, _ in pw.args]
         left = sp.Matrix([pieces[q].subs(theta, bp) for q, bp in enumerate(d.breakpoints(m))])
         right = sp.Matrix([pieces[q + 1].subs(theta, bp) for q, bp in enumerate(d.breakpoints(m))])
-        steps.append(Step(left, right, f"n={m}: left and right pieces agree at 2pi(1-1/k), k=2..{m}", simplifier=sp.expand))
-        steps.append(Step(pieces[-2].subs(theta, d.certain_angle(m)), 1, f"n={m}: P = 1 at 2pi(n-1)/n", simplifier=sp.expand))
+        steps.append(
+            Step(left, right, f"n={m}: left and right pieces agree at 2pi(1-1/k), k=2..{m}", simplifier=sp.expand)
+        )
+        steps.append(
+            Step(pieces[-2].subs(theta, d.certain_angle(m)), 1, f"n={m}: P = 1 at 2pi(n-1)/n", simplifier=sp.expand)
+        )
         steps.append(Step(pw.subs(theta, 2 * sp.pi), 1, f"n={m}: P = 1 at theta = 2pi"))
     return Proof("continuity and end values", "P_n is continuous on (0, 2pi], 1 at 2pi and for n = 1", steps)
 
@@ -268,9 +294,7 @@ def identity_is_one() -> Proof:
     """The post's open question: the alternating sum is identically 1."""
     steps = []
     for m in range(1, 13):
-        steps.append(
-            Step(d.alternating_sum(m, x).doit(), 1, f"n={m}: expand", simplifier=sp.expand)
-        )
+        steps.append(Step(d.alternating_sum(m, x).doit(), 1, f"n={m}: expand", simplifier=sp.expand))
     return Proof(
         "the alternating sum is 1",
         r"\sum_{k=1}^n (-1)^{k-1}\binom nk (1-kx)^{n-1} \equiv 1 "
@@ -292,8 +316,12 @@ def density_integrates_to_one() -> Proof:
 def expected_largest_gap() -> Proof:
     """E[max spacing] = ∫_0^1 P(max > a) da = Σ (-1)^(k-1) C(n,k)/(kn) = H_n/n."""
     steps = [
-        Step(sp.integrate((1 - k * a) ** (n - 1), (a, 0, 1 / k)), 1 / (k * n), "term k vanishes past a = 1/k",
-             simplifier=lambda e: sp.simplify(sp.piecewise_fold(e).rewrite(sp.Piecewise).subs(sp.Eq(n, 0), False))),
+        Step(
+            sp.integrate((1 - k * a) ** (n - 1), (a, 0, 1 / k)),
+            1 / (k * n),
+            "term k vanishes past a = 1/k",
+            simplifier=lambda e: sp.simplify(sp.piecewise_fold(e).rewrite(sp.Piecewise).subs(sp.Eq(n, 0), False)),
+        ),
         Step(
             sp.Sum((-1) ** (k - 1) * sp.binomial(n, k) / (k * n), (k, 1, n)),
             sp.harmonic(n) / n,
@@ -308,7 +336,9 @@ def expected_largest_gap() -> Proof:
                 f"n={m}: integrate the survival function",
             )
         )
-    return Proof("expected largest spacing", r"E\max_i x_i = H_n / n", steps, domains={n: (1, 40, True), k: (1, 40, True)})
+    return Proof(
+        "expected largest spacing", r"E\max_i x_i = H_n / n", steps, domains={n: (1, 40, True), k: (1, 40, True)}
+    )
 
 
 def _piecewise_cdf(m: int, var: sp.Expr) -> sp.Expr:
@@ -325,15 +355,19 @@ def _piecewise_cdf(m: int, var: sp.Expr) -> sp.Expr:
 def four_ducks() -> Proof:
     """The post's motivating puzzle and the table of exact values."""
     table = [
-        (3, sp.Rational(1, 4), sp.Rational(3, 16)), (3, sp.Rational(1, 2), sp.Rational(3, 4)),
-        (4, sp.Rational(1, 2), sp.Rational(1, 2)), (4, sp.Rational(5, 8), sp.Rational(113, 128)),
-        (4, sp.Rational(2, 3), sp.Rational(26, 27)), (5, sp.Rational(1, 2), sp.Rational(5, 16)),
-        (5, sp.Rational(7, 10), sp.Rational(1891, 2000)), (5, sp.Rational(3, 4), sp.Rational(255, 256)),
-        (6, sp.Rational(3, 5), sp.Rational(1443, 3125)), (10, sp.Rational(3, 4), sp.Rational(86955, 131072)),
+        (3, sp.Rational(1, 4), sp.Rational(3, 16)),
+        (3, sp.Rational(1, 2), sp.Rational(3, 4)),
+        (4, sp.Rational(1, 2), sp.Rational(1, 2)),
+        (4, sp.Rational(5, 8), sp.Rational(113, 128)),
+        (4, sp.Rational(2, 3), sp.Rational(26, 27)),
+        (5, sp.Rational(1, 2), sp.Rational(5, 16)),
+        (5, sp.Rational(7, 10), sp.Rational(1891, 2000)),
+        (5, sp.Rational(3, 4), sp.Rational(255, 256)),
+        (6, sp.Rational(3, 5), sp.Rational(1443, 3125)),
+        (10, sp.Rational(3, 4), sp.Rational(86955, 131072)),
     ]
     steps = [
-        Step(d.probability(m, 2 * sp.pi * frac), val, f"n={m}, theta = {frac} of a turn")
-        for m, frac, val in table
+        Step(d.probability(m, 2 * sp.pi * frac), val, f"n={m}, theta = {frac} of a turn") for m, frac, val in table
     ]
     steps.append(Step(d.wendel_probability(4, 2), d.probability(4, sp.pi), "Wendel's d = 2 case is theta = pi"))
     return Proof("exact values", "four ducks in a semicircle: 1/2, and the reference table", steps)

@@ -71,6 +71,10 @@ def test_errors_are_one_line_exit_2(argv, needle, capsys):
 
 
 def test_bad_trials_exit_2():
-    proc = subprocess.run([sys.executable, "-m", "closedform", "simulate", "sector", "--n", "4", "--theta", "pi",
-                           "--trials", "-3"], capture_output=True, text=True, env=os.environ | {"NUMBA_DISABLE_JIT": "0"})
+    proc = subprocess.run(
+        [sys.executable, "-m", "closedform", "simulate", "sector", "--n", "4", "--theta", "pi", "--trials", "-3"],
+        capture_output=True,
+        text=True,
+        env=os.environ | {"NUMBA_DISABLE_JIT": "0"},
+    )
     assert proc.returncode == 2 and "trials must be a positive integer" in proc.stderr

@@ -11,7 +11,9 @@ import pytest
 import closedform
 from closedform.numeric.target import SIMULATOR
 
-pytestmark = pytest.mark.skipif(SIMULATOR, reason="doctests run compiled kernels; the simulator job runs tests/test_cuda.py")
+pytestmark = pytest.mark.skipif(
+    SIMULATOR, reason="doctests run compiled kernels; the simulator job runs tests/test_cuda.py"
+)
 
 # The distributed and report modules need optional extras; they are doctested when installed.
 OPTIONAL = {"closedform.distributed": "distributed", "closedform.report": "matplotlib"}

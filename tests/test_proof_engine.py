@@ -29,7 +29,19 @@ def test_checked_numerically_when_simplify_stalls():
 
 def test_undecided_when_nothing_evaluates():
     f = sp.Function("f")
-    res = check_equal(f(x), f(x) + sp.Integral(f(x), x) * 0 + sp.Symbol("y") * 0 + sp.Derivative(f(x), x) - sp.Derivative(f(x), x) + f(x) - f(x) + sp.Function("g")(x) - sp.Function("g")(x) + sp.Function("h")(x))
+    res = check_equal(
+        f(x),
+        f(x)
+        + sp.Integral(f(x), x) * 0
+        + sp.Symbol("y") * 0
+        + sp.Derivative(f(x), x)
+        - sp.Derivative(f(x), x)
+        + f(x)
+        - f(x)
+        + sp.Function("g")(x)
+        - sp.Function("g")(x)
+        + sp.Function("h")(x),
+    )
     assert res.verdict is Verdict.UNDECIDED
 
 
@@ -41,10 +53,20 @@ def test_equals_none_is_not_success():
 
 
 def test_proof_combines_weakest_and_renders():
-    p = Proof("t", "s", [
-        Step(x + x, 2 * x, "collect"),
-        Step("A", "B", "an argument", relation=r"\iff", check=lambda: StepCheck(Verdict.CHECKED_NUMERICALLY, "sampled")),
-    ])
+    p = Proof(
+        "t",
+        "s",
+        [
+            Step(x + x, 2 * x, "collect"),
+            Step(
+                "A",
+                "B",
+                "an argument",
+                relation=r"\iff",
+                check=lambda: StepCheck(Verdict.CHECKED_NUMERICALLY, "sampled"),
+            ),
+        ],
+    )
     assert p.verdict is Verdict.CHECKED_NUMERICALLY
     tex = p.latex()
     assert tex.startswith(r"\begin{align*}") and tex.endswith(r"\end{align*}")

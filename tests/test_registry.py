@@ -13,7 +13,6 @@ import pkgutil
 
 import pytest
 
-import closedform.derive
 from closedform import checks
 from closedform.numeric.target import SIMULATOR
 from closedform.registry import RESULTS, TOPICS, by_name, by_topic

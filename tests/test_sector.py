@@ -29,11 +29,16 @@ DELTA = 0.005
 thetas = st.floats(1e-3, 2 * math.pi, allow_nan=False).filter(lambda t: 0 < t <= 2 * math.pi)
 
 EXACT = [
-    (3, sp.Rational(1, 4), sp.Rational(3, 16)), (3, sp.Rational(1, 2), sp.Rational(3, 4)),
-    (4, sp.Rational(1, 2), sp.Rational(1, 2)), (4, sp.Rational(5, 8), sp.Rational(113, 128)),
-    (4, sp.Rational(2, 3), sp.Rational(26, 27)), (5, sp.Rational(1, 2), sp.Rational(5, 16)),
-    (5, sp.Rational(7, 10), sp.Rational(1891, 2000)), (5, sp.Rational(3, 4), sp.Rational(255, 256)),
-    (6, sp.Rational(3, 5), sp.Rational(1443, 3125)), (10, sp.Rational(3, 4), sp.Rational(86955, 131072)),
+    (3, sp.Rational(1, 4), sp.Rational(3, 16)),
+    (3, sp.Rational(1, 2), sp.Rational(3, 4)),
+    (4, sp.Rational(1, 2), sp.Rational(1, 2)),
+    (4, sp.Rational(5, 8), sp.Rational(113, 128)),
+    (4, sp.Rational(2, 3), sp.Rational(26, 27)),
+    (5, sp.Rational(1, 2), sp.Rational(5, 16)),
+    (5, sp.Rational(7, 10), sp.Rational(1891, 2000)),
+    (5, sp.Rational(3, 4), sp.Rational(255, 256)),
+    (6, sp.Rational(3, 5), sp.Rational(1443, 3125)),
+    (10, sp.Rational(3, 4), sp.Rational(86955, 131072)),
 ]
 
 
@@ -102,7 +107,11 @@ def test_identity_and_expected_gap():
     for n in range(1, 15):
         assert sp.expand(d.alternating_sum(n, x).doit()) == 1
     assert [d.expected_largest_spacing(n) for n in (2, 3, 5, 10)] == [
-        sp.Rational(3, 4), sp.Rational(11, 18), sp.Rational(137, 300), sp.Rational(7381, 25200)]
+        sp.Rational(3, 4),
+        sp.Rational(11, 18),
+        sp.Rational(137, 300),
+        sp.Rational(7381, 25200),
+    ]
 
 
 def test_same_seed_same_counts():
