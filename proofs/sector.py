@@ -322,10 +322,30 @@ def expected_largest_gap() -> Proof:
             "term k vanishes past a = 1/k",
             simplifier=lambda e: sp.simplify(sp.piecewise_fold(e).rewrite(sp.Piecewise).subs(sp.Eq(n, 0), False)),
         ),
+        # S_n = sum_k (-1)^(k-1) C(n,k)/k equals H_n: same first value, same recurrence.
         Step(
-            sp.Sum((-1) ** (k - 1) * sp.binomial(n, k) / (k * n), (k, 1, n)),
-            sp.harmonic(n) / n,
-            "the alternating binomial sum of 1/k is H_n",
+            (-1) ** (k - 1) * (sp.binomial(n, k) - sp.binomial(n - 1, k)) / k,
+            (-1) ** (k - 1) * sp.binomial(n, k) / n,
+            "S_n - S_(n-1), term by term: Pascal's rule, then C(n-1,k-1)/k = C(n,k)/n",
+            simplifier=lambda e: sp.simplify(sp.gammasimp(e)),
+        ),
+        Step(
+            sp.Sum((-1) ** (k - 1) * sp.binomial(n, k) / n, (k, 1, n)),
+            1 / n,
+            "binomial theorem: sum_(k=0)^n (-1)^k C(n,k) = (1-1)^n = 0",
+            simplifier=lambda e: sp.simplify(e.doit()),
+        ),
+        Step(
+            sp.harmonic(n) - sp.harmonic(n - 1),
+            1 / n,
+            "H_n obeys the same recurrence",
+            simplifier=lambda e: sp.simplify(sp.expand_func(e)),
+        ),
+        Step(
+            sp.Sum((-1) ** (k - 1) * sp.binomial(1, k) / k, (k, 1, 1)),
+            sp.harmonic(1),
+            "and starts from the same value, S_1 = H_1 = 1; so S_n = H_n and E max = H_n / n",
+            simplifier=lambda e: sp.simplify(e.doit()),
         ),
     ]
     for m in range(1, 11):
