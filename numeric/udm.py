@@ -450,7 +450,7 @@ def hot_step_oracle(x0, ab_t, ab_prev, sigma) -> list[mpmath.mpf]:
     """
     x0, ab_t, ab_p, s = (mpmath.mpf(sp.N(v, mpmath.mp.dps + 5)) for v in (x0, ab_t, ab_prev, sigma))
     bb_t, bb_p = mpmath.sqrt(1 - ab_t**2), mpmath.sqrt(1 - ab_p**2)
-    keep = mpmath.sqrt(bb_p**2 - s**2)
+    keep = mpmath.sqrt(max(bb_p**2 - s**2, 0))  # sigma = betabar_{t-1} may round a hair above
 
     def expect(g):
         # x_t = ab_t x0 + bb_t z, z standard normal
@@ -546,7 +546,8 @@ def chain_moments_oracle(mu0, s0, alpha_bars, sigma_rule, plugin: bool) -> list[
             s = mpmath.mpf(0)
         else:
             s = mpmath.mpf(sigma_rule) * mpmath.sqrt(1 - hp)
-        c0, ct = coef(h, hp, s)
+        # at sigma = sqrt(1 - abar_{t-1}) the radicand of Song's eq. (12) rounds to +-1e-50: keep the real part
+        c0, ct = (mpmath.re(c) for c in coef(h, hp, s))
         # x0hat = mu0 + k (x_t - sqrt(h) mu0) + sqrt(v) xi
         k = mpmath.sqrt(h) * s0**2 / (h * s0**2 + 1 - h)
         v = mpmath.mpf(0) if plugin else s0**2 * (1 - h) / (h * s0**2 + 1 - h)
