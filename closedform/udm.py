@@ -22,10 +22,12 @@ closedform.spec.ParameterError: schedule must be strictly decreasing (alphabar_0
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import time
+from collections.abc import Sequence
 from fractions import Fraction
 from functools import lru_cache
-from typing import Any, Sequence
+from typing import Any
 
 import mpmath
 import numpy as np
@@ -184,7 +186,7 @@ def alpha_bar_schedule(schedule: Any, T: int | None = None) -> tuple[sp.Expr, ..
     if T is not None and len(values) != int(T):
         raise ParameterError(f"schedule must hold T = {T} values alphabar_1..alphabar_T, got {len(values)}")
     full = [sp.Integer(1)] + values
-    for t, (prev, cur) in enumerate(zip(full, full[1:]), start=1):
+    for t, (prev, cur) in enumerate(itertools.pairwise(full), start=1):
         if not (cur.is_real and 0 <= cur <= 1):
             raise ParameterError(f"schedule values must lie in [0, 1) (Su's alphabar_t), got alphabar_{t} = {cur}")
         if not cur < prev:

@@ -18,19 +18,22 @@ from __future__ import annotations
 import sympy as sp
 
 __all__ = [
+    "HO_FROM_SU",
+    "SU_FROM_HO",
     "beta_bar_of",
+    "cosine_alpha_bar",
     "ho_ddim_coefficients",
     "ho_ddim_sigma",
     "ho_ddpm_posterior",
-    "schedule_alpha_bars",
-    "HO_FROM_SU",
-    "SU_FROM_HO",
-    "cosine_alpha_bar",
-    "linear_alpha_bar",
-    "linear_alpha",
-    "su_from_ho",
     "ho_from_su",
+    "linear_alpha",
+    "linear_alpha_bar",
+    "schedule_alpha_bars",
+    "su_from_ho",
 ]
+
+#: Ho's linear schedule end points and Nichol-Dhariwal's cosine offset (defaults below).
+LINEAR_BETA_1, LINEAR_BETA_T, COSINE_OFFSET = sp.Rational(1, 10**4), sp.Rational(2, 100), sp.Rational(8, 1000)
 
 #: Su's per-step and cumulative coefficients (all in (0, 1)).
 alpha, beta, alpha_bar, beta_bar = sp.symbols("alpha beta alphabar betabar", positive=True)
@@ -76,7 +79,7 @@ def ho_from_su(su_alpha_t: sp.Expr, su_alpha_bar_t: sp.Expr) -> dict[str, sp.Exp
     return {"alpha": a**2, "beta": 1 - a**2, "alpha_bar": ab**2}
 
 
-def linear_alpha(t: sp.Expr, T: sp.Expr, beta_1=sp.Rational(1, 10**4), beta_T=sp.Rational(2, 100)) -> sp.Expr:
+def linear_alpha(t: sp.Expr, T: sp.Expr, beta_1=LINEAR_BETA_1, beta_T=LINEAR_BETA_T) -> sp.Expr:
     r"""Su's :math:`\alpha_t` of Ho's linear schedule :math:`\beta^{Ho}_t = \beta_1 + (\beta_T - \beta_1)\frac{t-1}{T-1}`.
 
     .. math::
@@ -90,7 +93,7 @@ def linear_alpha(t: sp.Expr, T: sp.Expr, beta_1=sp.Rational(1, 10**4), beta_T=sp
     return sp.sqrt(1 - (beta_1 + (beta_T - beta_1) * (t - 1) / (T - 1)))
 
 
-def linear_alpha_bar(t: int, T: int, beta_1=sp.Rational(1, 10**4), beta_T=sp.Rational(2, 100)) -> sp.Expr:
+def linear_alpha_bar(t: int, T: int, beta_1=LINEAR_BETA_1, beta_T=LINEAR_BETA_T) -> sp.Expr:
     r"""Su's :math:`\bar\alpha_t = \prod_{s \le t} \alpha_s` for the linear schedule (concrete t).
 
     >>> linear_alpha_bar(0, 10)
@@ -99,7 +102,7 @@ def linear_alpha_bar(t: int, T: int, beta_1=sp.Rational(1, 10**4), beta_T=sp.Rat
     return sp.Mul(*[linear_alpha(s, T, beta_1, beta_T) for s in range(1, int(t) + 1)])
 
 
-def cosine_alpha_bar(t: sp.Expr, T: sp.Expr, s=sp.Rational(8, 1000)) -> sp.Expr:
+def cosine_alpha_bar(t: sp.Expr, T: sp.Expr, s=COSINE_OFFSET) -> sp.Expr:
     r"""Su's :math:`\bar\alpha_t` of the cosine schedule (Nichol & Dhariwal), the square root of theirs.
 
     .. math::
@@ -111,7 +114,7 @@ def cosine_alpha_bar(t: sp.Expr, T: sp.Expr, s=sp.Rational(8, 1000)) -> sp.Expr:
     1
     """
     t, T = sp.sympify(t), sp.sympify(T)
-    f = lambda u: sp.cos((u / T + s) / (1 + s) * sp.pi / 2)  # noqa: E731
+    f = lambda u: sp.cos((u / T + s) / (1 + s) * sp.pi / 2)
     return sp.simplify(f(t) / f(0))
 
 

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
+from collections.abc import Mapping
 from fractions import Fraction
 from math import comb
-from typing import Mapping
 
 import sympy as sp
 

@@ -26,7 +26,6 @@ import math
 import mpmath
 import numpy as np
 import sympy as sp
-
 from closedform.derive import schedules as sch
 from closedform.derive import udm_discrete as dd
 from closedform.numeric.drivers import StreamKernel
@@ -286,12 +285,12 @@ def _deletion_step(states, stream, params, scratch, acc, l, V, t):
     # Draw an embedding uniformly: keep x0[i] as x_t[j] with probability N[i+1][j+1] / N[i][j].
     j = 0
     for i in range(l):
-        if j < m and params[6 + i] == scratch[XT + j]:
-            take = scratch[DP + (i + 1) * w + j + 1]
-            if uniform(states, stream) * scratch[DP + i * w + j] < take:
-                scratch[FLAG + i] = 0.0
-                j += 1
-                continue
+        # (the uniform is drawn only when x0[i] can match x_t[j]: short-circuit on purpose)
+        if (j < m and params[6 + i] == scratch[XT + j]
+                and uniform(states, stream) * scratch[DP + i * w + j] < scratch[DP + (i + 1) * w + j + 1]):
+            scratch[FLAG + i] = 0.0
+            j += 1
+            continue
         scratch[FLAG + i] = 1.0
     r = _randint(states, stream, t)
     for i in range(l):
@@ -335,9 +334,9 @@ def discrete_trial(states, stream, params, scratch, acc):
         ab_t = params[5]
         masks = 0
         for i in range(l):
-            if uniform(states, stream) >= ab_t:  # masked at t
-                if uniform(states, stream) * (1.0 - ab_t) < 1.0 - ab_p:
-                    masks += 1
+            # masked at t (first draw), and still masked at t-1 (second draw, only when masked)
+            if uniform(states, stream) >= ab_t and uniform(states, stream) * (1.0 - ab_t) < 1.0 - ab_p:
+                masks += 1
         acc[masks] += 1
         return
     if model == 3:
@@ -449,7 +448,7 @@ def hot_step_oracle(x0, ab_t, ab_prev, sigma) -> list[mpmath.mpf]:
     Returns E x_{t-1}, E d², E d⁴, P(|d| > √3 β̄_{t-1}).
     """
     x0, ab_t, ab_p, s = (mpmath.mpf(sp.N(v, mpmath.mp.dps + 5)) for v in (x0, ab_t, ab_prev, sigma))
-    bb_t, bb_p = mpmath.sqrt(1 - ab_t**2), mpmath.sqrt(1 - ab_p**2)
+    _bb_t, bb_p = mpmath.sqrt(1 - ab_t**2), mpmath.sqrt(1 - ab_p**2)
     keep = mpmath.sqrt(max(bb_p**2 - s**2, 0))  # sigma = betabar_{t-1} may round a hair above
 
     def expect(g):
@@ -515,7 +514,7 @@ def _ho_functions():
     """Ho's and Song's formulas (derive.schedules, in Ho's notation) lambdified for mpmath, once."""
     global _HO
     if _HO is None:
-        a, ab, abp, s, eta = sp.symbols("a ab abp s eta", positive=True)
+        _a, ab, abp, s, eta = sp.symbols("a ab abp s eta", positive=True)
         coef = sp.lambdify((ab, abp, s), sch.ho_ddim_coefficients(ab, abp, s)[:2], "mpmath")
         sig = sp.lambdify((eta, ab, abp), sch.ho_ddim_sigma(eta, ab, abp), "mpmath")
         _HO = (coef, sig)

@@ -14,7 +14,6 @@ import itertools
 from fractions import Fraction
 
 import sympy as sp
-
 from closedform.derive import schedules as sch
 from closedform.derive import udm as d
 from closedform.derive import udm_discrete as dd

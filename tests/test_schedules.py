@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import mpmath
 import pytest
 import sympy as sp
+from closedform.derive import schedules as sch
+from closedform.derive import udm as d
 from hypothesis import given
 from hypothesis import strategies as st
 
-import closedform.udm as udm
-from closedform.derive import schedules as sch
-from closedform.derive import udm as d
+from closedform import udm
 from closedform.spec import ParameterError
 
 unit = st.fractions(min_value="1/100", max_value="99/100", max_denominator=997)
@@ -77,7 +78,7 @@ def test_linear_schedule_is_hos_product():
     assert sp.simplify(sch.linear_alpha_bar(3, 1000) ** 2 - ab[3] ** 2) == 0
     # rescaled to few steps the schedule still ends near pure noise and decreases strictly
     few = [float(v) for v in sch.schedule_alpha_bars("linear", 10)]
-    assert all(x > y for x, y in zip(few, few[1:])) and few[-1] < 0.01
+    assert all(x > y for x, y in itertools.pairwise(few)) and few[-1] < 0.01
 
 
 @pytest.mark.parametrize("bad, match", [

@@ -10,16 +10,15 @@ import mpmath
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import example, given
-from hypothesis import strategies as st
-
-import closedform.udm as udm
-from closedform import checks
 from closedform.derive import udm as d
 from closedform.derive import udm_discrete as dd
 from closedform.numeric import stats
 from closedform.numeric import udm as nu
 from closedform.numeric.target import SIMULATOR
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from closedform import checks, udm
 from closedform.spec import ParameterError
 
 from .conftest import THOROUGH
@@ -113,8 +112,8 @@ def test_hot_posterior_closed_form_matches_quadrature(x0, a, q, lam):
 @given(st_=st.fractions(0, 1, max_denominator=50))
 def test_uniform_mixing_closed_form_matches_quadrature(st_):
     mpmath.mp.dps = 40
-    m2, m4 = d.uniform_mixing_moments(R(st_))
-    w2, w4, tail = nu.uniform_mixing_oracle(R(st_))
+    _m2, m4 = d.uniform_mixing_moments(R(st_))
+    _w2, w4, tail = nu.uniform_mixing_oracle(R(st_))
     assert abs(mpmath.mpf(sp.N(m4, 40)) - w4) < mpmath.mpf("1e-30")
     assert abs(mpmath.mpf(sp.N(d.uniform_mixing_tail(R(st_)), 40)) - tail) < mpmath.mpf("1e-30")
     assert (m4 == sp.Rational(9, 5)) == (st_ in (0, 1))
@@ -130,7 +129,7 @@ def test_exact_chain_oracle_keeps_the_data_law(T, lam, kind):
 @given(T=st.integers(1, 40), rule=st.sampled_from(["ddpm", "ddim", "1/2"]))
 def test_plugin_variance_below_data_and_matches_ho_route(T, rule):
     mpmath.mp.dps = 40
-    kw = dict(mu0=sp.Rational(3, 2), s0=sp.Rational(3, 10), T=T, schedule="cosine", sigma_rule=udm.SIGMA_RULE.validate(rule))
+    kw = {"mu0": sp.Rational(3, 2), "s0": sp.Rational(3, 10), "T": T, "schedule": "cosine", "sigma_rule": udm.SIGMA_RULE.validate(rule)}
     v = udm.HOT_PLUGIN.closed_form(**kw)[1]
     o = udm.HOT_PLUGIN.oracle(**kw)[1]
     assert abs(mpmath.mpf(sp.N(v, 40)) - o) < mpmath.mpf("1e-30")
@@ -192,7 +191,7 @@ def test_discrete_monte_carlo_large(result, case):
 
 def test_monte_carlo_rejects_uniform_noise_claim():
     """With uniform noise the mixing construction's x_{t-1} is not the uniform-noise marginal: the z-test sees it."""
-    case = dict(x0="13/10", alpha_t="97/100", alpha_bar_prev="3/5", sigma_tilde="sqrt(2)/2")
+    case = {"x0": "13/10", "alpha_t": "97/100", "alpha_bar_prev": "3/5", "sigma_tilde": "sqrt(2)/2"}
     est = udm.simulate_result(udm.UNIFORM_MIXING, TRIALS, seed=3, **case)
     bbp2 = 1 - 0.36
     would_be = [0.78, bbp2, 1.8 * bbp2**2, 0.0]  # the law of ab x0 + bb_{t-1} u, u uniform
@@ -242,7 +241,7 @@ def test_bad_input_is_a_clear_error(call, match):
 
 def test_cli_error_exit_code():
     proc = subprocess.run([sys.executable, "-m", "closedform", "latex", "cold_blur_errors", "--n", "16", "--w_prev", "4",
-                           "--w_t", "3", "--s", "0.1"], capture_output=True, text=True)
+                           "--w_t", "3", "--s", "0.1"], check=False, capture_output=True, text=True)
     assert proc.returncode == 2 and "w_prev < w_t" in proc.stderr and "Traceback" not in proc.stderr
 
 
