@@ -87,6 +87,15 @@ def hot_step_trial(states, stream, params, scratch, acc):
 
 
 @scalar_jit
+def _normal_pair(states, stream):
+    """Two independent standard normals from one Box-Muller pair (both branches: half the RNG work)."""
+    u1 = uniform(states, stream)
+    u2 = uniform(states, stream)
+    r = math.sqrt(-2.0 * math.log(u1))
+    return r * math.cos(2.0 * math.pi * u2), r * math.sin(2.0 * math.pi * u2)
+
+
+@scalar_jit
 def hot_chain_trial(states, stream, params, scratch, acc):
     """params = (mu0, s0, T, plugin, ab_0..ab_T, bb_0..bb_T, sigma_1..sigma_T).
 
@@ -101,7 +110,8 @@ def hot_chain_trial(states, stream, params, scratch, acc):
     ab0 = 4
     bb0 = 4 + T + 1
     sg0 = 4 + 2 * (T + 1) - 1  # sigma_t sits at params[sg0 + t], t = 1..T
-    x = params[ab0 + T] * (mu0 + s0 * normal(states, stream)) + params[bb0 + T] * normal(states, stream)
+    z1, z2 = _normal_pair(states, stream)
+    x = params[ab0 + T] * (mu0 + s0 * z1) + params[bb0 + T] * z2
     s02 = s0 * s0
     for t in range(T, 0, -1):
         ab_t = params[ab0 + t]
@@ -113,11 +123,11 @@ def hot_chain_trial(states, stream, params, scratch, acc):
         den = ab_t * ab_t * s02 + bb_t * bb_t
         v = s02 * bb_t * bb_t / den
         m = mu0 + ab_t * s02 * (x - ab_t * mu0) / den
-        x0hat = m if plugin else m + math.sqrt(v) * normal(states, stream)
+        # one Box-Muller pair per step: z1 for the x0hat sample, z2 for the correction noise
+        z1, z2 = _normal_pair(states, stream)
+        x0hat = m if plugin else m + math.sqrt(v) * z1
         keep = math.sqrt(max(bb_p * bb_p - sigma * sigma, 0.0))
-        x = ab_p * x0hat + keep * (x - ab_t * x0hat) / bb_t
-        if sigma > 0.0:
-            x += sigma * normal(states, stream)
+        x = ab_p * x0hat + keep * (x - ab_t * x0hat) / bb_t + sigma * z2
     d = x - mu0
     d2 = d * d
     acc[0] += x

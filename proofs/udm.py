@@ -354,6 +354,8 @@ def restore_one_marginal() -> Proof:
                  simplifier=lambda e: sp.simplify(sp.combsimp(e))),
             Step((l_ - t_ + 1) * dd.mask_forward_probability(l_, t_) / t_, dd.mask_forward_probability(l_, t_ - 1),
                  "mask: (l-t+1) predecessors", simplifier=lambda e: sp.simplify(sp.combsimp(e))),
+            Step(sp.Matrix(sorted(sp.Rational(p.numerator, p.denominator) for p in dd.posterior_law("mask", (3, 1, 3), (0, 1, 2), 2, 3).values())),
+                 sp.Matrix([sp.Rational(1, 2), sp.Rational(1, 2)]), "the mask posterior: each of the t = 2 masked positions is unmasked w.p. 1/2"),
             Step(_mismatches("edit_v2", _small_cases("edit_v2")), 0, "edit v2, exact enumeration, l = 4, V = 3, t = 1..4: mismatching x_{t-1}"),
             Step(_mismatches("mask", _small_cases("mask")), 0, "mask, exact enumeration, l = 4, t = 1..4"),
             Step(_mismatches("deletion", _small_cases("deletion")), 0,
