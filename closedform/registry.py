@@ -7,7 +7,7 @@ not exist.  Topic blocks are kept apart so that each topic's lines change alone.
 
 from __future__ import annotations
 
-from closedform import sector
+from closedform import sector, udm
 from closedform.spec import Result
 
 RESULTS: tuple[Result, ...] = (
@@ -21,6 +21,19 @@ RESULTS: tuple[Result, ...] = (
     # --- reparam (post 9085) ---
     # --- accuracy, multiclass, cosent (posts 9098, 9158, 9341) ---
     # --- guidance, udm (posts 9257, 9262, 9271) ---
+    # udm (posts 9262, 9271): conventions, hot, cold and discrete diffusion
+    udm.CONVENTIONS,
+    udm.HOT_POSTERIOR,
+    udm.UNIFORM_MIXING,
+    udm.HOT_EXACT,
+    udm.HOT_PLUGIN,
+    udm.COLD,
+    udm.EDIT_V1,
+    udm.EDIT_V2,
+    udm.MASK,
+    udm.DELETION,
+    udm.ABSORBING,
+    udm.D3PM_UNIFORM,
 )
 
 #: Topic names and the posts they cover, in the order the CLI lists them.

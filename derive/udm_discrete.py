@@ -1,0 +1,402 @@
+r"""Discrete unified diffusion models (post 9271 and reconstructions): laws and exact enumeration.
+
+Sequences are tuples of tokens ``0..V-1``; the mask token is ``V``.  The
+"time" t is an integer count (t ≤ l positions edited, masked or deleted),
+except for the two D3PM processes, whose schedule is given by
+:math:`\bar\alpha` (D3PM's own convention: :math:`\bar\alpha_t = \prod_s (1-\beta_s)`,
+the probability that a token is untouched, *not* Su's square-root convention).
+
+Forward processes :math:`p(x_t|x_0)` and posteriors
+:math:`p(x_{t-1}|x_t, x_0)` are enumerated exactly with
+:class:`fractions.Fraction`; :func:`marginal_constraint` checks
+
+.. math::
+
+    \sum_{x_t} p(x_{t-1}|x_t, x_0)\, p(x_t|x_0) = p(x_{t-1}|x_0)
+
+term by term.  The closed forms (SymPy) give the laws the enumeration and
+the Monte Carlo are compared with.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from collections.abc import Mapping
+from fractions import Fraction
+from math import comb
+
+import sympy as sp
+
+__all__ = [
+    "MODELS",
+    "absorbing_mask_count_law",
+    "absorbing_posterior",
+    "d3pm_uniform_marginal",
+    "d3pm_uniform_posterior",
+    "deletion_position_law",
+    "edit_v1_change_law",
+    "edit_v2_forward_probability",
+    "edit_v2_position_law",
+    "forward_law",
+    "marginal_constraint",
+    "mask_forward_probability",
+    "mask_position_law",
+    "posterior_law",
+    "restore_one_probability",
+    "su_mask_alpha_bar",
+]
+
+#: The discrete models and what their posterior does (the keys of forward_law / posterior_law).
+MODELS: dict[str, str] = {
+    "edit_v1": "replace t random positions by uniform tokens (maybe the same); baseline posterior p(x_{t-1}|x_0)",
+    "edit_v2": "replace t random positions by different tokens; posterior restores one uniformly chosen differing position",
+    "mask": "mask t random positions; posterior unmasks one uniformly chosen masked position",
+    "deletion": "delete t random positions; posterior picks a consistent deletion set uniformly and re-inserts one of it",
+    "d3pm_uniform": "D3PM uniform replacement, K = V classes, per token; Bayes posterior",
+    "d3pm_absorbing": "D3PM absorbing state, per token; Bayes posterior",
+}
+
+Law = dict[tuple, Fraction]
+
+
+# ---------------------------------------------------------------------------
+# Closed forms
+# ---------------------------------------------------------------------------
+
+
+def edit_v1_change_law(t, V, k) -> sp.Expr:
+    r"""Edit model v1: P(k of the t replaced positions visibly change) = Binomial(t, (V-1)/V).
+
+    Each replacement token is uniform over V, so it equals the old one w.p. 1/V,
+    independently: (x_0, x_t) does not reveal the edited set, the forward map is
+    not invertible in ε.
+
+    .. math::
+
+        P(K = k) = \binom tk \Bigl(\frac{V-1}V\Bigr)^k \Bigl(\frac1V\Bigr)^{t-k}
+
+    >>> [edit_v1_change_law(3, 3, k) for k in range(4)]
+    [1/27, 2/9, 4/9, 8/27]
+    """
+    t, V, k = (sp.sympify(v) for v in (t, V, k))
+    return sp.binomial(t, k) * ((V - 1) / V) ** k * (1 / V) ** (t - k)
+
+
+def edit_v2_forward_probability(l, t, V) -> sp.Expr:
+    r"""Edit model v2: :math:`p(x_t|x_0)` for each :math:`x_t` at Hamming distance t (0 otherwise).
+
+    .. math::
+
+        p(x_t|x_0) = \frac{[d_H(x_t, x_0) = t]}{\binom lt (V-1)^t}
+
+    >>> edit_v2_forward_probability(4, 2, 3)
+    1/24
+    """
+    l, t, V = (sp.sympify(v) for v in (l, t, V))
+    return 1 / (sp.binomial(l, t) * (V - 1) ** t)
+
+
+def edit_v2_position_law(l, t, V) -> tuple[sp.Expr, sp.Expr]:
+    r"""One position of :math:`x_t` under edit v2: P(unchanged) and P(equal to one given other token).
+
+    .. math::
+
+        P(x_t^i = x_0^i) = 1 - \frac tl,\qquad P(x_t^i = v) = \frac{t}{l(V-1)}\ (v \ne x_0^i)
+
+    >>> edit_v2_position_law(4, 1, 3)
+    (3/4, 1/8)
+    """
+    l, t, V = (sp.sympify(v) for v in (l, t, V))
+    return (1 - t / l, t / (l * (V - 1)))
+
+
+def restore_one_probability(l, t) -> sp.Expr:
+    r"""Mass that restore/unmask/re-insert-one sends to one given (t-1)-set.
+
+    Each (t-1)-subset lies in l - t + 1 t-subsets, each of probability
+    :math:`1/\binom lt`, each restoring the missing element with probability 1/t:
+
+    .. math::
+
+        \frac{l - t + 1}{t\binom lt} = \frac1{\binom l{t-1}}.
+
+    >>> restore_one_probability(4, 2), 1 / sp.binomial(4, 1)
+    (1/4, 1/4)
+    """
+    l, t = sp.sympify(l), sp.sympify(t)
+    return (l - t + 1) / (t * sp.binomial(l, t))
+
+
+def mask_forward_probability(l, t) -> sp.Expr:
+    r"""Mask model: :math:`p(x_t|x_0) = 1/\binom lt` for each choice of t masked positions.
+
+    >>> mask_forward_probability(4, 2)
+    1/6
+    """
+    return 1 / sp.binomial(sp.sympify(l), sp.sympify(t))
+
+
+def mask_position_law(l, t) -> sp.Expr:
+    r"""Mask model: P(a given position is masked in :math:`x_t`) = t / l.
+
+    >>> mask_position_law(4, 3)
+    3/4
+    """
+    return sp.sympify(t) / sp.sympify(l)
+
+
+def su_mask_alpha_bar(t, l) -> sp.Expr:
+    r"""The D3PM-absorbing :math:`\bar\alpha_t` with the same per-token mask rate as Su's mask model: :math:`1 - t/l`.
+
+    >>> su_mask_alpha_bar(1, 4)
+    3/4
+    """
+    return 1 - sp.sympify(t) / sp.sympify(l)
+
+
+def absorbing_posterior(alpha_bar_prev, alpha_bar_t) -> tuple[sp.Expr, sp.Expr]:
+    r"""D3PM absorbing posterior for a masked :math:`x_t`: (stay masked, unmask to :math:`x_0`).
+
+    .. math::
+
+        P(x_{t-1} = m) = \frac{1-\bar\alpha_{t-1}}{1-\bar\alpha_t},\qquad
+        P(x_{t-1} = x_0) = \frac{\bar\alpha_{t-1}-\bar\alpha_t}{1-\bar\alpha_t};
+
+    with :math:`\bar\alpha_t = 1 - t/l` the unmask probability is 1/t, Su's.
+
+    >>> absorbing_posterior(su_mask_alpha_bar(2, 4), su_mask_alpha_bar(3, 4))
+    (2/3, 1/3)
+    """
+    abp, ab = sp.sympify(alpha_bar_prev), sp.sympify(alpha_bar_t)
+    return ((1 - abp) / (1 - ab), (abp - ab) / (1 - ab))
+
+
+def absorbing_mask_count_law(l, alpha_bar, k) -> sp.Expr:
+    r"""D3PM absorbing: the number of masks among l tokens is Binomial(l, 1 - ᾱ) (Su's is fixed).
+
+    >>> absorbing_mask_count_law(4, sp.Rational(1, 2), 2)
+    3/8
+    """
+    l, ab, k = (sp.sympify(v) for v in (l, alpha_bar, k))
+    return sp.binomial(l, k) * (1 - ab) ** k * ab ** (l - k)
+
+
+def d3pm_uniform_marginal(j, k, K, alpha_bar) -> sp.Expr:
+    r"""D3PM uniform: :math:`q(x_t = j|x_0 = k) = \bar\alpha_t\delta_{jk} + (1-\bar\alpha_t)/K`.
+
+    >>> d3pm_uniform_marginal(0, 0, 3, sp.Rational(1, 2))
+    2/3
+    """
+    ab = sp.sympify(alpha_bar)
+    return ab * sp.KroneckerDelta(j, k) + (1 - ab) / sp.sympify(K)
+
+
+def d3pm_uniform_posterior(j, i, k, K, beta_t, alpha_bar_prev) -> sp.Expr:
+    r"""D3PM uniform posterior :math:`q(x_{t-1} = j|x_t = i, x_0 = k)` (Bayes).
+
+    .. math::
+
+        q = \frac{\bigl[(1-\beta_t)\delta_{ij} + \beta_t/K\bigr]
+                  \bigl[\bar\alpha_{t-1}\delta_{kj} + (1-\bar\alpha_{t-1})/K\bigr]}
+                 {\bar\alpha_t\delta_{ik} + (1-\bar\alpha_t)/K},\qquad
+        \bar\alpha_t = (1-\beta_t)\bar\alpha_{t-1}.
+
+    >>> d3pm_uniform_posterior(0, 0, 0, 2, sp.Rational(1, 2), sp.Rational(1, 2))
+    9/10
+    """
+    b, abp, K = sp.sympify(beta_t), sp.sympify(alpha_bar_prev), sp.sympify(K)
+    ab = (1 - b) * abp
+    d = sp.KroneckerDelta
+    return ((1 - b) * d(i, j) + b / K) * (abp * d(k, j) + (1 - abp) / K) / (ab * d(i, k) + (1 - ab) / K)
+
+
+def deletion_position_law(l, m, i, j) -> sp.Expr:
+    r"""Deletion: P(the j-th kept position is i) when a uniform m-subset of l positions is kept (0-based).
+
+    .. math::
+
+        P = \binom ij\binom{l-1-i}{m-1-j}\Big/\binom lm
+
+    >>> [deletion_position_law(4, 2, i, 0) for i in range(4)]
+    [1/2, 1/3, 1/6, 0]
+    """
+    l, m, i, j = (sp.sympify(v) for v in (l, m, i, j))
+    return sp.binomial(i, j) * sp.binomial(l - 1 - i, m - 1 - j) / sp.binomial(l, m)
+
+
+# ---------------------------------------------------------------------------
+# Exact enumeration (Fractions)
+# ---------------------------------------------------------------------------
+
+
+def _subsets(l: int, t: int):
+    return itertools.combinations(range(l), t)
+
+
+def _edit_forward(x0: tuple, t: int, V: int, different: bool) -> Law:
+    law: Law = defaultdict(Fraction)
+    l = len(x0)
+    per_token = V - 1 if different else V
+    w = Fraction(1, comb(l, t) * per_token**t)
+    for s in _subsets(l, t):
+        choices = [[v for v in range(V) if not (different and v == x0[i])] for i in s]
+        for toks in itertools.product(*choices):
+            x = list(x0)
+            for i, v in zip(s, toks):
+                x[i] = v
+            law[tuple(x)] += w
+    return dict(law)
+
+
+def _mask_forward(x0: tuple, t: int, V: int) -> Law:
+    w = Fraction(1, comb(len(x0), t))
+    return {tuple(V if i in s else x for i, x in enumerate(x0)): w for s in _subsets(len(x0), t)}
+
+
+def _deletion_forward(x0: tuple, t: int) -> Law:
+    law: Law = defaultdict(Fraction)
+    w = Fraction(1, comb(len(x0), t))
+    for s in _subsets(len(x0), t):
+        law[tuple(x for i, x in enumerate(x0) if i not in s)] += w
+    return dict(law)
+
+
+def _per_token_forward(x0: tuple, kernel) -> Law:
+    law: Law = {}
+    rows = [kernel(x) for x in x0]
+    for combo in itertools.product(*(r.items() for r in rows)):
+        p = Fraction(1)
+        for _, q in combo:
+            p *= q
+        if p:
+            key = tuple(v for v, _ in combo)
+            law[key] = law.get(key, Fraction(0)) + p
+    return law
+
+
+def _d3pm_uniform_row(k: int, K: int, ab: Fraction) -> dict[int, Fraction]:
+    return {j: ab * (j == k) + (1 - ab) / K for j in range(K)}
+
+
+def _absorbing_row(k: int, mask: int, ab: Fraction) -> dict[int, Fraction]:
+    return {k: ab, mask: 1 - ab}
+
+
+def forward_law(model: str, x0: tuple, t: int, V: int, schedule: Mapping[str, Fraction] | None = None) -> Law:
+    """The exact law :math:`p(x_t|x_0)` of ``model`` as ``{x_t: Fraction}``.
+
+    For the D3PM models ``t`` is 0 (returns the point mass at x_0), ``"prev"``
+    or ``"now"``: the law at :math:`\\bar\\alpha_{t-1}` or :math:`\\bar\\alpha_t`
+    from ``schedule = {"alpha_bar_prev": ..., "beta_t": ...}`` (uniform) or
+    ``{"alpha_bar_prev": ..., "alpha_bar_t": ...}`` (absorbing).
+
+    >>> forward_law("mask", (0, 1), 1, 2)
+    {(2, 1): Fraction(1, 2), (0, 2): Fraction(1, 2)}
+    """
+    x0 = tuple(int(x) for x in x0)
+    if model == "edit_v1":
+        return _edit_forward(x0, t, V, different=False)
+    if model == "edit_v2":
+        return _edit_forward(x0, t, V, different=True)
+    if model == "mask":
+        return _mask_forward(x0, t, V)
+    if model == "deletion":
+        return _deletion_forward(x0, t)
+    if model in ("d3pm_uniform", "d3pm_absorbing"):
+        ab = _d3pm_alpha_bar(model, t, schedule or {})
+        if model == "d3pm_uniform":
+            return _per_token_forward(x0, lambda k: _d3pm_uniform_row(k, V, ab))
+        return _per_token_forward(x0, lambda k: _absorbing_row(k, V, ab))
+    raise ValueError(f"model must be one of {', '.join(MODELS)}, got {model!r}")
+
+
+def _d3pm_alpha_bar(model: str, t, schedule: Mapping[str, Fraction]) -> Fraction:
+    if t == 0:
+        return Fraction(1)
+    abp = Fraction(schedule["alpha_bar_prev"])
+    if t == "prev":
+        return abp
+    if model == "d3pm_uniform":
+        return abp * (1 - Fraction(schedule["beta_t"]))
+    return Fraction(schedule["alpha_bar_t"])
+
+
+def _differing(x_t: tuple, x0: tuple) -> list[int]:
+    return [i for i, (a, b) in enumerate(zip(x_t, x0)) if a != b]
+
+
+def _embeddings(x0: tuple, xt: tuple) -> list[tuple[int, ...]]:
+    """Every deletion set S (sorted tuple) with x0 minus S equal to xt."""
+    l, m = len(x0), len(xt)
+    return [s for s in _subsets(l, l - m) if tuple(x for i, x in enumerate(x0) if i not in s) == xt]
+
+
+def posterior_law(
+    model: str, x_t: tuple, x0: tuple, t: int, V: int, schedule: Mapping[str, Fraction] | None = None
+) -> Law:
+    """The exact law :math:`p(x_{t-1}|x_t, x_0)` of ``model``'s posterior as ``{x_{t-1}: Fraction}``.
+
+    >>> posterior_law("edit_v2", (1, 1), (0, 0), 2, 2)
+    {(0, 1): Fraction(1, 2), (1, 0): Fraction(1, 2)}
+    >>> posterior_law("deletion", (0,), (0, 1, 0), 2, 2)  # deletion sets {1, 2} and {0, 1}
+    {(0, 0): Fraction(1, 2), (1, 0): Fraction(1, 4), (0, 1): Fraction(1, 4)}
+    """
+    x_t, x0 = tuple(x_t), tuple(x0)
+    law: Law = defaultdict(Fraction)
+    if model == "edit_v1":  # the baseline: forget x_t
+        return forward_law(model, x0, t - 1, V)
+    if model in ("edit_v2", "mask"):
+        diff = _differing(x_t, x0)
+        for i in diff:
+            x = list(x_t)
+            x[i] = x0[i]
+            law[tuple(x)] += Fraction(1, len(diff))
+        return dict(law)
+    if model == "deletion":
+        sets = _embeddings(x0, x_t)
+        for s in sets:
+            for r in s:
+                law[tuple(x for i, x in enumerate(x0) if i not in s or i == r)] += Fraction(1, len(sets) * len(s))
+        return dict(law)
+    if model == "d3pm_uniform":
+        b, abp = Fraction((schedule or {})["beta_t"]), Fraction((schedule or {})["alpha_bar_prev"])
+
+        def row(pair):
+            i, k = pair
+            w = {j: ((1 - b) * (i == j) + b / V) * (abp * (k == j) + (1 - abp) / V) for j in range(V)}
+            z = sum(w.values())
+            return {j: q / z for j, q in w.items()}
+
+        return _per_token_forward(tuple(zip(x_t, x0)), row)
+    if model == "d3pm_absorbing":
+        s = schedule or {}
+        abp, ab = Fraction(s["alpha_bar_prev"]), Fraction(s["alpha_bar_t"])
+
+        def row_abs(pair):
+            i, k = pair
+            if i != V:
+                return {i: Fraction(1)}
+            return {V: (1 - abp) / (1 - ab), k: (abp - ab) / (1 - ab)}
+
+        return _per_token_forward(tuple(zip(x_t, x0)), row_abs)
+    raise ValueError(f"model must be one of {', '.join(MODELS)}, got {model!r}")
+
+
+def marginal_constraint(
+    model: str, x0: tuple, t: int, V: int, schedule: Mapping[str, Fraction] | None = None
+) -> tuple[Law, Law]:
+    r"""Both sides of the marginal constraint, exactly: :math:`\sum_{x_t} p(x_{t-1}|x_t,x_0)p(x_t|x_0)` and :math:`p(x_{t-1}|x_0)`.
+
+    >>> lhs, rhs = marginal_constraint("mask", (0, 1, 0), 2, 2)
+    >>> lhs == rhs
+    True
+    """
+    d3pm = model.startswith("d3pm")
+    now = forward_law(model, x0, "now" if d3pm else t, V, schedule)
+    lhs: Law = defaultdict(Fraction)
+    for xt, p in now.items():
+        for x, q in posterior_law(model, xt, x0, t, V, schedule).items():
+            lhs[x] += p * q
+    rhs = forward_law(model, x0, "prev" if d3pm else t - 1, V, schedule)
+    return {k: v for k, v in lhs.items() if v}, rhs
