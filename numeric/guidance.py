@@ -41,6 +41,9 @@ from closedform.numeric.mixtures import MAX_COMPONENTS, MAX_DIM, Mixture
 from closedform.numeric.rng import make_states, uniform
 from closedform.numeric.target import SIMULATOR, cuda_available, parallel_jit, prange, scalar_jit
 
+# Module level: the CUDA simulator swaps the ``cuda`` global of the module defining a kernel.
+from numba import cuda, float64
+
 from closedform.spec import ParameterError
 
 #: Most CDF points one CUDA thread counts (its accumulator is a fixed-size local array).
@@ -435,7 +438,6 @@ _SAMPLE_CUDA: list[Any] = []
 
 def _sample_cuda_kernel():
     if not _SAMPLE_CUDA:
-        from numba import cuda, float64
 
         @cuda.jit
         def kernel(states, base, rem, params, out):
@@ -474,8 +476,6 @@ def sample_particles(params: np.ndarray, particles: int, seed: int, streams: int
     elif device == "cuda":
         if not cuda_available():
             raise RuntimeError("device='cuda' needs an NVIDIA GPU, or the simulator (NUMBA_ENABLE_CUDASIM=1)")
-        from numba import cuda
-
         d_states, d_params, d_out = cuda.to_device(states), cuda.to_device(params), cuda.to_device(out)
         blocks = math.ceil(n_streams / THREADS_PER_BLOCK)
         _sample_cuda_kernel()[blocks, THREADS_PER_BLOCK](d_states, base, rem, d_params, d_out)
