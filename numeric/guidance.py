@@ -35,15 +35,15 @@ from typing import Any
 import mpmath
 import numpy as np
 import sympy as sp
-
-# Module level: the CUDA simulator swaps the ``cuda`` global of the module defining a kernel.
-from numba import cuda, float64
-
 from closedform.derive import schedules as ds
 from closedform.numeric.drivers import THREADS_PER_BLOCK, StreamKernel, split_trials
 from closedform.numeric.mixtures import MAX_COMPONENTS, MAX_DIM, Mixture
 from closedform.numeric.rng import make_states, uniform
 from closedform.numeric.target import SIMULATOR, cuda_available, parallel_jit, prange, scalar_jit
+from numba import (  # module level: the CUDA simulator swaps a kernel module's ``cuda`` global
+    cuda,
+    float64,
+)
 
 from closedform.spec import ParameterError
 
