@@ -20,12 +20,12 @@ import time
 
 import numba
 import numpy as np
-
-import closedform.guidance as guidance
 from closedform.numeric import guidance as num
 from closedform.numeric import mixtures as mx
 from closedform.numeric.drivers import StreamKernel
 from closedform.numeric.target import scalar_jit
+
+from closedform import guidance
 
 
 @scalar_jit

@@ -11,7 +11,7 @@ E[x_{t-1}|x_t, y] = g*gamma*sigma**2 + mu
 >>> round(float(guidance.tilt_error_constant(2, "-3/10", "2/5")), 5)
 -0.47956
 >>> guidance.cfg("eps_c", "eps_u", w="w").expr
--eps_u*w + eps_c*(w + 1)
+eps_c*(w + 1) - eps_u*w
 >>> x = guidance.sample("two_class_1d", y=1, gamma=1, T=50, particles=2000, seed=1)
 >>> x.shape
 (2000, 1)
@@ -84,8 +84,17 @@ def toy_points(name: str) -> np.ndarray:
 
 
 def conditional_cdf_closed_form(name: str, y: Any) -> sp.Matrix:
-    r"""The CDF of :math:`p_0(x|y)` at the toy's points, exactly (erfc of rationals)."""
+    r"""The CDF of :math:`p_0(x|y)` at the toy's points, exactly (erfc of rationals).
+
+    A symbolic y gives a Piecewise over the classes.
+    """
     spec = TOY_SPECS[name]
+    y = sp.sympify(y)
+    if not y.is_number:
+        classes = sorted(set(spec["labels"]))
+        mats = [conditional_cdf_closed_form(name, c) for c in classes]
+        return sp.Matrix([sp.Piecewise(*[(m[i], sp.Eq(y, c)) for c, m in zip(classes, mats)])
+                          for i in range(len(spec["points"]))])
     keep = [k for k, lab in enumerate(spec["labels"]) if lab == int(y)]
     w = [sp.Rational(spec["weights"][k]) for k in keep]
     tot = sum(w)
@@ -97,11 +106,14 @@ def conditional_cdf_closed_form(name: str, y: Any) -> sp.Matrix:
 
 def _cdf_lhs(name: str):
     dim = len(TOY_SPECS[name]["points"][0])
+    coords = [sp.Symbol("x_0")] if dim == 1 else [sp.Symbol(f"x_{{0,{i + 1}}}") for i in range(dim)]
 
     def lhs(y, T):
-        pts = TOY_SPECS[name]["points"]
-        label = (lambda pt: f"x_0 <= {pt[0]}") if dim == 1 else (lambda pt: f"x_0 <= ({', '.join(pt)})")
-        return sp.Matrix([sp.Function("P_T")(sp.Symbol(label(pt)), y, T) for pt in pts])
+        rows = []
+        for pt in TOY_SPECS[name]["points"]:
+            event = sp.And(*[sp.Le(c, sp.Rational(v)) for c, v in zip(coords, pt)])
+            rows.append(sp.Function("P_T")(event, y, T))
+        return sp.Matrix(rows)
 
     return lhs
 
@@ -193,8 +205,8 @@ def gamma_not_tilted(thorough: bool = False) -> CheckRow:
 # Registry lines
 # ----------------------------------------------------------------------------
 
-_E = sp.Symbol(r"\mathbb{E}[x_{t-1}|x_t, y]")
-_V = sp.Symbol(r"\mathrm{Var}[x_{t-1}|x_t, y]")
+_E = sp.Symbol("E[x_{t-1}|x_t, y]")
+_V = sp.Symbol("Var[x_{t-1}|x_t, y]")
 
 
 def _guided_moments(mu, sigma, g):
@@ -407,7 +419,7 @@ def tilt_error_table(sigmas: Sequence[Any] = ("1/2", "1/5", "1/10", "1/20", "1/4
 
     >>> rows = tilt_error_table(["1/10"])
     >>> round(rows[0][1], 9)
-    -4.741e-05
+    -4.7431e-05
     """
     import mpmath
 

@@ -73,7 +73,7 @@ class Schedule:
     ``beta_bar2[t]`` = :math:`\bar\beta_t^2`, computed without cancellation.
 
     >>> s = cosine_schedule(100)
-    >>> s.T, s.alpha_bar[0], bool(np.all(np.diff(s.alpha_bar) < 0))
+    >>> s.T, float(s.alpha_bar[0]), bool(np.all(np.diff(s.alpha_bar) < 0))
     (100, 1.0, True)
     """
 
@@ -118,7 +118,8 @@ def schedule_from_beta2(beta2: Any) -> Schedule:
     if b.size < 1 or not np.all(np.isfinite(b)) or np.any(b <= 0) or np.any(b >= 1):
         raise ParameterError("beta_t^2 (Ho's beta_t) must lie in (0, 1) for every t = 1..T")
     log_ab2 = np.concatenate([[0.0], np.cumsum(np.log1p(-b))])
-    return Schedule(np.exp(0.5 * log_ab2), np.concatenate([[0.0], b]), -np.expm1(log_ab2))
+    # + 0.0 turns expm1's -0.0 at t = 0 into +0.0 (sigma_1 prints as 0.0, not -0.0).
+    return Schedule(np.exp(0.5 * log_ab2), np.concatenate([[0.0], b]), -np.expm1(log_ab2) + 0.0)
 
 
 def schedule_from_alpha_bar(alpha_bar: Any) -> Schedule:

@@ -12,16 +12,16 @@ import mpmath
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import given
-from hypothesis import strategies as st
-
-import closedform.guidance as guidance
 from closedform.derive import guidance as d
 from closedform.derive import schedules as ds
 from closedform.numeric import guidance as num
 from closedform.numeric import mixtures as mx
 from closedform.numeric.target import SIMULATOR
 from closedform.proofs import guidance as pr
+from hypothesis import given
+from hypothesis import strategies as st
+
+from closedform import guidance
 from closedform.spec import ParameterError
 
 pytestmark = pytest.mark.skipif(SIMULATOR, reason="CPU tests; the simulator job runs tests/test_cuda.py")

@@ -12,12 +12,12 @@ import math
 
 import numpy as np
 import pytest
-
-import closedform.guidance as guidance
 from closedform.numeric import guidance as num
 from closedform.numeric import mixtures as mx
 from closedform.numeric import stats
 from closedform.numeric.target import SIMULATOR
+
+from closedform import guidance
 
 from .conftest import THOROUGH
 
