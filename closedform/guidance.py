@@ -333,7 +333,7 @@ GUIDED_DDPM_1D = Result(
     lhs=_cdf_lhs("bimodal_1d"),
     oracle=_cdf_oracle("bimodal_1d"),
     simulation=Simulation(
-        num.CDF_COUNTS, _pack_toy("bimodal_1d"), kind="proportion",
+        num.cdf_counts(1), _pack_toy("bimodal_1d"), kind="proportion",
         draws_per_trial=lambda y, T: 2 * int(T),
         description="one particle from p_T(x|y) through T guided steps; counts below each CDF point",
     ),
@@ -354,7 +354,7 @@ GUIDED_DDPM_2D = Result(
     lhs=_cdf_lhs("square_2d"),
     oracle=_cdf_oracle("square_2d"),
     simulation=Simulation(
-        num.CDF_COUNTS, _pack_toy("square_2d"), kind="proportion",
+        num.cdf_counts(2), _pack_toy("square_2d"), kind="proportion",
         draws_per_trial=lambda y, T: 2 * int(T),
         description="one 2-D particle from p_T(x|y) through T guided steps; joint CDF counts",
     ),

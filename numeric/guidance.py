@@ -6,7 +6,7 @@ high-precision oracles of the guidance topic.
 al.'s :math:`\bar\alpha_t`; :math:`\alpha_t = \bar\alpha_t/\bar\alpha_{t-1}`,
 :math:`\beta_t^2 = 1 - \alpha_t^2`, :math:`\bar\beta_t^2 = 1 - \bar\alpha_t^2`.
 
-One particle is one scalar body (:func:`guided_particle`): it starts at
+One particle is one scalar body (:func:`trajectory`, compiled per dimension): it starts at
 :math:`x_T \sim p_T(x|y)` (exact: the diffused class-y components) or at
 :math:`\mathcal N(0, I)`, then runs t = T, ..., 1 with the exact mixture score
 :math:`\nabla\log p_t(x) = -\varepsilon_\theta/\bar\beta_t` and the exact noisy classifier,
@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import mpmath
+import numba
 import numpy as np
 import sympy as sp
 from closedform.derive import schedules as ds
@@ -223,11 +224,16 @@ def check_gamma(gamma: Any) -> float:
 
 def pack_sampler(mixture: Mixture, y: Any, schedule: Schedule, gamma: Any = 1.0, mode: str = "mean",
                  variance: str = "posterior", start: str = "exact", points: Any = None) -> np.ndarray:
-    """Pack everything one particle needs into one float64 vector (the kernels' ``params``).
+    r"""Pack everything one particle needs into one float64 vector (the kernels' ``params``).
 
-    Layout: header (:data:`HEADER`), then per t = 0..T: alpha_bar, alpha, beta^2, sigma;
-    then per (t, k): 1/v_{t,k} and log pi_k - dim/2 log v_{t,k}; then per k: mean (dim), label, weight;
-    then the CDF points (n_points x dim).  Tables are precomputed so a step costs K exps.
+    Layout: header (:data:`HEADER`); per t = 0..T the update coefficients
+    :math:`1/\alpha_t`, :math:`\beta_t^2/\alpha_t`, the guidance coefficient (mean-space
+    :math:`\sigma_t^2\gamma`, ε-space :math:`\gamma\beta_t^2/\alpha_t`) and :math:`\sigma_t`;
+    per (t, k) the diffused mean :math:`\bar\alpha_t m_k` (dim), :math:`-1/(2v_{t,k})`,
+    :math:`1/v_{t,k}` and :math:`\log\pi_k - \tfrac{d}{2}\log v_{t,k}`; per k the class-y
+    flag (1.0 or 0.0), the weight and :math:`\sqrt{v_{T,k}}`; then the CDF points
+    (n_points x dim).  Everything that does not depend on x is tabulated here once, so a
+    step costs K exps, one normal per coordinate and a few multiply-adds.
     """
     g = check_gamma(gamma)
     y = mixture.check_class(y)
@@ -243,10 +249,14 @@ def pack_sampler(mixture: Mixture, y: Any, schedule: Schedule, gamma: Any = 1.0,
     ab = schedule.alpha_bar
     v = ab[:, None] ** 2 * mixture.stds[None, :] ** 2 + schedule.beta_bar2[:, None]  # (T+1, K)
     header = [dim, K, T, g, y, MODES[mode], STARTS[start], pts.shape[0]]
-    per_t = np.stack([ab, schedule.alpha, schedule.beta2, sigma], axis=1).ravel()
-    per_tk = np.stack([1.0 / v, np.log(mixture.weights)[None, :] - 0.5 * dim * np.log(v)], axis=2).ravel()
-    per_k = np.concatenate([mixture.means, mixture.labels[:, None].astype(np.float64), mixture.weights[:, None]],
-                           axis=1).ravel()
+    inv_alpha = np.zeros(T + 1)
+    inv_alpha[1:] = 1.0 / schedule.alpha[1:]
+    drift = schedule.beta2 * inv_alpha
+    guide = sigma**2 * g if mode == "mean" else drift * g
+    per_t = np.stack([inv_alpha, drift, guide, sigma], axis=1).ravel()
+    per_tk = np.concatenate([ab[:, None, None] * mixture.means[None], (-0.5 / v)[..., None], (1.0 / v)[..., None],
+                             (np.log(mixture.weights)[None, :] - 0.5 * dim * np.log(v))[..., None]], axis=2).ravel()
+    per_k = np.stack([(mixture.labels == y).astype(np.float64), mixture.weights, np.sqrt(v[T])], axis=1).ravel()
     return np.concatenate([np.asarray(header, dtype=np.float64), per_t, per_tk, per_k, pts.ravel()])
 
 
@@ -263,199 +273,236 @@ def normal_pair(states, stream):
     return r * math.cos(phi), r * math.sin(phi)
 
 
-@scalar_jit
-def guided_particle(states, stream, params, scratch):
-    """Run one particle from t = T to 0; leave x_0 in ``scratch[0:dim]``.
+def _called_jit(func):
+    # A whole trajectory is a call, not an inlined body: inlining four specialisations into
+    # every driver multiplied the compile time (about 50 s) for no speed (one call per particle).
+    return func if SIMULATOR else numba.njit(fastmath=False, error_model="numpy")(func)
 
-    ``params`` is :func:`pack_sampler`'s vector; ``scratch`` holds at least
-    3 dim + K float64 (x, the two score sums, the K log-weights).
+
+def _make_trajectory(DIM: int):
+    """The particle body specialised to ``DIM`` coordinates (a compile-time constant).
+
+    With the dimension known at compile time the coordinate loops unroll and their index
+    arithmetic folds away: about 20% of a step at dim = 1 (measured with bench/diffusion.py).
     """
-    dim = int(params[0])
-    K = int(params[1])
-    T = int(params[2])
-    gamma = params[3]
-    y = params[4]
-    mode = int(params[5])
-    start = int(params[6])
-    o_t = HEADER
-    o_tk = o_t + 4 * (T + 1)
-    o_k = o_tk + 2 * K * (T + 1)
-    stride = dim + 2  # per component: mean (dim), label, weight
-    # Normals come in pairs; the second is kept for the next coordinate that needs one.
-    spare = 0.0
-    have_spare = False
-    # Start: the exact p_T(x|y) picks a class-y component by weight, else N(0, I).
-    comp = -1
-    if start == 1:
-        total = 0.0
-        for k in range(K):
-            if params[o_k + k * stride + dim] == y:
-                total += params[o_k + k * stride + dim + 1]
-        u = uniform(states, stream) * total
-        acc_w = 0.0
-        for k in range(K):
-            if params[o_k + k * stride + dim] == y:
-                acc_w += params[o_k + k * stride + dim + 1]
-                comp = k
-                if u < acc_w:
-                    break
-    for d in range(dim):
-        if have_spare:
-            z = spare
-            have_spare = False
-        else:
-            z, spare = normal_pair(states, stream)
-            have_spare = True
-        if comp >= 0:
-            ab_T = params[o_t + 4 * T]
-            sd = math.sqrt(1.0 / params[o_tk + 2 * (T * K + comp)])
-            scratch[d] = ab_T * params[o_k + comp * stride + d] + sd * z
-        else:
-            scratch[d] = z
-    for t in range(T, 0, -1):
-        ab = params[o_t + 4 * t]
-        # Log-weights of the diffused components at x, and their maxima (all, class y).
-        top = -math.inf
-        top_y = -math.inf
-        for k in range(K):
-            base = o_k + k * stride
-            d2 = 0.0
-            for d in range(dim):
-                diff = scratch[d] - ab * params[base + d]
-                d2 += diff * diff
-            lk = params[o_tk + 2 * (t * K + k) + 1] - 0.5 * d2 * params[o_tk + 2 * (t * K + k)]
-            scratch[3 * dim + k] = lk
-            top = max(top, lk)
-            if params[base + dim] == y and lk > top_y:
-                top_y = lk
-        # Class-y weights relative to the overall maximum, unless they would all underflow.
-        shift_y = top if top_y > top - 600.0 else top_y
-        for d in range(dim):
-            scratch[dim + d] = 0.0
-            scratch[2 * dim + d] = 0.0
-        z_all = 0.0
-        z_y = 0.0
-        for k in range(K):
-            base = o_k + k * stride
-            inv_v = params[o_tk + 2 * (t * K + k)]
-            e = math.exp(scratch[3 * dim + k] - top)
-            z_all += e
-            in_y = params[base + dim] == y
-            e_y = 0.0
-            if in_y:
-                e_y = e if shift_y == top else math.exp(scratch[3 * dim + k] - shift_y)
-                z_y += e_y
-            for d in range(dim):
-                g = (ab * params[base + d] - scratch[d]) * inv_v
-                scratch[dim + d] += e * g
-                if in_y:
-                    scratch[2 * dim + d] += e_y * g
-        alpha = params[o_t + 4 * t + 1]
-        beta2 = params[o_t + 4 * t + 2]
-        sig = params[o_t + 4 * t + 3]
-        for d in range(dim):
+
+    @_called_jit
+    def trajectory(states, stream, params, scratch):
+        K = int(params[1])
+        T = int(params[2])
+        start = int(params[6])
+        sk = DIM + 3  # per (t, k): alpha_bar_t m_k (DIM), -1/(2v), 1/v, log-normaliser
+        o_t = HEADER
+        o_tk = o_t + 4 * (T + 1)
+        o_k = o_tk + sk * K * (T + 1)  # per k: class-y flag, weight, sqrt(v_T)
+        o_lk = 3 * DIM  # scratch: x (DIM), both weighted mean sums (DIM each), K log-weights
+        # Normals come in pairs; the second is kept for the next coordinate that needs one.
+        spare = 0.0
+        have_spare = False
+        # Start: the exact p_T(x|y) picks a class-y component by weight, else N(0, I).
+        comp = -1
+        if start == 1:
+            total = 0.0
+            for k in range(K):
+                total += params[o_k + 3 * k] * params[o_k + 3 * k + 1]
+            u = uniform(states, stream) * total
+            acc_w = 0.0
+            for k in range(K):
+                if params[o_k + 3 * k] != 0.0:
+                    acc_w += params[o_k + 3 * k + 1]
+                    comp = k
+                    if u < acc_w:
+                        break
+        for d in range(DIM):
             if have_spare:
                 z = spare
                 have_spare = False
             else:
                 z, spare = normal_pair(states, stream)
                 have_spare = True
-            score = scratch[dim + d] / z_all
-            guide = scratch[2 * dim + d] / z_y - score
-            if mode == 0:
-                scratch[d] = (scratch[d] + beta2 * score) / alpha + sig * sig * gamma * guide + sig * z
+            if comp >= 0:
+                scratch[d] = params[o_tk + sk * (T * K + comp) + d] + params[o_k + 3 * comp + 2] * z
             else:
-                scratch[d] = (scratch[d] + beta2 * (score + gamma * guide)) / alpha + sig * z
+                scratch[d] = z
+        for t in range(T, 0, -1):
+            row = o_tk + sk * K * t
+            # Log-weights of the diffused components at x, and their maxima (all, class y).
+            top = -math.inf
+            top_y = -math.inf
+            for k in range(K):
+                b = row + sk * k
+                d2 = 0.0
+                for d in range(DIM):
+                    diff = scratch[d] - params[b + d]
+                    d2 += diff * diff
+                lk = params[b + DIM + 2] + params[b + DIM] * d2
+                scratch[o_lk + k] = lk
+                top = max(top, lk)
+                top_y = max(top_y, lk if params[o_k + 3 * k] != 0.0 else -math.inf)
+            # Class-y weights share the overall maximum's exps, unless they would all underflow.
+            together = top_y > top - 600.0
+            for d in range(2 * DIM):
+                scratch[DIM + d] = 0.0
+            z_all = 0.0
+            z_y = 0.0
+            w_all = 0.0
+            w_y = 0.0
+            for k in range(K):
+                b = row + sk * k
+                lk = scratch[o_lk + k]
+                e = math.exp(lk - top)
+                e_y = (e if together else math.exp(lk - top_y)) * params[o_k + 3 * k]
+                inv_v = params[b + DIM + 1]
+                w = e * inv_v
+                wy = e_y * inv_v
+                z_all += e
+                z_y += e_y
+                w_all += w
+                w_y += wy
+                for d in range(DIM):
+                    m = params[b + d]
+                    scratch[DIM + d] += w * m
+                    scratch[2 * DIM + d] += wy * m
+            # score = sum_k r_k (abar m_k - x)/v_k, split as (sum w m - x sum w)/sum e.
+            r_all = 1.0 / z_all
+            r_y = 1.0 / z_y
+            ot = o_t + 4 * t
+            inv_alpha = params[ot]
+            drift = params[ot + 1]
+            guide_coef = params[ot + 2]
+            sig = params[ot + 3]
+            for d in range(DIM):
+                if have_spare:
+                    z = spare
+                    have_spare = False
+                else:
+                    z, spare = normal_pair(states, stream)
+                    have_spare = True
+                x = scratch[d]
+                score = (scratch[DIM + d] - x * w_all) * r_all
+                guide = (scratch[2 * DIM + d] - x * w_y) * r_y - score
+                scratch[d] = inv_alpha * x + drift * score + guide_coef * guide + sig * z
+
+    return trajectory
 
 
-@scalar_jit
-def cdf_count_trial(states, stream, params, scratch, acc):
-    """One particle; count it under every CDF point it lies below (all coordinates)."""
-    guided_particle(states, stream, params, scratch)
-    dim = int(params[0])
-    n_points = int(params[7])
-    o_p = params.shape[0] - n_points * dim
-    for j in range(n_points):
-        below = True
+_KERNELS: dict[tuple[str, int], Any] = {}
+
+
+def _per_dim(kind: str, dim: int, build):
+    # Built on first use: a run compiles only the dimensions it samples.
+    key = (kind, int(dim))
+    if key not in _KERNELS:
+        _KERNELS[key] = build(int(dim))
+    return _KERNELS[key]
+
+
+def trajectory(dim: int):
+    r"""The compiled particle body for ``dim`` coordinates: ``body(states, stream, params, scratch)``.
+
+    It runs one particle from t = T to 0 and leaves x_0 in ``scratch[0:dim]``; ``params`` is
+    :func:`pack_sampler`'s vector and ``scratch`` holds at least 3 dim + K float64. The update is
+
+    .. math::
+
+        x_{t-1} = \frac{x_t}{\alpha_t} + \frac{\beta_t^2}{\alpha_t}\nabla\log p_t(x_t)
+            + c_t\,\nabla\log p_t(y|x_t) + \sigma_t z,
+
+    with :math:`c_t = \sigma_t^2\gamma` (mean-space) or :math:`\gamma\beta_t^2/\alpha_t` (ε-space).
+    The CPU drivers and the CUDA kernels below all call it.
+
+    >>> trajectory(2) is trajectory(2)
+    True
+    """
+    if not 1 <= int(dim) <= MAX_DIM:
+        raise ParameterError(f"dim must lie in 1..{MAX_DIM}, got {dim!r}")
+    return _per_dim("trajectory", dim, _make_trajectory)
+
+
+def _make_trials(dim: int):
+    body = trajectory(dim)
+
+    @scalar_jit
+    def cdf_count_trial(states, stream, params, scratch, acc):
+        # One particle; count it under every CDF point it lies below (all coordinates).
+        body(states, stream, params, scratch)
+        n_points = int(params[7])
+        o_p = params.shape[0] - n_points * dim
+        for j in range(n_points):
+            below = 1
+            for d in range(dim):
+                below &= scratch[d] <= params[o_p + j * dim + d]
+            acc[j] += below
+
+    @scalar_jit
+    def moment_trial(states, stream, params, scratch, acc):
+        # One particle; accumulate each coordinate and its square (kind "mean").
+        body(states, stream, params, scratch)
         for d in range(dim):
-            if scratch[d] > params[o_p + j * dim + d]:
-                below = False
-        if below:
-            acc[j] += 1
+            acc[2 * d] += scratch[d]
+            acc[2 * d + 1] += scratch[d] * scratch[d]
 
-
-@scalar_jit
-def moment_trial(states, stream, params, scratch, acc):
-    """One particle; accumulate each coordinate and its square (kind "mean")."""
-    guided_particle(states, stream, params, scratch)
-    for d in range(int(params[0])):
-        acc[2 * d] += scratch[d]
-        acc[2 * d + 1] += scratch[d] * scratch[d]
+    return cdf_count_trial, moment_trial
 
 
 def _scratch_len(params: np.ndarray) -> int:
     return 3 * int(params[0]) + int(params[1])
 
 
-#: Final-CDF counts at the packed points (kind "proportion").
-CDF_COUNTS = StreamKernel(
-    cdf_count_trial,
-    acc_width=lambda p: int(p[7]),
-    scratch_len=_scratch_len,
-    scratch_capacity=SCRATCH_CAPACITY,
-    acc_capacity=MAX_POINTS,
-)
-#: Per-coordinate sums and sums of squares of x_0 (kind "mean").
-MOMENTS = StreamKernel(
-    moment_trial,
-    acc_width=lambda p: 2 * int(p[0]),
-    scratch_len=_scratch_len,
-    scratch_capacity=SCRATCH_CAPACITY,
-    acc_capacity=2 * MAX_DIM,
-    integer=False,
-)
+def cdf_counts(dim: int) -> StreamKernel:
+    """Final-CDF counts at the packed points (kind "proportion"), for ``dim``-D mixtures."""
+    return _per_dim("cdf", dim, lambda d: StreamKernel(
+        _make_trials(d)[0], acc_width=lambda p: int(p[7]), scratch_len=_scratch_len,
+        scratch_capacity=SCRATCH_CAPACITY, acc_capacity=MAX_POINTS))
+
+
+def moments(dim: int) -> StreamKernel:
+    """Per-coordinate sums and sums of squares of x_0 (kind "mean"), for ``dim``-D mixtures."""
+    return _per_dim("moments", dim, lambda d: StreamKernel(
+        _make_trials(d)[1], acc_width=lambda p: 2 * int(p[0]), scratch_len=_scratch_len,
+        scratch_capacity=SCRATCH_CAPACITY, acc_capacity=2 * MAX_DIM, integer=False))
+
 
 # ----------------------------------------------------------------------------
 # Drivers that return the particles themselves (for DKWM bands and users)
 # ----------------------------------------------------------------------------
 
 
-@parallel_jit
-def _sample_cpu(states, base, rem, params, scratch_len, out):
-    # Stream s fills its own contiguous block of rows: no shared writes.
-    dim = int(params[0])
-    for s in prange(states.shape[0]):
-        scratch = np.empty(scratch_len, dtype=np.float64)
-        si = np.int64(s)  # a parfor index may be unsigned; keep the row arithmetic in int64
-        first = si * base + min(si, rem)
-        count = base + 1 if si < rem else base
-        for i in range(count):
-            guided_particle(states, s, params, scratch)
-            for d in range(dim):
-                out[first + i, d] = scratch[d]
+def _make_sample_cpu(dim: int):
+    body = trajectory(dim)
+
+    @parallel_jit
+    def sample_cpu(states, base, rem, params, scratch_len, out):
+        # Stream s fills its own contiguous block of rows: no shared writes.
+        for s in prange(states.shape[0]):
+            scratch = np.empty(scratch_len, dtype=np.float64)
+            si = np.int64(s)  # a parfor index may be unsigned; keep the row arithmetic in int64
+            first = si * base + min(si, rem)
+            count = base + 1 if si < rem else base
+            for i in range(count):
+                body(states, s, params, scratch)
+                for d in range(dim):
+                    out[first + i, d] = scratch[d]
+
+    return sample_cpu
 
 
-_SAMPLE_CUDA: list[Any] = []
+def _make_sample_cuda(dim: int):
+    body = trajectory(dim)
 
+    @cuda.jit
+    def kernel(states, base, rem, params, out):
+        s = cuda.grid(1)
+        if s < states.shape[0]:
+            scratch = cuda.local.array(SCRATCH_CAPACITY, float64)
+            first = s * base + min(s, rem)
+            count = base + 1 if s < rem else base
+            for i in range(count):
+                body(states, s, params, scratch)
+                for d in range(dim):
+                    out[first + i, d] = scratch[d]
 
-def _sample_cuda_kernel():
-    if not _SAMPLE_CUDA:
-
-        @cuda.jit
-        def kernel(states, base, rem, params, out):
-            s = cuda.grid(1)
-            if s < states.shape[0]:
-                scratch = cuda.local.array(SCRATCH_CAPACITY, float64)
-                dim = int(params[0])
-                first = s * base + min(s, rem)
-                count = base + 1 if s < rem else base
-                for i in range(count):
-                    guided_particle(states, s, params, scratch)
-                    for d in range(dim):
-                        out[first + i, d] = scratch[d]
-
-        _SAMPLE_CUDA.append(kernel)
-    return _SAMPLE_CUDA[0]
+    return kernel
 
 
 def sample_particles(params: np.ndarray, particles: int, seed: int, streams: int | None = None,
@@ -474,13 +521,13 @@ def sample_particles(params: np.ndarray, particles: int, seed: int, streams: int
     dim = int(params[0])
     out = np.empty((particles, dim), dtype=np.float64)
     if device == "cpu":
-        _sample_cpu(states, np.int64(base), np.int64(rem), params, _scratch_len(params), out)
+        _per_dim("sample_cpu", dim, _make_sample_cpu)(states, np.int64(base), np.int64(rem), params, _scratch_len(params), out)
     elif device == "cuda":
         if not cuda_available():
             raise RuntimeError("device='cuda' needs an NVIDIA GPU, or the simulator (NUMBA_ENABLE_CUDASIM=1)")
         d_states, d_params, d_out = cuda.to_device(states), cuda.to_device(params), cuda.to_device(out)
         blocks = math.ceil(n_streams / THREADS_PER_BLOCK)
-        _sample_cuda_kernel()[blocks, THREADS_PER_BLOCK](d_states, base, rem, d_params, d_out)
+        _per_dim("sample_cuda", dim, _make_sample_cuda)[blocks, THREADS_PER_BLOCK](d_states, base, rem, d_params, d_out)
         cuda.synchronize()
         out = d_out.copy_to_host()
     else:
@@ -635,20 +682,19 @@ def tilted_gaussian_moments_mp(mu: Any, sigma: Any, g: Any, c: Any = 0) -> list[
 
 
 __all__ = [
-    "CDF_COUNTS",
     "MODES",
-    "MOMENTS",
     "SIMULATOR",
     "STARTS",
     "VARIANCES",
     "Schedule",
+    "cdf_counts",
     "cfg_library_mp",
     "cosine_schedule",
     "epsilon_shift_mp",
-    "guided_particle",
     "linear_schedule",
     "log_normaliser_gradient_mp",
     "make_schedule",
+    "moments",
     "pack_sampler",
     "sample_numpy",
     "sample_particles",
@@ -657,4 +703,5 @@ __all__ = [
     "tilt_error_limit_mp",
     "tilt_error_mp",
     "tilted_gaussian_moments_mp",
+    "trajectory",
 ]
