@@ -7,7 +7,7 @@ not exist.  Topic blocks are kept apart so that each topic's lines change alone.
 
 from __future__ import annotations
 
-from closedform import sector, udm
+from closedform import guidance, sector, udm
 from closedform.spec import Result
 
 RESULTS: tuple[Result, ...] = (
@@ -21,6 +21,14 @@ RESULTS: tuple[Result, ...] = (
     # --- reparam (post 9085) ---
     # --- accuracy, multiclass, cosent (posts 9098, 9158, 9341) ---
     # --- guidance, udm (posts 9257, 9262, 9271) ---
+    guidance.GUIDED_MEAN,
+    guidance.QUADRATIC_TILT,
+    guidance.TILT_ERROR,
+    guidance.LOG_Z_GRADIENT,
+    guidance.EPS_SPACE,
+    guidance.CFG,
+    guidance.GUIDED_DDPM_1D,
+    guidance.GUIDED_DDPM_2D,
     # udm (posts 9262, 9271): conventions, hot, cold and discrete diffusion
     udm.CONVENTIONS,
     udm.HOT_POSTERIOR,

@@ -1,0 +1,707 @@
+r"""The guided DDPM sampler on exact Gaussian-mixture toys (Numba, CPU and CUDA), and the
+high-precision oracles of the guidance topic.
+
+**Convention: Su's** (see :mod:`closedform.derive.schedules`): a schedule is the array
+:math:`\bar\alpha_0 = 1 > \bar\alpha_1 > \dots > \bar\alpha_T > 0` of *square roots* of Ho et
+al.'s :math:`\bar\alpha_t`; :math:`\alpha_t = \bar\alpha_t/\bar\alpha_{t-1}`,
+:math:`\beta_t^2 = 1 - \alpha_t^2`, :math:`\bar\beta_t^2 = 1 - \bar\alpha_t^2`.
+
+One particle is one scalar body (:func:`trajectory`, compiled per dimension): it starts at
+:math:`x_T \sim p_T(x|y)` (exact: the diffused class-y components) or at
+:math:`\mathcal N(0, I)`, then runs t = T, ..., 1 with the exact mixture score
+:math:`\nabla\log p_t(x) = -\varepsilon_\theta/\bar\beta_t` and the exact noisy classifier,
+
+.. math::
+
+    \text{mean-space (the post's rule):}\quad
+    x_{t-1} = \mu(x_t) + \sigma_t^2\gamma\nabla\log p_t(y|x_t) + \sigma_t z,
+
+    \text{ε-space (continuous rule, = classifier-free with } w = \gamma-1\text{):}\quad
+    x_{t-1} = \frac{1}{\alpha_t}\Bigl(x_t + \beta_t^2\bigl[\nabla\log p_t(x_t)
+        + \gamma\nabla\log p_t(y|x_t)\bigr]\Bigr) + \sigma_t z,
+
+with :math:`\mu(x_t) = (x_t + \beta_t^2\nabla\log p_t(x_t))/\alpha_t` and
+:math:`\sigma_t = \bar\beta_{t-1}\beta_t/\bar\beta_t` ("posterior") or :math:`\beta_t` ("beta").
+The CPU driver runs many particles with ``prange``; the CUDA kernel runs one particle per
+thread; both call the same body, so their results agree bit for bit.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import mpmath
+import numba
+import numpy as np
+import sympy as sp
+from closedform.derive import schedules as ds
+from closedform.numeric.drivers import THREADS_PER_BLOCK, StreamKernel, split_trials
+from closedform.numeric.mixtures import MAX_COMPONENTS, MAX_DIM, Mixture
+from closedform.numeric.rng import make_states, uniform
+from closedform.numeric.target import SIMULATOR, cuda_available, parallel_jit, prange, scalar_jit
+from numba import (  # module level: the CUDA simulator swaps a kernel module's ``cuda`` global
+    cuda,
+    float64,
+)
+
+from closedform.spec import ParameterError
+
+#: Most CDF points one CUDA thread counts (its accumulator is a fixed-size local array).
+MAX_POINTS = 64
+#: Scratch slots of one particle: x, unconditional and class sums (dim each), K log-weights.
+SCRATCH_CAPACITY = 3 * MAX_DIM + MAX_COMPONENTS
+#: Guidance rules: the post's discrete mean-space rule, and the ε-space (continuous/CFG) rule.
+MODES = {"mean": 0, "eps": 1}
+#: Reverse standard deviations: DDPM's posterior one, or Ho's sigma_t = beta_t.
+VARIANCES = ("posterior", "beta")
+#: Starting laws: the exact p_T(x|y), or the standard normal.
+STARTS = {"prior": 0, "exact": 1}
+#: Cosine schedule: Ho's beta_t is clipped at 0.999 (Nichol & Dhariwal), so alpha_T > 0.
+COSINE_MAX_BETA2 = 0.999
+
+# ----------------------------------------------------------------------------
+# Schedules (float64 arrays, Su's convention)
+# ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Schedule:
+    r"""A validated discrete schedule in Su's convention.
+
+    ``alpha_bar[t]`` = :math:`\bar\alpha_t` for t = 0..T; ``beta2[t]`` = :math:`\beta_t^2` and
+    ``beta_bar2[t]`` = :math:`\bar\beta_t^2`, computed without cancellation.
+
+    >>> s = cosine_schedule(100)
+    >>> s.T, float(s.alpha_bar[0]), bool(np.all(np.diff(s.alpha_bar) < 0))
+    (100, 1.0, True)
+    """
+
+    alpha_bar: np.ndarray
+    beta2: np.ndarray
+    beta_bar2: np.ndarray
+
+    @property
+    def T(self) -> int:
+        return int(self.alpha_bar.size - 1)
+
+    @property
+    def alpha(self) -> np.ndarray:
+        """:math:`\\alpha_t` for t = 0..T (entry 0 is 1 and unused)."""
+        return np.sqrt(1.0 - self.beta2)
+
+    def sigma(self, variance: str = "posterior") -> np.ndarray:
+        r""":math:`\sigma_t` for t = 0..T: :math:`\bar\beta_{t-1}\beta_t/\bar\beta_t` or :math:`\beta_t`."""
+        if variance not in VARIANCES:
+            raise ParameterError(f"variance must be one of {', '.join(VARIANCES)}, got {variance!r}")
+        out = np.zeros(self.T + 1)
+        if variance == "beta":
+            out[1:] = np.sqrt(self.beta2[1:])
+        else:
+            out[1:] = np.sqrt(self.beta_bar2[:-1] * self.beta2[1:] / self.beta_bar2[1:])
+        return out
+
+    def check_step(self, t: Any) -> int:
+        """``t`` as an int in 1..T, or a ParameterError."""
+        if isinstance(t, bool) or not float(t).is_integer() or not 1 <= int(t) <= self.T:
+            raise ParameterError(f"t must be an integer in 1..{self.T} (T = {self.T}), got {t!r}")
+        return int(t)
+
+
+def schedule_from_beta2(beta2: Any) -> Schedule:
+    r"""The schedule of per-step :math:`\beta_t^2` (= Ho's :math:`\beta_t`), t = 1..T.
+
+    :math:`\bar\alpha_t^2 = \prod_{s \le t}(1 - \beta_s^2)` is accumulated in logs and
+    :math:`\bar\beta_t^2 = -\mathrm{expm1}(\cdot)`, so small noise levels keep their digits.
+    """
+    b = np.asarray(beta2, dtype=np.float64).ravel()
+    if b.size < 1 or not np.all(np.isfinite(b)) or np.any(b <= 0) or np.any(b >= 1):
+        raise ParameterError("beta_t^2 (Ho's beta_t) must lie in (0, 1) for every t = 1..T")
+    log_ab2 = np.concatenate([[0.0], np.cumsum(np.log1p(-b))])
+    # + 0.0 turns expm1's -0.0 at t = 0 into +0.0 (sigma_1 prints as 0.0, not -0.0).
+    return Schedule(np.exp(0.5 * log_ab2), np.concatenate([[0.0], b]), -np.expm1(log_ab2) + 0.0)
+
+
+def schedule_from_alpha_bar(alpha_bar: Any) -> Schedule:
+    r"""Validate a user schedule :math:`\bar\alpha_0..\bar\alpha_T` (Su's, not Ho's squares).
+
+    It must start at 1, decrease strictly, and stay positive.
+
+    >>> schedule_from_alpha_bar([1.0, 0.9, 0.95])
+    Traceback (most recent call last):
+    ...
+    closedform.spec.ParameterError: alpha_bar must decrease strictly (alpha_bar_1 = 0.9 <= alpha_bar_2 = 0.95); a noise schedule is not decreasing
+    """
+    ab = np.asarray(alpha_bar, dtype=np.float64).ravel()
+    if ab.size < 2 or not np.all(np.isfinite(ab)):
+        raise ParameterError("alpha_bar must be a finite array alpha_bar_0 .. alpha_bar_T with T >= 1")
+    if ab[0] != 1.0:
+        raise ParameterError(f"alpha_bar_0 must be 1 (no noise at t = 0), got {ab[0]!r}")
+    bad = np.nonzero(np.diff(ab) >= 0)[0]
+    if bad.size:
+        i = int(bad[0])
+        raise ParameterError(
+            f"alpha_bar must decrease strictly (alpha_bar_{i} = {ab[i]:g} <= alpha_bar_{i + 1} = {ab[i + 1]:g}); "
+            "a noise schedule is not decreasing"
+        )
+    if ab[-1] <= 0:
+        raise ParameterError(f"alpha_bar_T must be positive (alpha_t = 0 makes 1/alpha_t infinite), got {ab[-1]!r}")
+    ratio2 = (ab[1:] / ab[:-1]) ** 2
+    return schedule_from_beta2(1.0 - ratio2)
+
+
+def _check_T(T: Any) -> int:
+    if isinstance(T, bool) or not float(T).is_integer() or int(T) < 1:
+        raise ParameterError(f"T must be an integer >= 1, got {T!r}")
+    return int(T)
+
+
+def linear_schedule(T: Any, beta_1: float | None = None, beta_T: float | None = None) -> Schedule:
+    r"""Ho's linear schedule in Su's convention, :math:`\alpha_t` from :func:`derive.schedules.linear_alpha`.
+
+    By default the endpoints are Ho's (1e-4, 0.02) scaled by 1000/T, so that every T
+    discretises the same continuous-time process (Nichol & Dhariwal's convention).
+    """
+    T = _check_T(T)
+    b1 = 1e-4 * 1000 / T if beta_1 is None else float(beta_1)
+    bT = 0.02 * 1000 / T if beta_T is None else float(beta_T)
+    if not 0 < b1 <= bT < 1:
+        raise ParameterError(f"need 0 < beta_1 <= beta_T < 1 (Ho's betas), got beta_1={b1:g}, beta_T={bT:g}; "
+                             "for the scaled default take T > 20")
+    t, TT, B1, BT = sp.symbols("t T beta_1 beta_T", positive=True)
+    alpha_t = sp.lambdify((t, TT, B1, BT), ds.linear_alpha(t, TT, B1, BT), "numpy")
+    steps = np.arange(1, T + 1, dtype=np.float64)
+    a = np.broadcast_to(alpha_t(steps, float(max(T, 2)), b1, bT), (T,)) if T > 1 else np.array([math.sqrt(1 - b1)])
+    return schedule_from_beta2(1.0 - np.asarray(a, dtype=np.float64) ** 2)
+
+
+def cosine_schedule(T: Any, s: float = 0.008) -> Schedule:
+    r"""Nichol & Dhariwal's cosine schedule in Su's convention (:func:`derive.schedules.cosine_alpha_bar`).
+
+    Ho's per-step :math:`\beta_t` is clipped at 0.999 as in their paper, so the last
+    :math:`\alpha_t` stays positive.
+    """
+    T = _check_T(T)
+    t, TT = sp.symbols("t T", nonnegative=True)
+    f = sp.lambdify((t, TT), ds.cosine_alpha_bar(t, TT, sp.Float(s)), "numpy")
+    ab = np.asarray(f(np.arange(T + 1, dtype=np.float64), float(T)), dtype=np.float64)
+    beta2 = np.clip(1.0 - (ab[1:] / ab[:-1]) ** 2, 1e-12, COSINE_MAX_BETA2)
+    return schedule_from_beta2(beta2)
+
+
+SCHEDULES = {"cosine": cosine_schedule, "linear": linear_schedule}
+
+
+def make_schedule(schedule: Any, T: Any) -> Schedule:
+    """A named schedule ("cosine", "linear") with T steps, or a user array of alpha_bar (Su's)."""
+    if isinstance(schedule, Schedule):
+        return schedule
+    if isinstance(schedule, str):
+        if schedule not in SCHEDULES:
+            raise ParameterError(f"schedule must be one of {', '.join(SCHEDULES)} or an alpha_bar array, got {schedule!r}")
+        return SCHEDULES[schedule](T)
+    return schedule_from_alpha_bar(schedule)
+
+
+# ----------------------------------------------------------------------------
+# Kernel parameters
+# ----------------------------------------------------------------------------
+
+#: Header of the packed parameter vector: dim, K, T, gamma, y, mode, start, n_points.
+HEADER = 8
+
+
+def check_gamma(gamma: Any) -> float:
+    try:
+        g = float(gamma)
+    except (TypeError, ValueError):
+        raise ParameterError(f"gamma must be a number >= 0, got {gamma!r}") from None
+    if not math.isfinite(g) or g < 0:
+        raise ParameterError(f"gamma must be a finite number >= 0 (gradient scale), got {gamma!r}")
+    return g
+
+
+def pack_sampler(mixture: Mixture, y: Any, schedule: Schedule, gamma: Any = 1.0, mode: str = "mean",
+                 variance: str = "posterior", start: str = "exact", points: Any = None) -> np.ndarray:
+    r"""Pack everything one particle needs into one float64 vector (the kernels' ``params``).
+
+    Layout: header (:data:`HEADER`); per t = 0..T the update coefficients
+    :math:`1/\alpha_t`, :math:`\beta_t^2/\alpha_t`, the guidance coefficient (mean-space
+    :math:`\sigma_t^2\gamma`, ε-space :math:`\gamma\beta_t^2/\alpha_t`) and :math:`\sigma_t`;
+    per (t, k) the diffused mean :math:`\bar\alpha_t m_k` (dim), :math:`-1/(2v_{t,k})`,
+    :math:`1/v_{t,k}` and :math:`\log\pi_k - \tfrac{d}{2}\log v_{t,k}`; per k the class-y
+    flag (1.0 or 0.0), the weight and :math:`\sqrt{v_{T,k}}`; then the CDF points
+    (n_points x dim).  Everything that does not depend on x is tabulated here once, so a
+    step costs K exps, one normal per coordinate and a few multiply-adds.
+    """
+    g = check_gamma(gamma)
+    y = mixture.check_class(y)
+    if mode not in MODES:
+        raise ParameterError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    if start not in STARTS:
+        raise ParameterError(f"start must be one of {', '.join(STARTS)}, got {start!r}")
+    sigma = schedule.sigma(variance)
+    pts = np.zeros((0, mixture.dim)) if points is None else np.atleast_2d(np.asarray(points, dtype=np.float64))
+    if pts.shape[1] != mixture.dim or not np.all(np.isfinite(pts)):
+        raise ParameterError(f"points must be finite rows of length dim = {mixture.dim}")
+    T, K, dim = schedule.T, mixture.n_components, mixture.dim
+    ab = schedule.alpha_bar
+    v = ab[:, None] ** 2 * mixture.stds[None, :] ** 2 + schedule.beta_bar2[:, None]  # (T+1, K)
+    header = [dim, K, T, g, y, MODES[mode], STARTS[start], pts.shape[0]]
+    inv_alpha = np.zeros(T + 1)
+    inv_alpha[1:] = 1.0 / schedule.alpha[1:]
+    drift = schedule.beta2 * inv_alpha
+    guide = sigma**2 * g if mode == "mean" else drift * g
+    per_t = np.stack([inv_alpha, drift, guide, sigma], axis=1).ravel()
+    per_tk = np.concatenate([ab[:, None, None] * mixture.means[None], (-0.5 / v)[..., None], (1.0 / v)[..., None],
+                             (np.log(mixture.weights)[None, :] - 0.5 * dim * np.log(v))[..., None]], axis=2).ravel()
+    per_k = np.stack([(mixture.labels == y).astype(np.float64), mixture.weights, np.sqrt(v[T])], axis=1).ravel()
+    return np.concatenate([np.asarray(header, dtype=np.float64), per_t, per_tk, per_k, pts.ravel()])
+
+
+# ----------------------------------------------------------------------------
+# Scalar bodies (shared by the CPU prange driver and the CUDA kernel)
+# ----------------------------------------------------------------------------
+
+
+@scalar_jit
+def normal_pair(states, stream):
+    """Two independent standard normals from two float64 uniforms (both Box-Muller branches)."""
+    r = math.sqrt(-2.0 * math.log(uniform(states, stream)))
+    phi = 2.0 * math.pi * uniform(states, stream)
+    return r * math.cos(phi), r * math.sin(phi)
+
+
+def _called_jit(func):
+    # A whole trajectory is a call, not an inlined body: inlining four specialisations into
+    # every driver multiplied the compile time (about 50 s) for no speed (one call per particle).
+    return func if SIMULATOR else numba.njit(fastmath=False, error_model="numpy")(func)
+
+
+def _make_trajectory(DIM: int):
+    """The particle body specialised to ``DIM`` coordinates (a compile-time constant).
+
+    With the dimension known at compile time the coordinate loops unroll and their index
+    arithmetic folds away: about 20% of a step at dim = 1 (measured with bench/diffusion.py).
+    """
+
+    @_called_jit
+    def trajectory(states, stream, params, scratch):
+        K = int(params[1])
+        T = int(params[2])
+        start = int(params[6])
+        sk = DIM + 3  # per (t, k): alpha_bar_t m_k (DIM), -1/(2v), 1/v, log-normaliser
+        o_t = HEADER
+        o_tk = o_t + 4 * (T + 1)
+        o_k = o_tk + sk * K * (T + 1)  # per k: class-y flag, weight, sqrt(v_T)
+        o_lk = 3 * DIM  # scratch: x (DIM), both weighted mean sums (DIM each), K log-weights
+        # Normals come in pairs; the second is kept for the next coordinate that needs one.
+        spare = 0.0
+        have_spare = False
+        # Start: the exact p_T(x|y) picks a class-y component by weight, else N(0, I).
+        comp = -1
+        if start == 1:
+            total = 0.0
+            for k in range(K):
+                total += params[o_k + 3 * k] * params[o_k + 3 * k + 1]
+            u = uniform(states, stream) * total
+            acc_w = 0.0
+            for k in range(K):
+                if params[o_k + 3 * k] != 0.0:
+                    acc_w += params[o_k + 3 * k + 1]
+                    comp = k
+                    if u < acc_w:
+                        break
+        for d in range(DIM):
+            if have_spare:
+                z = spare
+                have_spare = False
+            else:
+                z, spare = normal_pair(states, stream)
+                have_spare = True
+            if comp >= 0:
+                scratch[d] = params[o_tk + sk * (T * K + comp) + d] + params[o_k + 3 * comp + 2] * z
+            else:
+                scratch[d] = z
+        for t in range(T, 0, -1):
+            row = o_tk + sk * K * t
+            # Log-weights of the diffused components at x, and their maxima (all, class y).
+            top = -math.inf
+            top_y = -math.inf
+            for k in range(K):
+                b = row + sk * k
+                d2 = 0.0
+                for d in range(DIM):
+                    diff = scratch[d] - params[b + d]
+                    d2 += diff * diff
+                lk = params[b + DIM + 2] + params[b + DIM] * d2
+                scratch[o_lk + k] = lk
+                top = max(top, lk)
+                top_y = max(top_y, lk if params[o_k + 3 * k] != 0.0 else -math.inf)
+            # Class-y weights share the overall maximum's exps, unless they would all underflow.
+            together = top_y > top - 600.0
+            for d in range(2 * DIM):
+                scratch[DIM + d] = 0.0
+            z_all = 0.0
+            z_y = 0.0
+            w_all = 0.0
+            w_y = 0.0
+            for k in range(K):
+                b = row + sk * k
+                lk = scratch[o_lk + k]
+                e = math.exp(lk - top)
+                e_y = (e if together else math.exp(lk - top_y)) * params[o_k + 3 * k]
+                inv_v = params[b + DIM + 1]
+                w = e * inv_v
+                wy = e_y * inv_v
+                z_all += e
+                z_y += e_y
+                w_all += w
+                w_y += wy
+                for d in range(DIM):
+                    m = params[b + d]
+                    scratch[DIM + d] += w * m
+                    scratch[2 * DIM + d] += wy * m
+            # score = sum_k r_k (abar m_k - x)/v_k, split as (sum w m - x sum w)/sum e.
+            r_all = 1.0 / z_all
+            r_y = 1.0 / z_y
+            ot = o_t + 4 * t
+            inv_alpha = params[ot]
+            drift = params[ot + 1]
+            guide_coef = params[ot + 2]
+            sig = params[ot + 3]
+            for d in range(DIM):
+                if have_spare:
+                    z = spare
+                    have_spare = False
+                else:
+                    z, spare = normal_pair(states, stream)
+                    have_spare = True
+                x = scratch[d]
+                score = (scratch[DIM + d] - x * w_all) * r_all
+                guide = (scratch[2 * DIM + d] - x * w_y) * r_y - score
+                scratch[d] = inv_alpha * x + drift * score + guide_coef * guide + sig * z
+
+    return trajectory
+
+
+_KERNELS: dict[tuple[str, int], Any] = {}
+
+
+def _per_dim(kind: str, dim: int, build):
+    # Built on first use: a run compiles only the dimensions it samples.
+    key = (kind, int(dim))
+    if key not in _KERNELS:
+        _KERNELS[key] = build(int(dim))
+    return _KERNELS[key]
+
+
+def trajectory(dim: int):
+    r"""The compiled particle body for ``dim`` coordinates: ``body(states, stream, params, scratch)``.
+
+    It runs one particle from t = T to 0 and leaves x_0 in ``scratch[0:dim]``; ``params`` is
+    :func:`pack_sampler`'s vector and ``scratch`` holds at least 3 dim + K float64. The update is
+
+    .. math::
+
+        x_{t-1} = \frac{x_t}{\alpha_t} + \frac{\beta_t^2}{\alpha_t}\nabla\log p_t(x_t)
+            + c_t\,\nabla\log p_t(y|x_t) + \sigma_t z,
+
+    with :math:`c_t = \sigma_t^2\gamma` (mean-space) or :math:`\gamma\beta_t^2/\alpha_t` (ε-space).
+    The CPU drivers and the CUDA kernels below all call it.
+
+    >>> trajectory(2) is trajectory(2)
+    True
+    """
+    if not 1 <= int(dim) <= MAX_DIM:
+        raise ParameterError(f"dim must lie in 1..{MAX_DIM}, got {dim!r}")
+    return _per_dim("trajectory", dim, _make_trajectory)
+
+
+def _make_trials(dim: int):
+    body = trajectory(dim)
+
+    @scalar_jit
+    def cdf_count_trial(states, stream, params, scratch, acc):
+        # One particle; count it under every CDF point it lies below (all coordinates).
+        body(states, stream, params, scratch)
+        n_points = int(params[7])
+        o_p = params.shape[0] - n_points * dim
+        for j in range(n_points):
+            below = 1
+            for d in range(dim):
+                below &= scratch[d] <= params[o_p + j * dim + d]
+            acc[j] += below
+
+    @scalar_jit
+    def moment_trial(states, stream, params, scratch, acc):
+        # One particle; accumulate each coordinate and its square (kind "mean").
+        body(states, stream, params, scratch)
+        for d in range(dim):
+            acc[2 * d] += scratch[d]
+            acc[2 * d + 1] += scratch[d] * scratch[d]
+
+    return cdf_count_trial, moment_trial
+
+
+def _scratch_len(params: np.ndarray) -> int:
+    return 3 * int(params[0]) + int(params[1])
+
+
+def cdf_counts(dim: int) -> StreamKernel:
+    """Final-CDF counts at the packed points (kind "proportion"), for ``dim``-D mixtures."""
+    return _per_dim("cdf", dim, lambda d: StreamKernel(
+        _make_trials(d)[0], acc_width=lambda p: int(p[7]), scratch_len=_scratch_len,
+        scratch_capacity=SCRATCH_CAPACITY, acc_capacity=MAX_POINTS))
+
+
+def moments(dim: int) -> StreamKernel:
+    """Per-coordinate sums and sums of squares of x_0 (kind "mean"), for ``dim``-D mixtures."""
+    return _per_dim("moments", dim, lambda d: StreamKernel(
+        _make_trials(d)[1], acc_width=lambda p: 2 * int(p[0]), scratch_len=_scratch_len,
+        scratch_capacity=SCRATCH_CAPACITY, acc_capacity=2 * MAX_DIM, integer=False))
+
+
+# ----------------------------------------------------------------------------
+# Drivers that return the particles themselves (for DKWM bands and users)
+# ----------------------------------------------------------------------------
+
+
+def _make_sample_cpu(dim: int):
+    body = trajectory(dim)
+
+    @parallel_jit
+    def sample_cpu(states, base, rem, params, scratch_len, out):
+        # Stream s fills its own contiguous block of rows: no shared writes.
+        for s in prange(states.shape[0]):
+            scratch = np.empty(scratch_len, dtype=np.float64)
+            si = np.int64(s)  # a parfor index may be unsigned; keep the row arithmetic in int64
+            first = si * base + min(si, rem)
+            count = base + 1 if si < rem else base
+            for i in range(count):
+                body(states, s, params, scratch)
+                for d in range(dim):
+                    out[first + i, d] = scratch[d]
+
+    return sample_cpu
+
+
+def _make_sample_cuda(dim: int):
+    body = trajectory(dim)
+
+    @cuda.jit
+    def kernel(states, base, rem, params, out):
+        s = cuda.grid(1)
+        if s < states.shape[0]:
+            scratch = cuda.local.array(SCRATCH_CAPACITY, float64)
+            first = s * base + min(s, rem)
+            count = base + 1 if s < rem else base
+            for i in range(count):
+                body(states, s, params, scratch)
+                for d in range(dim):
+                    out[first + i, d] = scratch[d]
+
+    return kernel
+
+
+def sample_particles(params: np.ndarray, particles: int, seed: int, streams: int | None = None,
+                     device: str = "cpu") -> np.ndarray:
+    """Run ``particles`` guided trajectories and return x_0 as a (particles, dim) array.
+
+    Stream s (of ``streams``, default ``min(particles, 2**16)``) runs the particles of its
+    block; results depend only on (params, particles, seed, streams), not on the device.
+    """
+    particles = int(particles)
+    if particles < 1:
+        raise ParameterError(f"particles must be a positive integer, got {particles!r}")
+    n_streams = min(particles, 2**16) if streams is None else int(streams)
+    base, rem = split_trials(particles, n_streams)
+    states = make_states(int(seed), n_streams)
+    dim = int(params[0])
+    out = np.empty((particles, dim), dtype=np.float64)
+    if device == "cpu":
+        _per_dim("sample_cpu", dim, _make_sample_cpu)(states, np.int64(base), np.int64(rem), params, _scratch_len(params), out)
+    elif device == "cuda":
+        if not cuda_available():
+            raise RuntimeError("device='cuda' needs an NVIDIA GPU, or the simulator (NUMBA_ENABLE_CUDASIM=1)")
+        d_states, d_params, d_out = cuda.to_device(states), cuda.to_device(params), cuda.to_device(out)
+        blocks = math.ceil(n_streams / THREADS_PER_BLOCK)
+        _per_dim("sample_cuda", dim, _make_sample_cuda)[blocks, THREADS_PER_BLOCK](d_states, base, rem, d_params, d_out)
+        cuda.synchronize()
+        out = d_out.copy_to_host()
+    else:
+        raise ParameterError(f"device must be 'cpu' or 'cuda', got {device!r}")
+    return out
+
+
+# ----------------------------------------------------------------------------
+# The vectorised NumPy baseline (benchmarks, and an independent implementation for tests)
+# ----------------------------------------------------------------------------
+
+
+def sample_numpy(mixture: Mixture, y: int, schedule: Schedule, gamma: float, particles: int,
+                 rng: np.random.Generator, mode: str = "mean", variance: str = "posterior",
+                 start: str = "exact") -> np.ndarray:
+    """The same sampler written as a vectorised NumPy loop over time (all particles at once)."""
+    T, dim = schedule.T, mixture.dim
+    sigma = schedule.sigma(variance)
+    cls = mixture.labels == y
+    n = int(particles)
+    if start == "exact":
+        top = mixture.diffused(schedule.alpha_bar[T]).conditional(y)
+        x = top.sample(n, rng)
+    else:
+        x = rng.standard_normal((n, dim))
+    log_w = np.log(mixture.weights)
+    s2 = mixture.stds**2
+    for t in range(T, 0, -1):
+        ab = schedule.alpha_bar[t]
+        v = ab * ab * s2 + schedule.beta_bar2[t]
+        diff = ab * mixture.means[None, :, :] - x[:, None, :]  # (n, K, dim)
+        logits = log_w - 0.5 * dim * np.log(v) - 0.5 * (diff**2).sum(-1) / v
+        r = np.exp(logits - logits.max(1, keepdims=True))
+        g = diff / v[None, :, None]
+        score = (r[:, :, None] * g).sum(1) / r.sum(1)[:, None]
+        rc = r * cls
+        guide = (rc[:, :, None] * g).sum(1) / rc.sum(1)[:, None] - score
+        z = rng.standard_normal((n, dim))
+        a, b2, sg = schedule.alpha[t], schedule.beta2[t], sigma[t]
+        if mode == "mean":
+            x = (x + b2 * score) / a + sg * sg * gamma * guide + sg * z
+        else:
+            x = (x + b2 * (score + gamma * guide)) / a + sg * z
+    return x
+
+
+# ----------------------------------------------------------------------------
+# mpmath oracles of the deterministic results
+# ----------------------------------------------------------------------------
+
+
+def _mp(v: Any) -> mpmath.mpf:
+    return mpmath.mpf(sp.N(v, mpmath.mp.dps + 10)) if isinstance(v, sp.Basic) else mpmath.mpf(v)
+
+
+def tilted_moments_mp(mu: Any, sigma: Any, log_lik) -> tuple[mpmath.mpf, mpmath.mpf]:
+    r"""Mean and variance of :math:`\mathcal N(\mu,\sigma^2)e^{h(x)}/Z` by tanh-sinh quadrature.
+
+    ``log_lik`` is an mpmath callable h.  The integrals run over :math:`x = \mu + \sigma z`,
+    z split at 0 (tanh-sinh on each half-line).
+    """
+    mu, sigma = _mp(mu), _mp(sigma)
+    h0 = log_lik(mu)
+    w = lambda z: mpmath.exp(-z * z / 2 + log_lik(mu + sigma * z) - h0)
+    nodes = [-mpmath.inf, 0, mpmath.inf]
+    z0 = mpmath.quad(w, nodes)
+    m1 = mpmath.quad(lambda z: z * w(z), nodes) / z0
+    m2 = mpmath.quad(lambda z: z * z * w(z), nodes) / z0
+    return mu + sigma * m1, sigma**2 * (m2 - m1**2)
+
+
+def logistic_log_lik(a: Any, b: Any):
+    r"""The mpmath callable :math:`h(x) = \log\sigma(ax + b)`."""
+    a, b = _mp(a), _mp(b)
+    return lambda x: -mpmath.log1p(mpmath.exp(-(a * x + b)))
+
+
+def tilt_error_mp(mu: Any, sigma: Any, a: Any, b: Any) -> mpmath.mpf:
+    r"""Exact tilted mean minus the guided mean :math:`\mu + \sigma^2 h'(\mu)`, h = log σ(ax+b).
+
+    Computed with enough guard digits for the σ⁴ cancellation.
+    """
+    with mpmath.workdps(mpmath.mp.dps + 15):
+        mu_, sigma_, a_, b_ = _mp(mu), _mp(sigma), _mp(a), _mp(b)
+        mean, _ = tilted_moments_mp(mu_, sigma_, logistic_log_lik(a_, b_))
+        h1 = a_ / (1 + mpmath.exp(a_ * mu_ + b_))  # d/dx log sigmoid(ax+b) = a (1 - sigmoid)
+        out = mean - (mu_ + sigma_**2 * h1)
+    return +out
+
+
+def tilt_error_limit_mp(mu: Any, a: Any, b: Any, sigma0: float = 0.02, levels: int = 4,
+                        dps: int = 32) -> mpmath.mpf:
+    r""":math:`\lim_{\sigma\to0}` (tilted mean − guided mean)/σ⁴ by Richardson extrapolation in σ².
+
+    The ratio is :math:`C + c_1\sigma^2 + c_2\sigma^4 + \dots`, so halving σ and eliminating
+    powers of 4 removes one term per level.  The work runs at ``dps`` digits whatever the
+    caller's precision: sigma^4 >= (0.02/8)^4 ~ 4e-11 costs 11 digits to cancellation, and the
+    Richardson remainder after 4 levels is of order (sigma0^2)^4 ~ 3e-14 times the series'
+    growth, so about 17 digits are right (the registry's rtol is 1e-13).
+    """
+    with mpmath.workdps(dps):
+        rows = []
+        for j in range(levels):
+            s = mpmath.mpf(sigma0) / 2**j
+            rows.append(tilt_error_mp(mu, s, a, b) / s**4)
+        for level in range(1, levels):
+            rows = [(4**level * rows[i + 1] - rows[i]) / (4**level - 1) for i in range(len(rows) - 1)]
+        out = rows[0]
+    return +out
+
+
+def log_normaliser_gradient_mp(a: Any, gamma: Any, x: Any) -> mpmath.mpf:
+    r""":math:`\frac{d}{dx}\log\bigl(\sigma(ax)^\gamma + \sigma(-ax)^\gamma\bigr)` by mpmath differentiation."""
+    a, gamma, x = _mp(a), _mp(gamma), _mp(x)
+    sig = lambda u: 1 / (1 + mpmath.exp(-u))
+    return mpmath.diff(lambda u: mpmath.log(sig(a * u) ** gamma + sig(-a * u) ** gamma), x)
+
+
+def epsilon_shift_mp(alpha_t: Any, gamma: Any, g: Any) -> mpmath.mpf:
+    r"""DDPM mean under ε-space guidance minus the unguided mean, evaluated from the definitions.
+
+    Uses :math:`\mu = (x_t - \beta_t^2\varepsilon/\bar\beta_t)/\alpha_t` at three unrelated
+    (x_t, ε, β̄_{t-1}²) and checks they agree (the shift must not depend on them).
+    """
+    alpha_t, gamma, g = _mp(alpha_t), _mp(gamma), _mp(g)
+    beta2 = 1 - alpha_t**2
+    shifts = []
+    for x_t, eps, bbp2 in ((mpmath.mpf("0.37"), mpmath.mpf("-1.21"), mpmath.mpf("0.5")),
+                           (mpmath.mpf("-2.5"), mpmath.mpf("0.3"), mpmath.mpf("0.01")),
+                           (mpmath.mpf("1.0"), mpmath.mpf("2.0"), mpmath.mpf("0.99"))):
+        bb = mpmath.sqrt(beta2 + alpha_t**2 * bbp2)  # beta_bar_t^2 = beta_t^2 + alpha_t^2 beta_bar_{t-1}^2
+        mu = lambda e, x_t=x_t, bb=bb: (x_t - beta2 / bb * e) / alpha_t
+        shifts.append(mu(eps - bb * gamma * g) - mu(eps))
+    spread = max(shifts) - min(shifts)
+    if spread > abs(shifts[0]) * mpmath.mpf(10) ** (-mpmath.mp.dps + 5) + mpmath.mpf(10) ** (-mpmath.mp.dps + 5):
+        raise AssertionError(f"the epsilon-space mean shift depends on x_t or eps: {shifts}")
+    return shifts[0]
+
+
+def cfg_library_mp(eps_cond: Any, eps_uncond: Any, w: Any) -> mpmath.mpf:
+    r"""diffusers' classifier-free rule :math:`\varepsilon_u + s(\varepsilon_c - \varepsilon_u)` at s = 1 + w."""
+    ec, eu, w = _mp(eps_cond), _mp(eps_uncond), _mp(w)
+    s = 1 + w
+    return eu + s * (ec - eu)
+
+
+def tilted_gaussian_moments_mp(mu: Any, sigma: Any, g: Any, c: Any = 0) -> list[mpmath.mpf]:
+    r"""[mean, variance] of :math:`\mathcal N(\mu,\sigma^2)e^{g(x-\mu) + c(x-\mu)^2/2}/Z` by quadrature."""
+    mu_, g_, c_ = _mp(mu), _mp(g), _mp(c)
+    mean, var = tilted_moments_mp(mu, sigma, lambda x: g_ * (x - mu_) + c_ * (x - mu_) ** 2 / 2)
+    return [mean, var]
+
+
+__all__ = [
+    "MODES",
+    "SIMULATOR",
+    "STARTS",
+    "VARIANCES",
+    "Schedule",
+    "cdf_counts",
+    "cfg_library_mp",
+    "cosine_schedule",
+    "epsilon_shift_mp",
+    "linear_schedule",
+    "log_normaliser_gradient_mp",
+    "make_schedule",
+    "moments",
+    "pack_sampler",
+    "sample_numpy",
+    "sample_particles",
+    "schedule_from_alpha_bar",
+    "schedule_from_beta2",
+    "tilt_error_limit_mp",
+    "tilt_error_mp",
+    "tilted_gaussian_moments_mp",
+    "trajectory",
+]
