@@ -366,7 +366,7 @@ td,th{border-bottom:1px solid #e5e5e5;padding:.2rem .4rem;text-align:left;vertic
 .FAIL,.REFUTED{color:#b00020;font-weight:bold}.UNDECIDED{color:#a36b00}.pass,.PROVED{color:#176f2c}
 .CHECKED_NUMERICALLY{color:#1a5fa8}.verdict{font-size:.75rem;border:1px solid;border-radius:3px;padding:0 .3rem}
 ol.why{font-size:.85rem}figure{margin:1rem 0;text-align:center}figure img{max-width:100%}
-figcaption{font-size:.8rem;color:#555}.note{font-size:.85rem;color:#555}.math{overflow-x:auto}
+figcaption{font-size:.8rem;color:#555}.note{font-size:.85rem;color:#555}.math{overflow-x:auto;overflow-y:hidden}
 nav{font-size:.9rem}
 """
 _MATHJAX_CONFIG = (

@@ -364,6 +364,7 @@ def draw(data: PlotData) -> Any:
         fig = Figure()
         ax = fig.add_subplot()
         colors = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
+        legend_done: set[str] = set()
         styles = ["-", "--", ":", "-."]
         for si, s in enumerate(data.series):
             color = colors[si % len(colors)]
@@ -391,8 +392,13 @@ def draw(data: PlotData) -> Any:
                     px = px + 0.8 * (si - (len(data.series) - 1) / 2) / len(data.series)
                 source = pts[0][3]
                 kind = "sim" if source == "simulation" else "oracle"
+                # Hollow markers over the curve; one legend entry per kind of point.
+                first = kind not in legend_done
+                legend_done.add(kind)
+                point_label = (f"Monte Carlo, ±{ERROR_BAR_Z} s.e." if kind == "sim" else "mpmath oracle") if first else None
                 cont = ax.errorbar(px, [p[1] for p in pts], yerr=[ERROR_BAR_Z * p[2] for p in pts],
-                                   fmt="o" if kind == "sim" else "x", color=color, ms=4, capsize=2, lw=1)
+                                   fmt="o" if kind == "sim" else "x", color=color, mfc="white", mec=color, ms=5,
+                                   capsize=2, lw=1, zorder=3, label=point_label)
                 # Distinct SVG ids: the markers' group carries the name the tests look up.
                 gid = f"{kind}-{si}-{comp}"
                 cont.lines[0].set_gid(gid)
@@ -415,14 +421,8 @@ def draw(data: PlotData) -> Any:
         ax.set_ylabel(data.ylabel)
         title = data.title.replace("$", r"\$")
         ax.set_title("\n".join(textwrap.wrap(title, 80)[:2]), fontsize=9)
-        sources = {p.source for s in data.series for p in s.points}
-        note = []
-        if "simulation" in sources:
-            note.append(f"points: Monte Carlo, bars ±{ERROR_BAR_Z} s.e.")
-        if "oracle" in sources:
-            note.append("crosses: mpmath oracle")
         if ax.get_legend_handles_labels()[1]:
-            ax.legend(title="; ".join(note) or None, title_fontsize=7)
+            ax.legend()
         fig.tight_layout()
     return fig
 
