@@ -90,9 +90,9 @@ class Section:
 def _formula(result: Result) -> tuple[str, str]:
     try:
         return result.formula().latex(), ""
-    except Exception:  # a closed form that needs concrete parameters: show it at the first case
+    except Exception as exc:  # noqa: BLE001 - a closed form that needs concrete parameters
         if not result.cases:
-            raise
+            return r"\text{(not printable)}", f"the closed form did not print: {type(exc).__name__}: {exc}"
         case = dict(result.cases[0])
         return result.formula(**case).latex(), "at " + checks.case_label(case)
 
@@ -215,8 +215,14 @@ def tex_escape(text: str) -> str:
     return "".join(out)
 
 
+_MATH_UNICODE = {k: v.strip("$") + " " for k, v in _TEX_UNICODE.items() if v.startswith("$")}
+
+
 def _side(x: Any) -> str:
-    return x if isinstance(x, str) else sp.latex(x)
+    """One side of a step as LaTeX math; Unicode in hand-written sides becomes commands (pdflatex)."""
+    if not isinstance(x, str):
+        return sp.latex(x)
+    return "".join(_MATH_UNICODE.get(ch, ch) for ch in x)
 
 
 def _verdict_word(v: Any) -> str:
@@ -225,6 +231,8 @@ def _verdict_word(v: Any) -> str:
 
 def _proof_align(proof: Any) -> str:
     """The derivation as ``align*``: one line per step, tagged with its number and verdict."""
+    if not proof.checked_steps:
+        return ""
     lines = []
     for i, c in enumerate(proof.checked_steps, 1):
         lhs, rhs = _side(c.step.lhs), _side(c.step.rhs)
@@ -334,6 +342,13 @@ def render_tex(sections: Sequence[Section], deterministic: bool = False) -> str:
         r"\usepackage[margin=2cm]{geometry}",
         r"\usepackage{amsmath,amssymb,bm,graphicx,booktabs,longtable}",
         r"\allowdisplaybreaks",
+        # Operators hand-written proof steps tend to use; defined only where missing.
+        r"\providecommand{\argmax}{\operatorname*{arg\,max}}",
+        r"\providecommand{\argmin}{\operatorname*{arg\,min}}",
+        r"\providecommand{\softmax}{\operatorname{softmax}}",
+        r"\providecommand{\Var}{\operatorname{Var}}",
+        r"\providecommand{\Cov}{\operatorname{Cov}}",
+        r"\providecommand{\E}{\mathbb{E}}",
         r"\setlength{\parindent}{0pt}",
         r"\title{closedform: closed forms, proofs and cross-checks}",
         rf"\author{{{tex_escape(_versions(deterministic))}}}",
@@ -371,7 +386,9 @@ nav{font-size:.9rem}
 """
 _MATHJAX_CONFIG = (
     "window.MathJax={tex:{inlineMath:[['\\\\(','\\\\)']],displayMath:[['\\\\[','\\\\]']],"
-    "processEscapes:true},svg:{fontCache:'global'},options:{enableMenu:false}};"
+    "processEscapes:true,macros:{argmax:'\\\\operatorname*{arg\\\\,max}',argmin:'\\\\operatorname*{arg\\\\,min}',"
+    "softmax:'\\\\operatorname{softmax}',Var:'\\\\operatorname{Var}',Cov:'\\\\operatorname{Cov}',"
+    "E:'\\\\mathbb{E}'}},svg:{fontCache:'global'},options:{enableMenu:false}};"
 )
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 import zlib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -47,6 +48,8 @@ ERROR_BAR_Z = 1.96
 MAX_COMPONENTS = 8
 #: Integer sweeps are thinned to at most this many curve points.
 MAX_INTEGER_POINTS = 40
+#: Seconds one curve may spend evaluating a slow closed form before it is drawn with fewer points.
+CURVE_SECONDS = 3.0
 #: matplotlib settings that make the files reproducible byte for byte.
 STYLE = {
     "svg.hashsalt": "closedform",
@@ -210,6 +213,21 @@ def _x_values(result: Result, plot: Plot, curve_points: int) -> tuple[np.ndarray
     return xs, pts, False
 
 
+def _within_budget(result: Result, fixed: dict[str, Any], name: str, xs: np.ndarray, integer: bool) -> np.ndarray:
+    """Thin a real sweep whose closed form is slow to evaluate, so that one curve costs about CURVE_SECONDS."""
+    if integer or xs.size <= 9:
+        return xs
+    t0 = time.perf_counter()
+    try:
+        result.claimed_values(**dict(fixed, **{name: float(xs[xs.size // 2])}))
+    except (ParameterError, ValueError, ZeroDivisionError, TypeError):
+        return xs
+    each = time.perf_counter() - t0
+    if each * xs.size <= CURVE_SECONDS:
+        return xs
+    return np.linspace(xs[0], xs[-1], max(9, int(CURVE_SECONDS / max(each, 1e-9))))
+
+
 def _x_param_value(x: float, integer: bool) -> Any:
     return int(x) if integer else float(x)
 
@@ -278,7 +296,7 @@ def plot_data(result: Result, plot: Plot, index: int = 0, trials: int = 200_000,
         fixed.pop(plot.x, None)
         s = Series(_series_label(result, extra), {k: _fmt_value(v) for k, v in fixed.items()})
         ys: list[np.ndarray] = []
-        for x in xs:
+        for x in _within_budget(result, fixed, plot.x, xs, integer):
             params = dict(fixed, **{plot.x: _x_param_value(x, integer)})
             try:
                 y = result.claimed_values(**params)
