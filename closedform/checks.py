@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import time
 import zlib
-from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Iterable
 
 import mpmath
 import numpy as np
@@ -42,6 +41,9 @@ class CheckRow:
     status: str  # PROVED, CHECKED_NUMERICALLY, UNDECIDED, REFUTED, pass, FAIL, skip
     detail: str
     seconds: float = 0.0
+    #: The measured numbers behind ``detail`` (relative error, z, threshold,
+    #: alpha, trials, throughput, ...), for tables that format them themselves.
+    data: dict[str, Any] = field(default_factory=dict)
 
     @property
     def failed(self) -> bool:
@@ -105,6 +107,7 @@ def oracle_check(result: Result, case: dict[str, Any]) -> CheckRow:
         if ok
         else (f"max relative error {mpmath.nstr(worst, 3)} > rtol {result.rtol:g} ({result.rtol_reason})")
     )
+    data = {"relative_error": float(worst), "rtol": result.rtol}
     return CheckRow(
         result.name,
         result.topic,
@@ -113,6 +116,7 @@ def oracle_check(result: Result, case: dict[str, Any]) -> CheckRow:
         "pass" if ok else "FAIL",
         detail,
         time.perf_counter() - t0,
+        data,
     )
 
 
@@ -120,7 +124,8 @@ def simulation_check(result: Result, case: dict[str, Any], alpha: float, trials:
     """Simulate and z-test every component against the closed form at level ``alpha`` (Bonferroni inside)."""
     t0 = time.perf_counter()
     claimed = result.claimed_values(**case)
-    est = simulate_result(result, trials, device=device, seed=seed_for(result, case), **case)
+    seed = seed_for(result, case)
+    est = simulate_result(result, trials, device=device, seed=seed, **case)
     tests = est.z_tests(claimed, alpha)
     worst = max(tests, key=lambda t: abs(t.z))
     ok = all(t.passed for t in tests)
@@ -128,11 +133,24 @@ def simulation_check(result: Result, case: dict[str, Any], alpha: float, trials:
         delta = max(stats.min_detectable_discrepancy(float(c), est.trials, worst.alpha, POWER) for c in claimed)
         power_note = f"detects |delta| >= {delta:.2g} w.p. {POWER}"
     else:
-        power_note = f"detects |delta| >= {(worst.threshold + 2.33) * worst.stderr:.2g} w.p. {POWER}"
+        delta = (worst.threshold + 2.33) * worst.stderr
+        power_note = f"detects |delta| >= {delta:.2g} w.p. {POWER}"
     detail = (
         f"max |z| = {abs(worst.z):.2f} <= {worst.threshold:.2f} (alpha {alpha:.1e} over {len(tests)} "
         f"component(s)); N = {est.trials:.3g}; {power_note}; {est.throughput:.3g} trials/s"
     )
+    data = {
+        "z": float(worst.z),
+        "threshold": float(worst.threshold),
+        "alpha": float(alpha),
+        "components": len(tests),
+        "trials": int(est.trials),
+        "detectable": float(delta),
+        "power": POWER,
+        "trials_per_second": float(est.throughput),
+        "seed": seed,
+        "device": device,
+    }
     return CheckRow(
         result.name,
         result.topic,
@@ -141,6 +159,7 @@ def simulation_check(result: Result, case: dict[str, Any], alpha: float, trials:
         "pass" if ok else "FAIL",
         detail,
         time.perf_counter() - t0,
+        data,
     )
 
 
@@ -149,19 +168,28 @@ def proof_check(result: Result, make_proof: Callable[[], Any]) -> CheckRow:
     proof = make_proof().check()
     weak = [c for c in proof.checked_steps if c.verdict.value != "PROVED"]
     detail = f"{len(proof.checked_steps)} steps"
+    data = {"steps": len(proof.checked_steps), "weak_steps": len(weak)}
     if weak:
         detail += "; " + "; ".join(
             f"step {proof.checked_steps.index(c) + 1}: {c.verdict.value} ({c.reason[:90]})" for c in weak[:2]
         )
     return CheckRow(
-        result.name, result.topic, "proof", proof.title, proof.verdict.value, detail, time.perf_counter() - t0
+        result.name, result.topic, "proof", proof.title, proof.verdict.value, detail, time.perf_counter() - t0, data
     )
 
 
 def plan(
-    results: Iterable[Result], thorough: bool = False, alpha: float = SUITE_ALPHA, device: str = "cpu"
+    results: Iterable[Result],
+    thorough: bool = False,
+    alpha: float = SUITE_ALPHA,
+    device: str = "cpu",
+    trials: int | None = None,
 ) -> list[PlannedCheck]:
-    """Every check of ``results`` as a lazily run plan (proofs once per proof function)."""
+    """Every check of ``results`` as a lazily run plan (proofs once per proof function).
+
+    ``trials``, when given, replaces every result's ``sim_trials`` (a quick
+    report, or the report's small fixed golden configuration).
+    """
     results = list(results)
     seen: set[Any] = set()
     planned: list[PlannedCheck] = []
@@ -177,13 +205,13 @@ def plan(
             if r.oracle is not None:
                 planned.append(PlannedCheck(r, "oracle", case_label(case), lambda r=r, c=case: oracle_check(r, c)))
             if r.simulation is not None:
-                trials = r.sim_trials * (10 if thorough else 1)
+                n_trials = trials if trials is not None else r.sim_trials * (10 if thorough else 1)
                 planned.append(
                     PlannedCheck(
                         r,
                         "simulation",
                         case_label(case),
-                        lambda r=r, c=case, t=trials: simulation_check(r, c, sim_alpha, t, device),
+                        lambda r=r, c=case, t=n_trials: simulation_check(r, c, sim_alpha, t, device),
                     )
                 )
         for extra in r.extra_checks:

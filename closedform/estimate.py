@@ -111,15 +111,18 @@ class Estimate:
         )
 
     def _repr_html_(self) -> str:
+        # 1.96 standard errors: the plug-in 95% interval, for reading, not for testing.
         rows = "".join(
-            f"<tr><td>{i}</td><td>{e:.8g}</td><td>{s:.2g}</td></tr>"
+            f"<tr><td>{i}</td><td>{e:.8g}</td><td>{s:.2g}</td><td>[{e - 1.96 * s:.6g}, {e + 1.96 * s:.6g}]</td></tr>"
             for i, (e, s) in enumerate(zip(self.estimate, self.stderr))
         )
         ps = html.escape(", ".join(f"{k}={v}" for k, v in self.params.items()))
         return (
             f"<div><b>{html.escape(self.result)}</b>({ps}): {self.trials:,} trials on "
-            f"{html.escape(self.device)} in {self.seconds:.3g} s (seed {self.seed})"
-            f"<table><tr><th>component</th><th>estimate</th><th>std. error</th></tr>{rows}</table></div>"
+            f"{html.escape(self.device)} in {self.seconds:.3g} s ({self.throughput:.3g} trials/s; "
+            f"seed {self.seed}, {self.streams:,} streams)"
+            f"<table><tr><th>component</th><th>estimate</th><th>std. error</th><th>95% interval</th></tr>"
+            f"{rows}</table></div>"
         )
 
 

@@ -19,7 +19,7 @@ from closedform.derive import sector as d
 from closedform.estimate import Estimate, simulate_result
 from closedform.numeric import sector as num
 from closedform.proofs import sector as pr
-from closedform.spec import Formula, Param, Result, Simulation
+from closedform.spec import Formula, Param, Plot, Result, Simulation
 
 N = Param("n", "n", sp.Range(1, sp.oo), (1, 30), "number of points")
 THETA = Param("theta", r"\theta", sp.Interval.Lopen(0, 2 * sp.pi), (0.05, 6.28), "central angle of the sector")
@@ -36,6 +36,11 @@ N_ID = Param("n", "n", sp.Range(1, 41), (1, 40), "degree plus one")
 def _float_or_exact(expr: sp.Expr) -> sp.Expr:
     # A float input yields a float output, not an expression in pi with floats inside.
     return sp.Float(sp.N(expr, 30), 30) if expr.is_number and expr.has(sp.Float) else expr
+
+
+#: Where a new inclusion-exclusion term switches on: theta_k = 2 pi (1 - 1/k); P = 1 from theta_n on.
+BREAKPOINTS = tuple((2 * sp.pi * (1 - sp.Rational(1, k)), rf"$\theta_{k}$") for k in range(2, 7))
+_QUARTERS = tuple(k * sp.pi / 4 for k in range(1, 8))
 
 
 def _sector_closed_form(n, theta):
@@ -81,6 +86,15 @@ SECTOR = Result(
         {"n": 2, "theta": "2*pi/3"},
         {"n": 1, "theta": "pi/7"},
     ),
+    plots=(
+        Plot("theta", series=({"n": 2}, {"n": 3}, {"n": 4}, {"n": 6}, {"n": 10}), x_range=(sp.Rational(1, 50), 2 * sp.pi),
+             sim_x=_QUARTERS, marks=BREAKPOINTS, x_in_pi=True, ylabel=r"$P_n(\theta)$",
+             title="P_n(theta) for several n: a new term at each breakpoint theta_k = 2pi(1 - 1/k); "
+             "P = 1 from theta_n on"),
+        Plot("n", series=({"theta": "pi"}, {"theta": "3*pi/2"}), x_range=(1, 20), sim_x=(2, 3, 4, 6, 8, 10, 12),
+             logy=True, ylabel=r"$P_n(\theta)$",
+             title="P_n(theta) against n: n / 2^(n-1) at theta = pi (Wendel's d = 2 case)"),
+    ),
     rtol=1e-12,
     rtol_reason="the alternating sum loses about log10(C(n, n/2)) digits to cancellation in double "
     "precision; for n <= 30 that leaves better than 1e-12 (the closed form is evaluated at 30 digits "
@@ -110,6 +124,11 @@ SECTOR_FAITHFUL = Result(
         {"n": 6, "theta": "6*pi/5"},
     ),
     sim_trials=10**6,
+    plots=(
+        Plot("theta", series=({"n": 3}, {"n": 4}, {"n": 6}), x_range=(sp.Rational(1, 50), 2 * sp.pi), sim_x=_QUARTERS,
+             marks=BREAKPOINTS, x_in_pi=True, ylabel=r"$P_n(\theta)$",
+             title="the closed form against the faithful simulation: points in the disk, direct containment"),
+    ),
 )
 
 SECTOR_SMALL = Result(
@@ -124,6 +143,11 @@ SECTOR_SMALL = Result(
     proofs=(pr.small_angle,),
     cases=({"n": 4, "theta": "pi"}, {"n": 3, "theta": "pi/2"}, {"n": 8, "theta": "9*pi/10"}),
     sim_trials=10**6,
+    plots=(
+        Plot("theta", series=({"n": 2}, {"n": 3}, {"n": 5}, {"n": 8}), x_range=(sp.Rational(1, 50), sp.pi),
+             sim_x=tuple(k * sp.pi / 8 for k in range(1, 9)), x_in_pi=True, ylabel=r"$P_n(\theta)$",
+             title="for theta <= pi only the first term survives: n (theta/2pi)^(n-1)"),
+    ),
 )
 
 SPACING_EXCEEDANCE = Result(
@@ -144,6 +168,11 @@ SPACING_EXCEEDANCE = Result(
     ),
     proofs=(pr.marginals_and_exceedance,),
     cases=({"n": 5, "c1": "1/10", "c2": "1/5", "c3": "3/20"}, {"n": 8, "c1": "0", "c2": "1/10", "c3": "1/4"}),
+    plots=(
+        Plot("c1", series=({"n": 4}, {"n": 5}, {"n": 8}), base={"c2": "1/10", "c3": "1/10"},
+             x_range=(0, sp.Rational(1, 3)), ylabel=r"$P(x_1>c_1, x_2>c_2, x_3>c_3)$",
+             title="(1 - c1 - c2 - c3)^(n-1) against c1, with c2 = c3 = 1/10"),
+    ),
     rtol=1e-12,
     rtol_reason="tanh-sinh quadrature of a smooth polynomial at 40 digits; the closed form is one power",
     sim_trials=10**6,
@@ -167,6 +196,10 @@ LARGEST_SPACING_MEAN = Result(
     proofs=(pr.expected_largest_gap,),
     cases=({"n": 2}, {"n": 3}, {"n": 5}, {"n": 10}, {"n": 30}),
     sim_trials=10**6,
+    plots=(
+        Plot("n", x_range=(1, 30), sim_x=(2, 3, 5, 10, 20, 30), ylabel=r"$E[\max_i x_i] = H_n/n$",
+             title="expected largest of the n spacings: H_n / n"),
+    ),
 )
 
 ALTERNATING_IDENTITY = Result(
@@ -183,6 +216,10 @@ ALTERNATING_IDENTITY = Result(
     rtol_reason="the oracle sums the terms at 30+ digits; the cancellation of terms of size up to "
     "C(n, n/2) n^(n-1) is absorbed by raising the working precision by that many digits",
     skips={"simulation": "a polynomial identity has nothing random to simulate"},
+    plots=(
+        Plot("x", series=({"n": 5}, {"n": 12}, {"n": 30}), ylabel="alternating sum",
+             title="the alternating sum, evaluated at high precision by the oracle, is 1 for every x and n"),
+    ),
 )
 
 

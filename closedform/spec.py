@@ -209,6 +209,63 @@ class Simulation:
     description: str = ""
 
 
+@dataclass(frozen=True)
+class Plot:
+    r"""How the report draws a result: the closed form against one parameter.
+
+    Pure data, read by :mod:`closedform.report`.  A result without ``plots``
+    gets a default one (its first real scalar parameter over its typical
+    range, the others at its first verify case); ``skips["plot"]`` with a
+    reason turns the figure off.
+
+    Attributes
+    ----------
+    x : str or None
+        The parameter on the horizontal axis; ``None`` draws the components of
+        a vector result at fixed parameters (one bar group per component).
+    series : tuple of dict
+        One curve per entry: values of other parameters (overriding ``base``).
+    base : dict, optional
+        Values of the parameters not swept (default: the first verify case).
+    x_range : (lo, hi), optional
+        The sweep (default: the parameter's typical range).
+    sim_x : tuple, optional
+        Where the Monte Carlo (or, without a simulator, oracle) points go
+        (default: ``sim_points`` evenly spaced values inside the range).
+    sim_points : int
+        How many such points when ``sim_x`` is not given.
+    marks : tuple of (value, label)
+        Vertical lines, e.g. breakpoints; values may be SymPy numbers,
+        labels matplotlib mathtext.
+    title, ylabel : str
+        Figure title and y label (defaults from the result).
+    x_in_pi : bool
+        Label the x ticks in multiples of :math:`\pi`.
+    components : tuple of int, optional
+        Which components of a vector result to draw (default: up to 8).
+    logy : bool
+        Logarithmic y axis.
+
+    Examples
+    --------
+    >>> Plot("theta", series=({"n": 3}, {"n": 4}), x_in_pi=True).series
+    ({'n': 3}, {'n': 4})
+    """
+
+    x: str | None
+    series: tuple[Mapping[str, Any], ...] = ({},)
+    base: Mapping[str, Any] | None = None
+    x_range: tuple[Any, Any] | None = None
+    sim_x: tuple[Any, ...] | None = None
+    sim_points: int = 7
+    marks: tuple[tuple[Any, str], ...] = ()
+    title: str = ""
+    ylabel: str = ""
+    x_in_pi: bool = False
+    components: tuple[int, ...] | None = None
+    logy: bool = False
+
+
 @dataclass(frozen=True, eq=False)
 class Result:
     """One registry line: a closed form and everything that checks it.
@@ -238,6 +295,8 @@ class Result:
     extra_checks : tuple of callables
         Topic-specific checks that ``closedform verify`` also runs:
         ``check(thorough: bool) -> closedform.checks.CheckRow``.
+    plots : tuple of Plot
+        The figures of the report (a default one when empty; see :class:`Plot`).
     """
 
     name: str
@@ -255,6 +314,15 @@ class Result:
     sim_trials: int = 10**6
     skips: Mapping[str, str] = field(default_factory=dict)
     extra_checks: tuple[Callable[[bool], Any], ...] = ()
+    plots: tuple[Plot, ...] = ()
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{p.name} in {p.domain_text()}" for p in self.params)
+        return f"Result({self.name!r}: {self.title}; {params})"
+
+    def _repr_latex_(self) -> str:
+        """The closed form with symbolic parameters, for notebooks."""
+        return self.formula()._repr_latex_()
 
     def param(self, name: str) -> Param:
         for p in self.params:
