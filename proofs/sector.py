@@ -29,6 +29,11 @@ SMALL_N = range(2, 9)
 CONFIGURATIONS = 4000
 
 
+def _evaluated(expr: sp.Expr) -> sp.Expr:
+    """Evaluate the integrals of a step (shown unevaluated in the derivation), then simplify."""
+    return sp.simplify(expr.doit())
+
+
 def _random_configurations(seed: int, max_n: int = 9):
     rng = random.Random(seed)
     for _ in range(CONFIGURATIONS):
@@ -170,35 +175,41 @@ def marginals_and_exceedance() -> Proof:
     c1, c2, c3 = sp.symbols("c1 c2 c3", nonnegative=True)
     u1, u2, u3 = sp.symbols("u1 u2 u3", nonnegative=True)
     dens3 = d.marginal_density(5, [u1, u2, u3])
-    exc5 = sp.integrate(
-        sp.integrate(sp.integrate(dens3, (u3, c3, 1 - u1 - u2)), (u2, c2, 1 - u1 - c3)), (u1, c1, 1 - c2 - c3)
-    )
+    exc5 = sp.Integral(dens3, (u3, c3, 1 - u1 - u2), (u2, c2, 1 - u1 - c3), (u1, c1, 1 - c2 - c3))
     return Proof(
         "marginals and exceedances of the spacings",
         r"p_n(x_1..x_k) = (n-1)!/(n-k-1)! (1-\sum x)^{n-k-1};  P(x_i > c_i, i<=k) = (1-\sum c)^{n-1}",
         [
             Step(
-                sp.integrate((1 - s_ - t) ** m, (t, 0, 1 - s_)),
+                sp.Integral((1 - s_ - t) ** m, (t, 0, 1 - s_)),
                 (1 - s_) ** (m + 1) / (m + 1),
                 "integrate out the next spacing, t from 0 to 1 - s (s = sum of the earlier ones)",
-                simplifier=lambda e: sp.simplify(sp.piecewise_fold(e).rewrite(sp.Piecewise)),
+                simplifier=lambda e: sp.simplify(sp.piecewise_fold(e.doit()).rewrite(sp.Piecewise)),
             ),
             Step(
-                sp.integrate(d.marginal_density(5, [u1, u2]), (u2, 0, 1 - u1)),
+                sp.Integral(d.marginal_density(5, [u1, u2]), (u2, 0, 1 - u1)),
                 d.marginal_density(5, [u1]),
                 "n = 5: from the pair to the single marginal",
+                simplifier=_evaluated,
             ),
             Step(
-                sp.integrate(sp.integrate(d.marginal_density(5, [u1, u2]), (u2, 0, 1 - u1)), (u1, 0, 1)),
+                sp.Integral(d.marginal_density(5, [u1, u2]), (u2, 0, 1 - u1), (u1, 0, 1)),
                 1,
                 "n = 5: the pair marginal 12(1 - x1 - x2)^2 integrates to 1",
+                simplifier=_evaluated,
             ),
             Step(
-                sp.integrate(d.marginal_density(n, [u1]).subs(n, 7), (u1, c1, 1)),
+                sp.Integral(d.marginal_density(n, [u1]).subs(n, 7), (u1, c1, 1)),
                 d.exceedance_probability(7, [c1]),
                 "k = 1, n = 7",
+                simplifier=_evaluated,
             ),
-            Step(sp.factor(exc5), d.exceedance_probability(5, [c1, c2, c3]), "k = 3, n = 5 (the post's example)"),
+            Step(
+                exc5,
+                d.exceedance_probability(5, [c1, c2, c3]),
+                "k = 3, n = 5 (the post's example)",
+                simplifier=lambda e: sp.factor(sp.expand(e.doit())),
+            ),
             Step(
                 d.exceedance_probability(5, [sp.Rational(1, 10), sp.Rational(1, 5), sp.Rational(3, 20)]),
                 sp.Rational(55, 100) ** 4,
@@ -309,7 +320,14 @@ def density_integrates_to_one() -> Proof:
     for m in SMALL_N:
         pw = d.probability(m, theta)
         dens = sp.diff(pw, theta)
-        steps.append(Step(sp.integrate(dens, (theta, 0, 2 * sp.pi)), 1, f"n={m}: integrate the derivative piecewise"))
+        steps.append(
+            Step(
+                sp.Integral(dens, (theta, 0, 2 * sp.pi)),
+                1,
+                f"n={m}: integrate the derivative piecewise",
+                simplifier=_evaluated,
+            )
+        )
     return Proof("the sector density", r"\int_0^{2\pi} P_n'(\theta)\,d\theta = 1", steps)
 
 
@@ -317,10 +335,12 @@ def expected_largest_gap() -> Proof:
     """E[max spacing] = ∫_0^1 P(max > a) da = Σ (-1)^(k-1) C(n,k)/(kn) = H_n/n."""
     steps = [
         Step(
-            sp.integrate((1 - k * a) ** (n - 1), (a, 0, 1 / k)),
+            sp.Integral((1 - k * a) ** (n - 1), (a, 0, 1 / k)),
             1 / (k * n),
             "term k vanishes past a = 1/k",
-            simplifier=lambda e: sp.simplify(sp.piecewise_fold(e).rewrite(sp.Piecewise).subs(sp.Eq(n, 0), False)),
+            simplifier=lambda e: sp.simplify(
+                sp.piecewise_fold(e.doit()).rewrite(sp.Piecewise).subs(sp.Eq(n, 0), False)
+            ),
         ),
         # S_n = sum_k (-1)^(k-1) C(n,k)/k equals H_n: same first value, same recurrence.
         Step(
@@ -351,9 +371,10 @@ def expected_largest_gap() -> Proof:
     for m in range(1, 11):
         steps.append(
             Step(
-                sp.integrate(1 - _piecewise_cdf(m, a), (a, 0, 1)),
+                sp.Integral(1 - _piecewise_cdf(m, a), (a, 0, 1)),
                 d.expected_largest_spacing(m),
                 f"n={m}: integrate the survival function",
+                simplifier=_evaluated,
             )
         )
     return Proof(
