@@ -86,6 +86,8 @@ class OwenT(sp.Function):
     atan(a)/(2*pi)
     >>> sp.diff(OwenT(h, a), a)
     exp(-h**2*(a**2 + 1)/2)/(2*pi*(a**2 + 1))
+    >>> sp.diff(OwenT(h, a), h)
+    -sqrt(2)*exp(-h**2/2)*erf(sqrt(2)*a*h/2)/(4*sqrt(pi))
     >>> round(float(OwenT(sp.Rational(1, 2), 2)), 12)
     0.141580603654
     """
@@ -110,7 +112,7 @@ class OwenT(sp.Function):
             return sp.exp(-h**2 * (1 + a**2) / 2) / (2 * sp.pi * (1 + a**2))
         if argindex == 1:
             # d/dh of the integrand is -h e^{-h^2(1+t^2)/2}/(2 pi); integrate t from 0 to a.
-            return -h * sp.exp(-h**2 / 2) * sp.erf(a * h / sp.sqrt(2)) / (2 * sp.sqrt(2 * sp.pi))
+            return -sp.exp(-h**2 / 2) * sp.erf(a * h / sp.sqrt(2)) / (2 * sp.sqrt(2 * sp.pi))
         raise sp.ArgumentIndexError(self, argindex)
 
     def _eval_rewrite_as_Integral(self, h, a, **kwargs):
