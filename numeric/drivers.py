@@ -1,12 +1,18 @@
 """Run one scalar trial body over many RNG streams, on the CPU or on CUDA.
 
 A *trial body* is a :func:`~closedform.numeric.target.scalar_jit` function
+that draws one trial from ``states[stream]``.  ``params`` is a float64 vector,
+``scratch`` a float64 work vector of the simulator's declared length.  Two
+forms exist:
 
-``trial(states, stream, params, scratch, acc)``
-
-that draws one trial from ``states[stream]`` and adds its outcome into the
-accumulator row ``acc`` (counts or sums).  ``params`` is a float64 vector,
-``scratch`` a float64 work vector of the simulator's declared length.
+* ``outcome="accumulate"``: ``trial(states, stream, params, scratch, acc)``
+  adds its outcome into the accumulator row ``acc`` (counts or sums);
+* ``outcome="category"``: ``trial(states, stream, params, scratch) -> int``
+  returns the index of the category to count, or -1 for none.  The driver
+  does the counting.  Prefer this form for counting simulations: a store
+  into ``acc`` in the middle of the inlined body stops LLVM from keeping the
+  loop in registers (measured: 33 ns vs 7 ns per trial for the sector
+  simulator at n = 4).
 
 Both drivers give stream ``s`` exactly ``base + (s < remainder)`` trials and
 write its accumulator to ``out[s]``: there is no shared accumulator, so the
@@ -66,6 +72,8 @@ class StreamKernel:
         Likewise for the accumulator row on CUDA.
     integer : bool
         Accumulate int64 counts (exact reduction) instead of float64 sums.
+    outcome : {"accumulate", "category"}
+        The form of the trial body (see the module docstring).
     """
 
     trial: Callable[..., Any]
@@ -74,6 +82,7 @@ class StreamKernel:
     scratch_capacity: int = 1
     acc_capacity: int = 2
     integer: bool = True
+    outcome: str = "accumulate"
     _cpu: Any = field(default=None, init=False, repr=False)
     _cuda: Any = field(default=None, init=False, repr=False)
 
@@ -83,13 +92,14 @@ class StreamKernel:
 
     def cpu_driver(self) -> Callable[..., None]:
         if self._cpu is None:
-            self._cpu = _build_cpu_driver(self.trial, self.integer)
+            self._cpu = _build_cpu_driver(self.trial, self.integer, self.outcome == "category")
         return self._cpu
 
     def cuda_kernel(self) -> Any:
         if self._cuda is None:
             self._cuda = _build_cuda_kernel(
-                self.trial, self.scratch_capacity, self.acc_capacity, self.integer
+                self.trial, self.scratch_capacity, self.acc_capacity, self.integer,
+                self.outcome == "category",
             )
         return self._cuda
 
@@ -167,12 +177,31 @@ class StreamRun:
         return self.out.sum(axis=0)
 
 
-def _build_cpu_driver(trial: Callable[..., Any], integer: bool) -> Callable[..., None]:
+def _build_cpu_driver(trial: Callable[..., Any], integer: bool, category: bool) -> Callable[..., None]:
     acc_dtype = np.int64 if integer else np.float64
 
+    if category:
+
+        @parallel_jit
+        def drive(states, base, rem, params, scratch_len, out):
+            # One stream per iteration; each writes only its own row of ``out``.
+            for s in prange(states.shape[0]):
+                scratch = np.empty(scratch_len, dtype=np.float64)
+                width = out.shape[1]
+                # Slot ``width`` counts the "no event" outcome, so that counting
+                # is a select and an add, never an unpredictable branch (3x faster).
+                acc = np.zeros(width + 1, dtype=acc_dtype)
+                count = base + 1 if s < rem else base
+                for _ in range(count):
+                    c = trial(states, s, params, scratch)
+                    acc[c if c >= 0 else width] += 1
+                for k in range(width):
+                    out[s, k] = acc[k]
+
+        return drive
+
     @parallel_jit
-    def drive(states, base, rem, params, scratch_len, out):
-        # One stream per iteration; each writes only its own row of ``out``.
+    def drive_acc(states, base, rem, params, scratch_len, out):
         for s in prange(states.shape[0]):
             scratch = np.empty(scratch_len, dtype=np.float64)
             acc = np.zeros(out.shape[1], dtype=acc_dtype)
@@ -182,11 +211,31 @@ def _build_cpu_driver(trial: Callable[..., Any], integer: bool) -> Callable[...,
             for k in range(out.shape[1]):
                 out[s, k] = acc[k]
 
-    return drive
+    return drive_acc
 
 
-def _build_cuda_kernel(trial, scratch_capacity: int, acc_capacity: int, integer: bool):
+def _build_cuda_kernel(trial, scratch_capacity: int, acc_capacity: int, integer: bool, category: bool):
     acc_type = int64 if integer else float64
+
+    if category:
+
+        @cuda.jit
+        def count_kernel(states, base, rem, params, out):
+            s = cuda.grid(1)
+            if s < states.shape[0]:
+                scratch = cuda.local.array(scratch_capacity, float64)
+                acc = cuda.local.array(acc_capacity + 1, acc_type)
+                width = out.shape[1]
+                for k in range(acc_capacity + 1):
+                    acc[k] = 0
+                count = base + 1 if s < rem else base
+                for _ in range(count):
+                    c = trial(states, s, params, scratch)
+                    acc[c if c >= 0 else width] += 1
+                for k in range(width):
+                    out[s, k] = acc[k]
+
+        return count_kernel
 
     @cuda.jit
     def kernel(states, base, rem, params, out):

@@ -29,7 +29,7 @@ def scalar_jit(func: F) -> F:
     """
     if SIMULATOR:
         return func
-    return numba.njit(fastmath=False, error_model="numpy")(func)
+    return numba.njit(fastmath=False, error_model="numpy", inline="always")(func)
 
 
 def parallel_jit(func: F) -> F:
