@@ -405,7 +405,7 @@ def exact_value_and_grad(
         \frac{\partial p_y}{\partial\mu_j} = \frac1\sigma\frac{\partial p_y}{\partial m_j},\qquad
         \frac{\partial p_y}{\partial\sigma} = -\frac1\sigma\sum_j m_j\frac{\partial p_y}{\partial m_j}.
     """
-    bsz, c = mu.shape
+    bsz = mu.shape[0]
     m = np.empty_like(mu)
     route = np.empty_like(mu)
     _clip_logits(mu, sigma, labels, 0.0 if margin is None else float(margin), margin is not None, m, route)
