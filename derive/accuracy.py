@@ -91,6 +91,8 @@ class OwenT(sp.Function):
     -sqrt(2)*exp(-h**2/2)*erf(sqrt(2)*a*h/2)/(4*sqrt(pi))
     >>> round(float(OwenT(sp.Rational(1, 2), 2)), 12)
     0.141580603654
+    >>> round(float(OwenT(sp.Rational(1, 10**90), 10**96)), 12)  # reflected: 1/4 - T(10^6, 10^-96)
+    0.25
     """
 
     nargs = 2
@@ -124,6 +126,16 @@ class OwenT(sp.Function):
         if not (h.is_number and a.is_number):
             return None
         dps = sp.core.evalf.prec_to_dps(prec)
+        if abs(a) > 1:
+            # Quadrature up to a huge a loses the integrand's mass near 0; Owen's
+            # reflection T(h, a) + T(ah, 1/a) = (Phi(h) + Phi(ah))/2 - Phi(h)Phi(ah) - [h < 0]/2
+            # (a > 0) leaves an integral over [0, 1/a] instead.
+            sign = 1 if a > 0 else -1
+            a = abs(a)
+            big, small = (1 + sp.erf(h / sp.sqrt(2))) / 2, (1 + sp.erf(a * h / sp.sqrt(2))) / 2
+            step = sp.Rational(1, 2) if h < 0 else 0
+            value = (big + small) / 2 - big * small - step - OwenT(a * h, 1 / a)
+            return (sign * value).evalf(dps + 5)._eval_evalf(prec)
         integral = self._eval_rewrite_as_Integral(h, a)
         return integral.evalf(dps + 5)._eval_evalf(prec)
 
@@ -312,8 +324,8 @@ def exact_probability(mu, sigma: sp.Expr, y) -> sp.Expr:
     erf(1/sigma)/2 + 1/2
     >>> exact_probability([0, 0, 0], 1, 2)
     1/3
-    >>> exact_probability([0, 0, 0, 0], 1, 0).func
-    <class 'sympy.integrals.integrals.Integral'>
+    >>> isinstance(exact_probability([0, 0, 0, 0], 1, 0), sp.Integral)
+    True
     """
     if isinstance(mu, sp.Symbol):
         return exact_probability_integral(mu, sigma, y)
