@@ -168,7 +168,7 @@ EXACT_ACCURACY = Result(
         draws_per_trial=lambda mu, sigma, y: 2 * len(mu),
         description="argmax of mu/sigma plus C standard normals",
     ),
-    proofs=(pr.binary_closed_form, pr.three_class_closed_form),
+    proofs=(pr.binary_closed_form, pr.three_class_closed_form, pr.exact_losses),
     cases=({"mu": "3/10,0,-1/2,1/5", "sigma": 1, "y": 0}, {"mu": "1,0,-1,2,1/2", "sigma": "3/2", "y": 3}),
     rtol=1e-25,
     rtol_reason="the integral is evaluated by tanh-sinh at 50+ digits, the oracle by the quantile route at 50",
@@ -181,8 +181,9 @@ def _gradient_closed(mu, sigma, y):
 
 
 def _gradient_lhs(mu, sigma, y):
-    p = sp.Function("p_y")(sp.Symbol("mu"), sp.Symbol("sigma"))
-    return sp.Matrix([sp.Derivative(p, sp.Symbol("mu")), sp.Derivative(p, sp.Symbol("sigma"))])
+    mu_j, sig = sp.Symbol("mu_j"), sp.Symbol("sigma")
+    p = sp.Function("p_y")(mu_j, sig)
+    return sp.Matrix([sp.Derivative(p, mu_j), sp.Derivative(p, sig)])
 
 
 EXACT_GRADIENT = Result(

@@ -363,6 +363,8 @@ def exact_gradient(mu, sigma: sp.Expr, y) -> sp.Matrix:
     >>> sp.simplify(g[0] - sp.diff(exact_probability([sp.Symbol("a"), 0], s, 0), sp.Symbol("a")).subs(sp.Symbol("a"), 1))
     0
     """
+    if isinstance(mu, sp.Symbol):
+        return _symbolic_gradient(mu, sp.sympify(sigma), sp.sympify(y))
     mu = [sp.sympify(v) for v in mu]
     y = int(y)
     sigma = sp.sympify(sigma)
@@ -392,6 +394,19 @@ def exact_gradient(mu, sigma: sp.Expr, y) -> sp.Matrix:
     grads[y] = -sum(grads[j] for j in others)
     dsigma = sigma_gradient_from_mu_gradient(mu, sigma, grads)
     return sp.Matrix([*grads, dsigma])
+
+
+def _symbolic_gradient(mu: sp.Symbol, sigma: sp.Expr, y: sp.Expr) -> sp.Matrix:
+    # Symbolic C: (d p_y / d mu_j for j != y, d p_y / d sigma), Kronecker exponents drop factors.
+    base, c = _symbolic_vector(mu)
+    j, q = sp.Symbol("j", integer=True, positive=True), sp.Symbol("k", integer=True, positive=True)
+    prod = sp.Product(normal_cdf(x_ - base[q] / sigma) ** (1 - sp.KroneckerDelta(q, y) - sp.KroneckerDelta(q, j)),
+                      (q, 1, c))
+    grad_j = -sp.Integral(normal_pdf(x_ - base[y] / sigma) * normal_pdf(x_ - base[j] / sigma) * prod,
+                          (x_, -sp.oo, sp.oo)) / sigma
+    # Shift invariance turns sum_j mu_j g_j into sum_{j != y} (mu_j - mu_y) g_j.
+    dsigma = -sp.Sum((1 - sp.KroneckerDelta(j, y)) * (base[j] - base[y]) * grad_j, (j, 1, c)) / sigma
+    return sp.Matrix([grad_j, dsigma])
 
 
 def sigma_gradient_from_mu_gradient(mu: Sequence[sp.Expr], sigma: sp.Expr, grad_mu: Sequence[sp.Expr]) -> sp.Expr:

@@ -172,6 +172,8 @@ def gradient_identities() -> Proof:
             Step(sp.diff(f(mu1 / sigma, mu2 / sigma), sigma),
                  -(mu1 * sp.diff(f(mu1 / sigma, mu2 / sigma), mu1) + mu2 * sp.diff(f(mu1 / sigma, mu2 / sigma), mu2)) / sigma,
                  "p depends on mu/sigma only: Euler's identity for degree-0 homogeneity"),
+            Step(d.sigma_gradient_from_mu_gradient([mu1, mu2], sigma, [sp.diff(f(mu1 / sigma, mu2 / sigma), v) for v in (mu1, mu2)]),
+                 sp.diff(f(mu1 / sigma, mu2 / sigma), sigma), "the sigma-gradient from the mu-gradient"),
             Step(g2, direct2, "C = 2: the gradient formula equals the derivative of Phi(Delta/(sigma sqrt2))"),
             Step(g3[0], sp.diff(p3, mu3[0]), "C = 3: d/dmu_1 of the Owen-T closed form (label 2)",
                  simplifier=_cheap),
@@ -269,6 +271,8 @@ def toy_hinge_and_accuracy() -> Proof:
                   "convex piecewise linear: minimum over the kinks, flat piece [3/4, 1]"),
             _same(sp.Tuple(kz, bz), sp.Tuple(8, sp.Rational(1, 8)), "max_b min(b, 1/4 - b) = 1/8 at b = 1/8"),
             Step(d.toy_hinge_loss(8, sp.Rational(1, 8)), 0, "zero loss at k = 8, b = 1/8"),
+            _same(d.piecewise_linear_argmin(d.toy_hinge_loss(8, b), b), (0, sp.FiniteSet(sp.Rational(1, 8))),
+                  "at k = 8 the zero loss is attained at b = 1/8 only"),
             Step(d.toy_hinge_argmin(sp.Rational(79, 10))[0], sp.Rational(1, 40), "k = 7.9: the best loss is 0.025 > 0"),
             _same(d.toy_perfect_accuracy_set(), sp.Interval.open(0, sp.Rational(1, 4)),
                   "accuracy 1 iff b > -1/4, b > 0 and b < 1/4"),
@@ -339,6 +343,30 @@ def ce_as_smooth_accuracy() -> Proof:
     )
 
 
+def exact_losses() -> Proof:
+    """EXACT's two data-set losses, their gradients in p, and what the margin does."""
+    p1, p2, p3 = sp.symbols("p1:4", positive=True)
+    ps = [p1, p2, p3]
+    dd, rr = sp.symbols("d r", real=True)
+    mu = sp.symbols("mu0:3", real=True)
+    return Proof(
+        "EXACT's losses and margin",
+        r"1 - \bar p, \; -\log \bar p, \; d_j \to \min(d_j, r)",
+        [
+            Step(d.expected_error(ps), 1 - (p1 + p2 + p3) / 3, "expected error: one minus the mean accuracy"),
+            Step(sp.diff(d.expected_error(ps), p1), -sp.Rational(1, 3), "every sample weighs -1/B"),
+            Step(d.log_mean_loss(ps), -sp.log((p1 + p2 + p3) / 3), "the variant: log outside the data-set mean"),
+            Step(sp.diff(d.log_mean_loss(ps), p1), -1 / (3 * (p1 + p2 + p3) / 3),
+                 "every sample weighs -1/(B mean p): one common factor, unlike CE's per-sample 1/p_b"),
+            Step(sp.Matrix(d.clipped_margins(mu, 0, rr)), sp.Matrix([sp.Min(mu[0] - mu[1], rr), sp.Min(mu[0] - mu[2], rr)]),
+                 "the margin clips d_j = mu_y - mu_j at r"),
+            Step(sp.diff(sp.Min(dd, rr), dd), sp.Heaviside(rr - dd),
+                 "a clipped margin (d_j > r) carries no gradient", simplifier=lambda e: sp.simplify(e.rewrite(sp.Heaviside))),
+        ],
+        domains={dd: (-3, 3, False), rr: (-3, 3, False)},
+    )
+
+
 ALL = (
     binary_closed_form,
     three_class_closed_form,
@@ -348,6 +376,7 @@ ALL = (
     toy_hinge_and_accuracy,
     toy_exact_optimum,
     ce_as_smooth_accuracy,
+    exact_losses,
 )
 
 __all__ = [f.__name__ for f in ALL] + ["check_equal"]

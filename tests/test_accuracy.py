@@ -12,15 +12,15 @@ import mpmath
 import numpy as np
 import pytest
 import sympy as sp
+from closedform.derive import accuracy as d
+from closedform.numeric import accuracy as num
+from closedform.numeric import stats
+from closedform.numeric.target import SIMULATOR
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from closedform import accuracy as acc
 from closedform.cli import main
-from closedform.derive import accuracy as d
-from closedform.numeric import accuracy as num
-from closedform.numeric import stats
-from closedform.numeric.target import SIMULATOR
 from closedform.spec import ParameterError
 
 from .conftest import THOROUGH
@@ -362,19 +362,19 @@ def test_simulate_general_exact():
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        (dict(mu=np.zeros((0, 3)), sigma=1.0, labels=[]), "empty batch"),
-        (dict(mu=[[0.0, np.nan]], sigma=1.0, labels=[0]), "mu must be finite"),
-        (dict(mu=[[0.0, 1.0]], sigma=1.0, labels=[2]), "labels must be integers in 0..1"),
-        (dict(mu=[[0.0, 1.0]], sigma=1.0, labels=[-1]), "labels must be integers in 0..1"),
-        (dict(mu=[[0.0, 1.0]], sigma=1.0, labels=[0.5]), "labels must be integers"),
-        (dict(mu=[[0.0, 1.0]], sigma=0.0, labels=[0]), r"sigma must lie in \(0, oo\)"),
-        (dict(mu=[[0.0, 1.0]], sigma=[-1.0], labels=[0]), r"sigma must lie in \(0, oo\)"),
-        (dict(mu=[[0.0, 1.0], [1.0, 0.0]], sigma=[1.0, 2.0, 3.0], labels=[0, 1]), "sigma must be a number or have shape"),
-        (dict(mu=[[0.0, 1.0], [1.0, 0.0]], sigma=1.0, labels=[0]), r"labels must have shape \(2,\)"),
-        (dict(mu=[[[0.0]]], sigma=1.0, labels=[0]), "mu must be a real array of shape"),
-        (dict(mu=[[1.0]], sigma=1.0, labels=[0]), "at least 2 classes"),
-        (dict(mu=[[0.0, 1.0]], sigma=1.0, labels=[0], margin=0.0), r"margin must lie in \(0, oo\)"),
-        (dict(mu=[[0.0, 1.0]], sigma=1.0, labels=[0], objective="mean"), "objective must be one of"),
+        ({"mu": np.zeros((0, 3)), "sigma": 1.0, "labels": []}, "empty batch"),
+        ({"mu": [[0.0, np.nan]], "sigma": 1.0, "labels": [0]}, "mu must be finite"),
+        ({"mu": [[0.0, 1.0]], "sigma": 1.0, "labels": [2]}, "labels must be integers in 0..1"),
+        ({"mu": [[0.0, 1.0]], "sigma": 1.0, "labels": [-1]}, "labels must be integers in 0..1"),
+        ({"mu": [[0.0, 1.0]], "sigma": 1.0, "labels": [0.5]}, "labels must be integers"),
+        ({"mu": [[0.0, 1.0]], "sigma": 0.0, "labels": [0]}, r"sigma must lie in \(0, oo\)"),
+        ({"mu": [[0.0, 1.0]], "sigma": [-1.0], "labels": [0]}, r"sigma must lie in \(0, oo\)"),
+        ({"mu": [[0.0, 1.0], [1.0, 0.0]], "sigma": [1.0, 2.0, 3.0], "labels": [0, 1]}, "sigma must be a number or have shape"),
+        ({"mu": [[0.0, 1.0], [1.0, 0.0]], "sigma": 1.0, "labels": [0]}, r"labels must have shape \(2,\)"),
+        ({"mu": [[[0.0]]], "sigma": 1.0, "labels": [0]}, "mu must be a real array of shape"),
+        ({"mu": [[1.0]], "sigma": 1.0, "labels": [0]}, "at least 2 classes"),
+        ({"mu": [[0.0, 1.0]], "sigma": 1.0, "labels": [0], "margin": 0.0}, r"margin must lie in \(0, oo\)"),
+        ({"mu": [[0.0, 1.0]], "sigma": 1.0, "labels": [0], "objective": "mean"}, "objective must be one of"),
     ],
 )
 def test_bad_input_is_a_clear_error(kwargs, message):
