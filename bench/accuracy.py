@@ -26,10 +26,10 @@ import warnings
 
 import mpmath
 import numpy as np
+from closedform.numeric import accuracy as num
 from scipy import special, stats
 
 from closedform import accuracy as acc
-from closedform.numeric import accuracy as num
 
 
 def numpy_value_and_grad(m: np.ndarray, y: np.ndarray, panels: int, nodes: int, chunk: int = 128):
