@@ -7,7 +7,7 @@ not exist.  Topic blocks are kept apart so that each topic's lines change alone.
 
 from __future__ import annotations
 
-from closedform import guidance, sector, udm
+from closedform import accuracy, guidance, sector, udm
 from closedform.spec import Result
 
 RESULTS: tuple[Result, ...] = (
@@ -20,6 +20,16 @@ RESULTS: tuple[Result, ...] = (
     sector.ALTERNATING_IDENTITY,
     # --- reparam (post 9085) ---
     # --- accuracy, multiclass, cosent (posts 9098, 9158, 9341) ---
+    accuracy.EXACT_BINARY,
+    accuracy.EXACT_THREE,
+    accuracy.EXACT_ACCURACY,
+    accuracy.EXACT_GRADIENT,
+    accuracy.TOY_PROBABILITIES,
+    accuracy.TOY_EXACT_OPTIMUM,
+    accuracy.TOY_EXACT_FAILURE,
+    accuracy.TOY_CE_OPTIMUM,
+    accuracy.TOY_CE_THRESHOLD,
+    accuracy.CE_SERIES,
     # --- guidance, udm (posts 9257, 9262, 9271) ---
     guidance.GUIDED_MEAN,
     guidance.QUADRATIC_TILT,
