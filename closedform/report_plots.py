@@ -303,6 +303,11 @@ def plot_data(result: Result, plot: Plot, index: int = 0, trials: int = 200_000,
             except (ParameterError, ValueError, ZeroDivisionError, TypeError) as exc:
                 s.skipped.append(f"curve at {plot.x}={x:g}: {exc}")
                 continue
+            if ys and len(y) != len(ys[0]):
+                # The number of components follows the swept parameter (a law over V tokens, say):
+                # one figure shows one fixed set of components.
+                s.skipped.append(f"curve at {plot.x}={x:g}: {len(y)} components, the figure shows {len(ys[0])}")
+                continue
             s.curve_x.append(float(x))
             ys.append(y)
         if ys:
@@ -315,6 +320,9 @@ def plot_data(result: Result, plot: Plot, index: int = 0, trials: int = 200_000,
                 point = _checked_point(result, index, params, x, trials)
             except ParameterError as exc:
                 s.skipped.append(f"point at {plot.x}={x:g}: {exc}")
+                continue
+            if point is not None and ys and len(point.estimate) != len(ys[0]):
+                s.skipped.append(f"point at {plot.x}={x:g}: {len(point.estimate)} components, the figure shows {len(ys[0])}")
                 continue
             if point is not None:
                 s.points.append(point)
