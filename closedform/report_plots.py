@@ -322,7 +322,9 @@ def plot_data(result: Result, plot: Plot, index: int = 0, trials: int = 200_000,
                 s.skipped.append(f"point at {plot.x}={x:g}: {exc}")
                 continue
             if point is not None and ys and len(point.estimate) != len(ys[0]):
-                s.skipped.append(f"point at {plot.x}={x:g}: {len(point.estimate)} components, the figure shows {len(ys[0])}")
+                s.skipped.append(
+                    f"point at {plot.x}={x:g}: {len(point.estimate)} components, the figure shows {len(ys[0])}"
+                )
                 continue
             if point is not None:
                 s.points.append(point)
@@ -421,7 +423,8 @@ def draw(data: PlotData) -> Any:
                 # Hollow markers over the curve; one legend entry per kind of point.
                 first = kind not in legend_done
                 legend_done.add(kind)
-                point_label = (f"Monte Carlo, ±{ERROR_BAR_Z} s.e." if kind == "sim" else "mpmath oracle") if first else None
+                source = f"Monte Carlo, ±{ERROR_BAR_Z} s.e." if kind == "sim" else "mpmath oracle"
+                point_label = source if first else None
                 cont = ax.errorbar(px, [p[1] for p in pts], yerr=[ERROR_BAR_Z * p[2] for p in pts],
                                    fmt="o" if kind == "sim" else "x", color=color, mfc="white", mec=color, ms=5,
                                    capsize=2, lw=1, zorder=3, label=point_label)
