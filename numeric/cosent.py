@@ -31,7 +31,7 @@ import math
 import mpmath
 import numpy as np
 
-from closedform.numeric.target import parallel_jit, prange, scalar_jit
+from closedform.numeric.target import scalar_jit
 
 
 @scalar_jit
@@ -116,63 +116,45 @@ def cosent_sorted_kernel(f, y, lam, want_grad, grad):
     return loss
 
 
-@parallel_jit
-def _pair_row_max(z, y, rowmax):
-    B = z.shape[0]
-    for i in prange(B):
-        mx = -math.inf
+@scalar_jit
+def cosent_pairs_kernel(f, y, lam, want_grad, grad):
+    """CoSENT over all B² ordered pairs (the reference): f, y float64 (B,); returns L, fills grad.
+
+    Three sweeps over the pairs: the largest exponent (the shift), the shifted
+    sum, and per score the sums over the pairs it is the lower and the upper
+    member of.  Serial, in index order: the result is deterministic.
+    """
+    B = f.shape[0]
+    z = np.empty(B)
+    for q in range(B):
+        z[q] = lam * f[q]
+    top = -math.inf
+    for i in range(B):
         for j in range(B):
-            if y[i] < y[j] and z[i] - z[j] > mx:
-                mx = z[i] - z[j]
-        rowmax[i] = mx
-
-
-@parallel_jit
-def _pair_row_sums(z, y, shift, rowsum):
-    B = z.shape[0]
-    for i in prange(B):
-        acc = 0.0
+            if y[i] < y[j] and z[i] - z[j] > top:
+                top = z[i] - z[j]
+    if top == -math.inf:
+        if want_grad:
+            for q in range(B):
+                grad[q] = 0.0
+        return 0.0
+    shift = top if top > 0.0 else 0.0
+    acc = 0.0
+    for i in range(B):
         for j in range(B):
             if y[i] < y[j]:
                 acc += math.exp(z[i] - z[j] - shift)
-        rowsum[i] = acc
-
-
-@parallel_jit
-def _pair_gradient(z, y, lam, loss, grad):
-    B = z.shape[0]
-    for k in prange(B):
-        up = 0.0
-        down = 0.0
-        for j in range(B):
-            if y[k] < y[j]:
-                up += math.exp(z[k] - z[j] - loss)
-            elif y[j] < y[k]:
-                down += math.exp(z[j] - z[k] - loss)
-        grad[k] = lam * (up - down)
-
-
-def cosent_pairs_kernel(f: np.ndarray, y: np.ndarray, lam: float, want_grad: bool, grad: np.ndarray) -> float:
-    """CoSENT over all B² ordered pairs (the reference): f, y float64 (B,); returns L, fills grad.
-
-    Row sums are written per row by the parallel loops and added in row order
-    afterwards, so the result does not depend on the thread schedule.
-    """
-    z = lam * np.asarray(f, dtype=np.float64)
-    B = z.shape[0]
-    rowmax = np.empty(B)
-    _pair_row_max(z, y, rowmax)
-    top = rowmax.max() if B else -math.inf
-    if top == -math.inf:
-        grad[:] = 0.0
-        return 0.0
-    shift = max(top, 0.0)
-    rowsum = np.empty(B)
-    _pair_row_sums(z, y, shift, rowsum)
-    s = math.fsum(rowsum)
-    loss = math.log1p(s) if shift == 0.0 else shift + math.log(s + math.exp(-shift))
+    loss = math.log1p(acc) if shift == 0.0 else shift + math.log(acc + math.exp(-shift))
     if want_grad:
-        _pair_gradient(z, y, lam, loss, grad)
+        for k in range(B):
+            up = 0.0
+            down = 0.0
+            for j in range(B):
+                if y[k] < y[j]:
+                    up += math.exp(z[k] - z[j] - loss)
+                elif y[j] < y[k]:
+                    down += math.exp(z[j] - z[k] - loss)
+            grad[k] = lam * (up - down)
     return loss
 
 
