@@ -251,7 +251,7 @@ def kernel_matches_oracle(thorough: bool = False):
             o = num.cosent_oracle(f.tolist(), y.tolist(), lam)
             worst_v = max(worst_v, float(abs(lf - o) / o))
             if lam == 1.0 or thorough:
-                go = gradient_oracle(lambda p: num.cosent_oracle(p, y.tolist(), lam), f.tolist())
+                go = gradient_oracle(lambda p, y=y, lam=lam: num.cosent_oracle(p, y.tolist(), lam), f.tolist())
                 worst_g = max(worst_g, max(abs(float(a) - b) for a, b in zip(go, gf)) / float(np.abs(gf).max()))
     ok = worst_v <= 1e-13 and worst_g <= 1e-13
     return _row("cosent", "kernel_matches_oracle", ok,

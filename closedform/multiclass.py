@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import mpmath
 import numpy as np
@@ -333,7 +334,7 @@ def kernels_match_oracle(thorough: bool = False):
             loss, g = zlpr_loss(s, t, grad=True)
             for b in range(rows):
                 note("zlpr", _relerr(loss[b], float(num.zlpr_soft_oracle(s[b], t[b]))))
-            go = num.gradient_oracle(lambda p: num.zlpr_soft_oracle(p, t[0]), s[0])
+            go = num.gradient_oracle(lambda p, t=t: num.zlpr_soft_oracle(p, t[0]), s[0])
             note("zlpr grad", max(abs(float(x) - y) for x, y in zip(go, g[0])) / max(abs(g[0]).max(), 1e-300))
             n, m = 4, 3
             S = rng.normal(size=(rows, n, m)) * scale / 3
@@ -342,7 +343,7 @@ def kernels_match_oracle(thorough: bool = False):
                 lv, gv = nm_loss(S, T, kind=kind, grad=True)
                 for b in range(rows):
                     note(kind, _relerr(lv[b], float(oracle(S[b].tolist(), T[b].tolist()))))
-                go = num.gradient_oracle(lambda p: oracle([p[i * m:(i + 1) * m] for i in range(n)], T[0].tolist()),
+                go = num.gradient_oracle(lambda p, oracle=oracle, T=T, n=n, m=m: oracle([p[i * m:(i + 1) * m] for i in range(n)], T[0].tolist()),
                                          S[0].ravel())
                 note(kind + " grad", max(abs(float(x) - v) for x, v in zip(go, gv[0].ravel())) / abs(gv[0]).max())
     ok = all(v <= KERNEL_RTOL for v in worst.values())

@@ -21,7 +21,7 @@ Labels are numbers (SymPy or Python); scores and λ are SymPy expressions.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import sympy as sp
 

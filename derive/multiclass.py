@@ -31,7 +31,7 @@ printing.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import sympy as sp
 
@@ -68,7 +68,7 @@ _n, _m = sp.symbols("n m", integer=True, positive=True)
 
 
 def _vector(v: Sequence[sp.Expr] | sp.MatrixBase) -> list[sp.Expr]:
-    return [sp.sympify(x) for x in (list(v) if not isinstance(v, sp.MatrixBase) else list(v))]
+    return [sp.sympify(x) for x in list(v)]
 
 
 def _matrix(a: Sequence[Sequence[sp.Expr]] | sp.MatrixBase) -> sp.Matrix:

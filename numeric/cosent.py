@@ -30,7 +30,6 @@ import math
 
 import mpmath
 import numpy as np
-
 from closedform.numeric.target import scalar_jit
 
 
@@ -94,8 +93,7 @@ def cosent_sorted_kernel(f, y, lam, want_grad, grad):
     top = -math.inf
     for q in range(B):
         x = below[gid[q]] - z[q]
-        if x > top:
-            top = x
+        top = max(top, x)
     if top == -math.inf:  # no pair: all labels equal (or B = 1)
         if want_grad:
             for q in range(B):
@@ -138,7 +136,7 @@ def cosent_pairs_kernel(f, y, lam, want_grad, grad):
             for q in range(B):
                 grad[q] = 0.0
         return 0.0
-    shift = top if top > 0.0 else 0.0
+    shift = max(0.0, top)
     acc = 0.0
     for i in range(B):
         for j in range(B):

@@ -34,7 +34,6 @@ import math
 
 import mpmath
 import numpy as np
-
 from closedform.numeric.target import parallel_jit, prange, scalar_jit
 
 #: Below this largest exponent the sums are taken unshifted (e^600 * n stays finite for n < 1e47).
@@ -164,18 +163,18 @@ def _largest_abs_row(s, mask, has_mask):
         v1 = abs(float(s[c + 1])) if ((not has_mask) or mask[c + 1]) else 0.0
         v2 = abs(float(s[c + 2])) if ((not has_mask) or mask[c + 2]) else 0.0
         v3 = abs(float(s[c + 3])) if ((not has_mask) or mask[c + 3]) else 0.0
-        m0 = v0 if v0 > m0 else m0
-        m1 = v1 if v1 > m1 else m1
-        m2 = v2 if v2 > m2 else m2
-        m3 = v3 if v3 > m3 else m3
+        m0 = max(m0, v0)
+        m1 = max(m1, v1)
+        m2 = max(m2, v2)
+        m3 = max(m3, v3)
         c += 4
     while c < C:
         v0 = abs(float(s[c])) if ((not has_mask) or mask[c]) else 0.0
-        m0 = v0 if v0 > m0 else m0
+        m0 = max(m0, v0)
         c += 1
-    m0 = m1 if m1 > m0 else m0
-    m2 = m3 if m3 > m2 else m2
-    return m2 if m2 > m0 else m0
+    m0 = max(m0, m1)
+    m2 = max(m2, m3)
+    return max(m0, m2)
 
 
 @scalar_jit
@@ -313,8 +312,7 @@ def _zlpr_sparse_row(s, pos, marked, want_grad, g, h):
         for c in range(C):
             sc = float(s[c])
             if marked[c]:
-                if -sc > top_pos:
-                    top_pos = -sc
+                top_pos = max(top_pos, -sc)
             elif sc > top_neg:
                 top_neg = sc
         shift_pos = top_pos if top_pos > SHIFT_FREE_LIMIT else 0.0
@@ -369,8 +367,7 @@ def _largest_abs(s):
     for i in range(n):
         for k in range(m):
             v = abs(float(s[i, k]))
-            if v > big:
-                big = v
+            big = max(big, v)
     return big
 
 
@@ -429,8 +426,7 @@ def _loss1_sample(s, t, want_grad, g, e, rest, top, den, shift, v):
             for i in range(n):
                 if t[i, j] > 0.0:
                     a = top[i] - float(s[i, j])  # log(1/e_ij) >= 0
-                    if a > big:
-                        big = a
+                    big = max(big, a)
             sh = big if big > SHIFT_FREE_LIMIT else 0.0
             x = 0.0
             for i in range(n):
@@ -510,8 +506,7 @@ def _loss1_sparse_sample(s, y, want_grad, g, a, r, den, shift):
     for j in range(m):
         den[j] = -math.inf  # the largest exponent of class j, until the sums below
     for i in range(n):
-        if a[i] > den[y[i]]:
-            den[y[i]] = a[i]
+        den[y[i]] = max(den[y[i]], a[i])
     for j in range(m):
         shift[j] = den[j] if den[j] > SHIFT_FREE_LIMIT else 0.0
         den[j] = 0.0
@@ -578,8 +573,7 @@ def _loss3_sample(s, t, want_grad, g, centre, den, shift):
             for i in range(n):
                 if t[i, j] > 0.0:
                     c = centre[i] - float(s[i, j])
-                    if c > big:
-                        big = c
+                    big = max(big, c)
             shift[j] = big if big > SHIFT_FREE_LIMIT else 0.0
     for j in range(m):
         den[j] = 0.0
@@ -635,8 +629,7 @@ def _loss3_sparse_sample(s, y, want_grad, g, c, den, shift):
         for k in range(m):
             acc += float(s[i, k])
         c[i] = acc / m - float(s[i, y[i]])
-        if c[i] > den[y[i]]:
-            den[y[i]] = c[i]
+        den[y[i]] = max(den[y[i]], c[i])
     for j in range(m):
         shift[j] = den[j] if den[j] > SHIFT_FREE_LIMIT else 0.0
         den[j] = 0.0

@@ -11,7 +11,6 @@ from __future__ import annotations
 import random
 
 import sympy as sp
-
 from closedform.derive import cosent as d
 from closedform.proofs.core import Proof, Step, StepCheck, Verdict
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import itertools
 
 import sympy as sp
-
 from closedform.derive import multiclass as d
 from closedform.proofs.core import Proof, Step, StepCheck, Verdict
 
@@ -222,7 +221,7 @@ def nm_cross_entropy_rewrite() -> Proof:
                      for i in range(n) for j in range(m)))
     line2 = sp.Add(*(sp.log(sp.Mul(*((1 + sp.Add(*(sp.exp(S[i, k] - S[i, j]) for k in range(m) if k != j))) ** T[i, j]
                                      for i in range(n)))) for j in range(m)))
-    force = lambda e: sp.simplify(sp.expand_log(sp.expand(e), force=True))  # noqa: E731
+    force = lambda e: sp.simplify(sp.expand_log(sp.expand(e), force=True))
     return Proof(
         "cross-entropy rewritten",
         r"-\sum_{ij} t_{ij}\log\mathrm{softmax}_j = \sum_j \log\prod_i\bigl(1 + \sum_{k\ne j} e^{s_{ik}-s_{ij}}\bigr)^{t_{ij}}",
@@ -265,7 +264,7 @@ def nm_loss3_softmax_stationary() -> Proof:
     grad = d.nm_loss3_gradient(S, T)
     P = d.row_softmax(S)
     at_softmax = {T[i, j]: P[i, j] for i in range(n) for j in range(m)}
-    f_centred = lambda M, i, j: M[i, j] - sp.Add(*M.row(i)) / M.cols  # noqa: E731
+    f_centred = lambda M, i, j: M[i, j] - sp.Add(*M.row(i)) / M.cols
     Z0 = sp.Add(*(sp.exp(f_centred(S, 0, k)) for k in range(m)))
     T_opt = sp.Matrix([[sp.Rational(1, 2), sp.Rational(1, 3), sp.Rational(1, 6)], [sp.Rational(1, 5), sp.Rational(3, 5), sp.Rational(1, 5)]])
     s_opt = d.nm_loss3_optimal_logits(T_opt)
@@ -302,7 +301,7 @@ def nm_m2_reductions() -> Proof:
     tv = sp.symbols(f"t0:{n}", nonnegative=True)
     T = sp.Matrix([[ti, 1 - ti] for ti in tv])
     diff = [S[i, 0] - S[i, 1] for i in range(n)]
-    expand = lambda e: sp.simplify(sp.powsimp(sp.expand(e)))  # noqa: E731
+    expand = lambda e: sp.simplify(sp.powsimp(sp.expand(e)))
     S1 = sp.Matrix([[1, 0]])
     T1 = sp.Matrix([[sp.Rational(1, 2), sp.Rational(1, 2)]])
     gap = d.nm_loss3(S1, T1) - d.zlpr_soft_loss([1], [sp.Rational(1, 2)])
@@ -336,7 +335,7 @@ def nm_loss1_below_cross_entropy() -> Proof:
     ce_minus_l1 = d.nm_cross_entropy(S2, T2) - d.nm_loss1(S2, T2)
     a0 = sp.exp(S2[0, 1] - S2[0, 0]) + sp.exp(S2[0, 2] - S2[0, 0])
     a1 = sp.exp(S2[1, 1] - S2[1, 0]) + sp.exp(S2[1, 2] - S2[1, 0])
-    force = lambda e: sp.simplify(sp.expand_log(sp.expand(e), force=True))  # noqa: E731
+    force = lambda e: sp.simplify(sp.expand_log(sp.expand(e), force=True))
     return Proof(
         "loss-1 below cross-entropy",
         r"t \text{ one-hot} \implies \ell_1 \le \ell_{CE}, \text{ with equality for } n = 1",
