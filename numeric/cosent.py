@@ -173,4 +173,4 @@ def cosent_oracle(f, y, lam) -> mpmath.mpf:
     f = [mpmath.mpf(v) for v in f]
     lam = mpmath.mpf(lam)
     terms = [mpmath.exp(lam * (f[i] - f[j])) for i in range(len(f)) for j in range(len(f)) if y[i] < y[j]]
-    return mpmath.log(1 + mpmath.fsum(terms))
+    return mpmath.log1p(mpmath.fsum(terms))

@@ -407,7 +407,8 @@ def _loss1_sample(s, t, want_grad, g, e, rest, top, den, shift, v):
                     mx = float(s[i, k])
         top[i] = mx
         for k in range(m):
-            e[i, k] = fast_exp(float(s[i, k]) - mx) if fast else math.exp(float(s[i, k]) - mx)
+            e[i, k] = float(s[i, k]) - mx
+    _exp_inplace(e.reshape(n * m), fast)
     _exclusive_sums(e, rest)
     loss = 0.0
     if fast:
@@ -553,6 +554,28 @@ def nm_loss1_sparse_kernel(s, y, want_grad, loss, grad):
 
 
 @scalar_jit
+def _exp_inplace(x, fast):
+    """x[q] <- exp(x[q]) over a flat array, by the vectorisable fast_exp when |x| <= 700 is known."""
+    if fast:
+        for q in range(x.shape[0]):
+            x[q] = fast_exp(x[q])
+    else:
+        for q in range(x.shape[0]):
+            x[q] = math.exp(x[q])
+
+
+@scalar_jit
+def _weighted_exp_inplace(x, w, fast):
+    """x[q] <- w[q] exp(x[q]) over flat arrays; zero weights give 0 (never 0 * inf)."""
+    if fast:
+        for q in range(x.shape[0]):
+            x[q] = float(w[q]) * fast_exp(x[q])
+    else:
+        for q in range(x.shape[0]):
+            x[q] = float(w[q]) * math.exp(x[q]) if w[q] > 0.0 else 0.0
+
+
+@scalar_jit
 def _loss3_sample(s, t, want_grad, g, centre, den, shift):
     """Loss-3 of one sample: s, t, g (n, m); scratch centre (n,), den, shift (m,).
 
@@ -575,17 +598,15 @@ def _loss3_sample(s, t, want_grad, g, centre, den, shift):
                     c = centre[i] - float(s[i, j])
                     big = max(big, c)
             shift[j] = big if big > SHIFT_FREE_LIMIT else 0.0
+    for i in range(n):  # the exponents first, then one flat (vectorisable) sweep of exps
+        for j in range(m):
+            g[i, j] = centre[i] - float(s[i, j]) - shift[j]
+    _weighted_exp_inplace(g.reshape(n * m), t.reshape(n * m), fast)
     for j in range(m):
         den[j] = 0.0
     for i in range(n):
         for j in range(m):
-            tij = float(t[i, j])
-            if fast:
-                w = tij * fast_exp(centre[i] - float(s[i, j]))
-            else:
-                w = tij * math.exp(centre[i] - float(s[i, j]) - shift[j]) if tij > 0.0 else 0.0
-            g[i, j] = w
-            den[j] += w
+            den[j] += g[i, j]
     loss = 0.0
     for j in range(m):
         x = den[j]
@@ -694,14 +715,21 @@ def zlpr_numpy(s: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return loss[:, 0], w_neg / den_neg - w_pos / den_pos
 
 
+def _exclusive_sums_numpy(e: np.ndarray) -> np.ndarray:
+    """sum_{k != j} e[..., k] from shifted prefix and suffix cumsums (no subtraction of e itself)."""
+    zero = np.zeros(e.shape[:-1] + (1,))
+    prefix = np.concatenate([zero, np.cumsum(e[..., :-1], axis=-1)], axis=-1)
+    suffix = np.concatenate([np.cumsum(e[..., :0:-1], axis=-1)[..., ::-1], zero], axis=-1)
+    return prefix + suffix
+
+
 def nm_loss1_numpy(s: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Vectorised NumPy loss-1 (dense labels): loss (B,) and gradient (B, n, m), float64."""
     s = np.asarray(s, dtype=np.float64)
     t = np.asarray(t, dtype=np.float64)
     top = s.max(axis=2, keepdims=True)
     e = np.exp(s - top)
-    csum = np.cumsum(e, axis=2)
-    rest = (csum - e) + (np.cumsum(e[:, :, ::-1], axis=2)[:, :, ::-1] - e)
+    rest = _exclusive_sums_numpy(e)
     a = np.where(t > 0.0, top - s, -np.inf)
     big = a.max(axis=1, keepdims=True)  # (B, 1, m)
     sh = np.where(big > SHIFT_FREE_LIMIT, big, 0.0)
@@ -712,8 +740,7 @@ def nm_loss1_numpy(s: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray
     loss = _log1p_exp_shifted(x, sh).sum(axis=(1, 2))
     den = np.where(sh == 0.0, 1.0 + x, x + np.exp(-sh))
     v = v_num / den
-    vsum = np.cumsum(v, axis=2)
-    others = (vsum - v) + (np.cumsum(v[:, :, ::-1], axis=2)[:, :, ::-1] - v)
+    others = _exclusive_sums_numpy(v)
     return loss, -v * rest + e * others
 
 
@@ -742,8 +769,8 @@ def zlpr_soft_oracle(s, t) -> mpmath.mpf:
     """The soft ZLPR loss summed term by term in mpmath."""
     s = [mpmath.mpf(x) for x in s]
     t = [mpmath.mpf(x) for x in t]
-    return (mpmath.log(1 + mpmath.fsum(ti * mpmath.exp(-si) for si, ti in zip(s, t)))
-            + mpmath.log(1 + mpmath.fsum((1 - ti) * mpmath.exp(si) for si, ti in zip(s, t))))
+    return (mpmath.log1p(mpmath.fsum(ti * mpmath.exp(-si) for si, ti in zip(s, t)))
+            + mpmath.log1p(mpmath.fsum((1 - ti) * mpmath.exp(si) for si, ti in zip(s, t))))
 
 
 def zlpr_hard_oracle(s, positive) -> mpmath.mpf:
@@ -752,7 +779,7 @@ def zlpr_hard_oracle(s, positive) -> mpmath.mpf:
     neg = [x for x, p in zip(s, positive) if not p]
     pos = [x for x, p in zip(s, positive) if p]
     # -log softmax of the 0-class over {0} u neg, and of each positive against {0}: log(1 + sum)
-    return mpmath.log(1 + mpmath.fsum(mpmath.exp(x) for x in neg)) + mpmath.log(1 + mpmath.fsum(mpmath.exp(-x) for x in pos))
+    return mpmath.log1p(mpmath.fsum(mpmath.exp(x) for x in neg)) + mpmath.log1p(mpmath.fsum(mpmath.exp(-x) for x in pos))
 
 
 def bce_oracle(s, t) -> mpmath.mpf:
@@ -771,7 +798,7 @@ def nm_loss1_oracle(S, T) -> mpmath.mpf:
     for j in range(m):
         inner = mpmath.fsum(mpmath.mpf(T[i][j]) * mpmath.exp(mpmath.mpf(S[i][k]) - mpmath.mpf(S[i][j]))
                             for i in range(n) for k in range(m) if k != j)
-        total += mpmath.log(1 + inner)
+        total += mpmath.log1p(inner)
     return total
 
 
@@ -784,7 +811,7 @@ def nm_loss3_oracle(S, T) -> mpmath.mpf:
         for i in range(n):
             centre = mpmath.fsum(mpmath.mpf(x) for x in S[i]) / m
             inner += mpmath.mpf(T[i][j]) * mpmath.exp(centre - mpmath.mpf(S[i][j]))
-        total += mpmath.log(1 + inner)
+        total += mpmath.log1p(inner)
     return total
 
 
