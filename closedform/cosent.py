@@ -5,7 +5,7 @@ r"""CoSENT as a loss on any scores (post 9341): exact O(B log B) value and gradi
 >>> f = np.array([0.9, 0.1, 0.4, 0.8]); y = np.array([2, 0, 1, 1])
 >>> loss, g = cs.cosent_loss(f, y, lam=20.0, grad=True)
 >>> round(loss, 6), round(float(g.sum()), 12)
-(1.443736, 0.0)
+(0.12915, 0.0)
 >>> bool(abs(cs.cosent_loss(f, y, 20.0, method="pairs") - loss) < 1e-13 * loss)
 True
 >>> cs.cosent_loss(f, y, lam=0)
@@ -296,7 +296,7 @@ COSENT_GRADIENT = Result(
     title="dL/df_k = lam (sum_{y_k<y_j} e^(lam(f_k-f_j)) - sum_{y_i<y_k} e^(lam(f_i-f_k))) / e^L; sums to 0; L convex",
     params=(F_VEC, Y_VEC, LAM),
     closed_form=_closed_gradient,
-    lhs=lambda f, y, lam: sp.Symbol(r"\nabla_f L"),
+    lhs=lambda f, y, lam: sp.Symbol(r"\nabla_{f} L"),
     oracle=_oracle_gradient,
     proofs=(pr.gradient_sums_to_zero, pr.convexity),
     cases=({"f": "[9/10, 1/10, 2/5, 4/5]", "y": "[2, 0, 1, 1]", "lam": 20},

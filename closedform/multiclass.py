@@ -7,7 +7,7 @@ Batched losses with gradients, validated input, and the registry lines:
 >>> scores = np.array([[2.0, -1.0, 0.5]])
 >>> loss, grad = mc.zlpr_loss(scores, np.array([[1.0, 0.0, 1.0]]), grad=True)
 >>> round(float(loss[0]), 6), grad.shape
-(0.868237, (1, 3))
+(0.868219, (1, 3))
 >>> float(mc.zlpr_sparse_loss(scores, np.array([[0, 2]]))[0]) == float(loss[0])
 True
 >>> mc.zlpr_probability(np.array([0.0]))          # threshold 0, probability sigma(2s)
@@ -426,7 +426,7 @@ ZLPR_SOFT_GRADIENT = Result(
     title="gradient of soft ZLPR: -t e^-s / (1 + sum t e^-s) + (1-t) e^s / (1 + sum (1-t) e^s)",
     params=(S_VEC, T_VEC),
     closed_form=_zlpr_soft_grad,
-    lhs=lambda s, t: sp.Symbol(r"\nabla_s \ell_{\mathrm{ZLPR}}") if not _symbolic(s, t) else sp.Derivative(
+    lhs=lambda s, t: sp.Symbol(r"\nabla_{s} \ell_{\mathrm{ZLPR}}") if not _symbolic(s, t) else sp.Derivative(
         sp.Symbol(r"\ell_{\mathrm{ZLPR}}"), sp.IndexedBase("s", real=True)[_j]),
     oracle=lambda s, t: num.gradient_oracle(lambda p: num.zlpr_soft_oracle(p, _floats(t)), _floats(s)),
     proofs=(pr.zlpr_soft_optimum,),
@@ -467,7 +467,7 @@ NM_LOSS1_GRADIENT = Result(
     title="loss-1's gradient exactly as post 9158 prints it (i in the denominators read as i'); its soft optimum is no softmax",
     params=(S_MAT, T_MAT),
     closed_form=_nm_closed(d.nm_loss1_gradient_printed, d.nm_loss1_gradient_indexed),
-    lhs=lambda S, T: sp.Symbol(r"\nabla_S \ell_1"),
+    lhs=lambda S, T: sp.Symbol(r"\nabla_{S} \ell_{1}"),
     oracle=_nm_gradient_oracle(num.nm_loss1_oracle),
     proofs=(pr.nm_loss1_printed_gradient,),
     cases=({"S": "[[1, 0, -1], [1/2, 2, 0]]", "T": "[[1/2, 1/4, 1/4], [0, 1, 0]]"},),
@@ -496,7 +496,7 @@ NM_LOSS3_GRADIENT = Result(
     title="loss-3's gradient (1/m) sum_j w_ij - w_ik, w_ij = t_ij e^(mean s_i - s_ij) / E_j; zero at t = softmax(s)",
     params=(S_MAT, T_MAT),
     closed_form=_nm_closed(d.nm_loss3_gradient, d.nm_loss3_gradient_indexed),
-    lhs=lambda S, T: sp.Symbol(r"\nabla_S \ell_3"),
+    lhs=lambda S, T: sp.Symbol(r"\nabla_{S} \ell_{3}"),
     oracle=_nm_gradient_oracle(num.nm_loss3_oracle),
     proofs=(pr.nm_loss3_softmax_stationary,),
     cases=({"S": "[[1, 0, -1], [1/2, 2, 0]]", "T": "[[1/2, 1/4, 1/4], [0, 1, 0]]"},),
@@ -662,7 +662,7 @@ def nm_loss(scores: Any, labels: Any, *, kind: str = "loss1", grad: bool = False
     >>> import numpy as np
     >>> s = np.array([[[10.0, 20.0, -30.0]]])
     >>> float(nm_loss(s, np.array([[0]]), kind="loss3")[0])  # tiny, though class 2 has the top score
-    4.5398899216870535e-05
+    4.539889921686465e-05
     """
     if kind not in NM_LOSSES:
         raise ParameterError(f"kind must be one of {', '.join(NM_LOSSES)}, got {kind!r}")
