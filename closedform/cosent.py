@@ -173,6 +173,13 @@ def _mp(v) -> list:
     return [mpmath.mpf(sp.N(x, mpmath.mp.dps + 5)) for x in v]
 
 
+def _binary_general(lam) -> sp.Expr:
+    i, j, P, Q = sp.symbols("i j P Q", integer=True, positive=True)
+    neg, pos = sp.IndexedBase(r"f^{\mathrm{neg}}", real=True), sp.IndexedBase(r"f^{\mathrm{pos}}", real=True)
+    lam = sp.Symbol("lambda", positive=True) if isinstance(lam, sp.Symbol) else lam
+    return sp.log(1 + sp.Sum(sp.exp(lam * neg[i]), (i, 1, P)) * sp.Sum(sp.exp(-lam * pos[j]), (j, 1, Q)))
+
+
 def _closed_loss(f, y, lam):
     if _symbolic(f, y):
         return d.cosent_loss_indexed()
@@ -310,7 +317,8 @@ COSENT_BINARY = Result(
     topic="cosent",
     title="binary labels: L = log(1 + sum_neg e^(lam f) * sum_pos e^(-lam f))",
     params=(F_NEG, F_POS, LAM),
-    closed_form=lambda f_neg, f_pos, lam: d.binary_factorised(list(f_neg), list(f_pos), lam),
+    closed_form=lambda f_neg, f_pos, lam: _binary_general(lam) if _symbolic(f_neg, f_pos) else d.binary_factorised(
+        list(f_neg), list(f_pos), lam),
     lhs=lambda f_neg, f_pos, lam: sp.Symbol("L"),
     oracle=lambda f_neg, f_pos, lam: num.cosent_oracle(_mp(list(f_neg) + list(f_pos)), [0] * len(f_neg) + [1] * len(f_pos),
                                                        mpmath.mpf(sp.N(lam, mpmath.mp.dps + 5))),
