@@ -19,11 +19,11 @@ import time
 
 import numba
 import numpy as np
+from closedform.numeric import cosent as ncs
+from closedform.numeric import multiclass as nmc
 
 import closedform.cosent as cs
 import closedform.multiclass as mc
-from closedform.numeric import cosent as ncs
-from closedform.numeric import multiclass as nmc
 
 
 def best_time(fn, repeat: int) -> float:
@@ -76,44 +76,52 @@ def bench_cosent(repeat: int) -> None:
 def bench_zlpr(repeat: int) -> None:
     rng = np.random.default_rng(1)
     for B, C in ((4096, 1000), (256, 20000)):
-        s = rng.normal(size=(B, C)) * 3
-        t = rng.uniform(size=(B, C))
-        t[rng.uniform(size=(B, C)) < 0.5] = 0.0
-        loss = np.empty(B)
-        g = np.empty((B, C))
-        mask = np.ones((1, 1), dtype=np.bool_)
-        lk, gk = mc.zlpr_loss(s, t, grad=True)
-        ln, gn = nmc.zlpr_numpy(s, t)
-        assert np.abs(lk - ln).max() <= 1e-12 * np.abs(ln).max() and np.abs(gk - gn).max() <= 1e-12
-        print(f"ZLPR, B = {B}, C = {C} (value + gradient)")
-        ours, th = kernel_time(lambda: nmc.zlpr_dense_kernel(s, t, mask, False, True, loss, g), repeat)
-        base = best_time(lambda: nmc.zlpr_numpy(s, t), repeat)
-        report(f"dense soft labels [{th} thr]", ours, base, "NumPy vectorised", 5)
-        K = 8
-        pos = np.stack([rng.choice(C, K, replace=False) for _ in range(B)]).astype(np.int64)
-        hard = np.zeros((B, C))
-        np.put_along_axis(hard, pos, 1.0, axis=1)
-        ours, th = kernel_time(lambda: nmc.zlpr_sparse_kernel(s, pos, True, loss, g), repeat)
-        base = best_time(lambda: nmc.zlpr_numpy(s, hard), repeat)
-        report(f"positive-index lists K={K} [{th} thr]", ours, base, "NumPy dense labels", 5)
+        _zlpr_case(rng, B, C, repeat)
+
+
+def _zlpr_case(rng: np.random.Generator, B: int, C: int, repeat: int) -> None:
+    s = rng.normal(size=(B, C)) * 3
+    t = rng.uniform(size=(B, C))
+    t[rng.uniform(size=(B, C)) < 0.5] = 0.0
+    loss = np.empty(B)
+    g = np.empty((B, C))
+    mask = np.ones((1, 1), dtype=np.bool_)
+    lk, gk = mc.zlpr_loss(s, t, grad=True)
+    ln, gn = nmc.zlpr_numpy(s, t)
+    assert np.abs(lk - ln).max() <= 1e-12 * np.abs(ln).max() and np.abs(gk - gn).max() <= 1e-12
+    print(f"ZLPR, B = {B}, C = {C} (value + gradient)")
+    ours, th = kernel_time(lambda: nmc.zlpr_dense_kernel(s, t, mask, False, True, loss, g), repeat)
+    base = best_time(lambda: nmc.zlpr_numpy(s, t), repeat)
+    report(f"dense soft labels [{th} thr]", ours, base, "NumPy vectorised", 5)
+    K = 8
+    pos = np.stack([rng.choice(C, K, replace=False) for _ in range(B)]).astype(np.int64)
+    hard = np.zeros((B, C))
+    np.put_along_axis(hard, pos, 1.0, axis=1)
+    ours, th = kernel_time(lambda: nmc.zlpr_sparse_kernel(s, pos, True, loss, g), repeat)
+    base = best_time(lambda: nmc.zlpr_numpy(s, hard), repeat)
+    report(f"positive-index lists K={K} [{th} thr]", ours, base, "NumPy dense labels", 5)
 
 
 def bench_nm(repeat: int) -> None:
     rng = np.random.default_rng(2)
     for B, n, m in ((4096, 20, 5), (1024, 50, 30)):
-        S = rng.normal(size=(B, n, m)) * 2
-        T = rng.dirichlet(np.full(m, 0.5), size=(B, n))
-        loss = np.empty(B)
-        g = np.empty((B, n, m))
-        print(f"n m-class, B = {B}, n = {n}, m = {m} (value + gradient)")
-        for kind, kernel, baseline in (("loss-1", nmc.nm_loss1_dense_kernel, nmc.nm_loss1_numpy),
-                                       ("loss-3", nmc.nm_loss3_dense_kernel, nmc.nm_loss3_numpy)):
-            lk, gk = mc.nm_loss(S, T, kind=kind.replace("-", ""), grad=True)
-            ln, gn = baseline(S, T)
-            assert np.abs(lk - ln).max() <= 1e-12 * np.abs(ln).max() and np.abs(gk - gn).max() <= 1e-12 * np.abs(gn).max()
-            ours, th = kernel_time(lambda kernel=kernel: kernel(S, T, True, loss, g), repeat)
-            base = best_time(lambda baseline=baseline: baseline(S, T), repeat)
-            report(f"{kind} dense labels [{th} thr]", ours, base, "NumPy vectorised", 5)
+        _nm_case(rng, B, n, m, repeat)
+
+
+def _nm_case(rng: np.random.Generator, B: int, n: int, m: int, repeat: int) -> None:
+    S = rng.normal(size=(B, n, m)) * 2
+    T = rng.dirichlet(np.full(m, 0.5), size=(B, n))
+    loss = np.empty(B)
+    g = np.empty((B, n, m))
+    print(f"n m-class, B = {B}, n = {n}, m = {m} (value + gradient)")
+    for kind, kernel, baseline in (("loss-1", nmc.nm_loss1_dense_kernel, nmc.nm_loss1_numpy),
+                                   ("loss-3", nmc.nm_loss3_dense_kernel, nmc.nm_loss3_numpy)):
+        lk, gk = mc.nm_loss(S, T, kind=kind.replace("-", ""), grad=True)
+        ln, gn = baseline(S, T)
+        assert np.abs(lk - ln).max() <= 1e-12 * np.abs(ln).max() and np.abs(gk - gn).max() <= 1e-12 * np.abs(gn).max()
+        ours, th = kernel_time(lambda kernel=kernel: kernel(S, T, True, loss, g), repeat)
+        base = best_time(lambda baseline=baseline: baseline(S, T), repeat)
+        report(f"{kind} dense labels [{th} thr]", ours, base, "NumPy vectorised", 5)
 
 
 def main() -> None:

@@ -360,15 +360,14 @@ def zlpr_sparse_kernel(s, pos, want_grad, loss, grad):
 # ---------------------------------------------------------------------------
 
 
+_NO_MASK = np.zeros(1, dtype=np.bool_)
+
+
 @scalar_jit
 def _largest_abs(s):
+    """max |s_ik| over a C-contiguous (n, m) block, as one flat unrolled scan."""
     n, m = s.shape
-    big = 0.0
-    for i in range(n):
-        for k in range(m):
-            v = abs(float(s[i, k]))
-            big = max(big, v)
-    return big
+    return _largest_abs_row(s.reshape(n * m), _NO_MASK, False)
 
 
 @scalar_jit
