@@ -343,8 +343,8 @@ def nm_loss1_gradient_printed(S: Sequence[Sequence[sp.Expr]] | sp.MatrixBase, T:
           + \sum_{h\ne j}\frac{t_{ih}e^{-s_{ih}}e^{s_{ij}}}{1+\sum_{i'}\sum_{k\ne h} t_{i'h}e^{-s_{i'h}+s_{i'k}}}
 
     Read literally (the same i inside the denominators, not summed) the
-    formula is wrong for n > 1; :mod:`closedform.proofs.multiclass` checks this
-    reading index by index against the derivative.
+    formula is wrong for n > 1; :mod:`closedform.proofs.multiclass` checks the
+    i' reading index by index against the derivative.
 
     >>> a, b = sp.symbols("a b", real=True)
     >>> g = nm_loss1_gradient_printed([[a, b]], [[1, 0]])
