@@ -7,7 +7,7 @@ not exist.  Topic blocks are kept apart so that each topic's lines change alone.
 
 from __future__ import annotations
 
-from closedform import accuracy, guidance, sector, udm
+from closedform import accuracy, cosent, guidance, multiclass, sector, udm
 from closedform.spec import Result
 
 RESULTS: tuple[Result, ...] = (
@@ -30,6 +30,22 @@ RESULTS: tuple[Result, ...] = (
     accuracy.TOY_CE_OPTIMUM,
     accuracy.TOY_CE_THRESHOLD,
     accuracy.CE_SERIES,
+    # multiclass (post 9158, background 7359 and 9064)
+    multiclass.ZLPR_HARD,
+    multiclass.ZLPR_SOFT,
+    multiclass.ZLPR_SOFT_GRADIENT,
+    multiclass.ZLPR_SOFT_ARGMIN,
+    multiclass.NM_LOSS1,
+    multiclass.NM_LOSS1_GRADIENT,
+    multiclass.NM_LOSS3,
+    multiclass.NM_LOSS3_GRADIENT,
+    multiclass.NM_LOSS3_ARGMIN,
+    # cosent (post 9341)
+    cosent.COSENT,
+    cosent.COSENT_GRADIENT,
+    cosent.COSENT_BINARY,
+    cosent.COSENT_LARGE_LAMBDA,
+    cosent.SOFTMAX2_SIGMOID,
     # --- guidance, udm (posts 9257, 9262, 9271) ---
     guidance.GUIDED_MEAN,
     guidance.QUADRATIC_TILT,

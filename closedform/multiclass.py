@@ -1,0 +1,793 @@
+r"""Multi-label cross-entropy (ZLPR) and the "n m-class" losses of post 9158.
+
+Batched losses with gradients, validated input, and the registry lines:
+
+>>> import numpy as np
+>>> import closedform.multiclass as mc
+>>> scores = np.array([[2.0, -1.0, 0.5]])
+>>> loss, grad = mc.zlpr_loss(scores, np.array([[1.0, 0.0, 1.0]]), grad=True)
+>>> round(float(loss[0]), 6), grad.shape
+(0.868219, (1, 3))
+>>> float(mc.zlpr_sparse_loss(scores, np.array([[0, 2]]))[0]) == float(loss[0])
+True
+>>> mc.zlpr_probability(np.array([0.0]))          # threshold 0, probability sigma(2s)
+array([0.5])
+>>> mc.zlpr_loss(scores, np.array([[1.0, 0.0]]))
+Traceback (most recent call last):
+...
+closedform.spec.ParameterError: labels must have the shape of scores (1, 3), got (1, 2)
+>>> print(mc.ZLPR_SOFT.formula().latex())  # doctest: +ELLIPSIS
+\ell_{\mathrm{ZLPR}} = \log{\left(\sum_{i=1}^{n} \left(1 - {t}_{i}\right) e^{{s}_{i}} + 1 \right)} + ...
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+import mpmath
+import numpy as np
+import sympy as sp
+
+from closedform.derive import multiclass as d
+from closedform.numeric import multiclass as num
+from closedform.proofs import multiclass as pr
+from closedform.spec import Param, ParameterError, Result, _parse_number
+
+__all__ = [
+    "NM_LOSSES",
+    "implied_scales",
+    "loss1_soft_optimum",
+    "nm_loss",
+    "parse_matrix",
+    "parse_vector",
+    "softmax_scale_fit",
+    "zlpr_loss",
+    "zlpr_probability",
+    "zlpr_sparse_loss",
+]
+
+
+# ---------------------------------------------------------------------------
+# Vector and matrix parameters of registry lines
+# ---------------------------------------------------------------------------
+
+
+def _parse_nested(text: str) -> Any:
+    """'[1, 1/2]' -> ['1', '1/2']; '[[1, 2], [3, 4]]' -> [['1', '2'], ['3', '4']] (entries stay strings)."""
+    text = text.strip()
+    if not text.startswith("["):
+        return [p.strip() for p in text.split(",") if p.strip()]
+    depth, items, cur = 0, [], ""
+    inner = text[1:-1] if text.endswith("]") else None
+    if inner is None:
+        raise ValueError(f"unbalanced brackets in {text!r}")
+    for ch in inner:
+        if ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+        if ch == "," and depth == 0:
+            items.append(cur.strip())
+            cur = ""
+        else:
+            cur += ch
+    if cur.strip():
+        items.append(cur.strip())
+    return [_parse_nested(it) if it.startswith("[") else it for it in items]
+
+
+def parse_vector(name: str, domain: sp.Interval) -> Callable[[Any], sp.Matrix]:
+    """A ``Param`` parser: a list, array, SymPy Matrix or string ``"[1, 1/2, -3]"`` -> column Matrix.
+
+    >>> parse_vector("t", sp.Interval(0, 1))("[1/4, 1]")
+    Matrix([
+    [1/4],
+    [  1]])
+    >>> parse_vector("t", sp.Interval(0, 1))("[2]")
+    Traceback (most recent call last):
+    ...
+    closedform.spec.ParameterError: t[0] must lie in [0, 1], got 2
+    """
+
+    def parse(value: Any) -> sp.Matrix:
+        if isinstance(value, sp.Symbol):
+            return value
+        if isinstance(value, str):
+            value = _parse_nested(value)
+        if isinstance(value, sp.MatrixBase):
+            value = list(value)
+        values = list(np.asarray(value, dtype=object).ravel()) if not isinstance(value, list) else value
+        if not values:
+            raise ParameterError(f"{name} must be a non-empty vector")
+        out = []
+        for q, v in enumerate(values):
+            if isinstance(v, list):
+                raise ParameterError(f"{name} must be a vector, got a nested list")
+            x = _parse_number(f"{name}[{q}]", v)
+            if domain.contains(x) != sp.true:
+                raise ParameterError(f"{name}[{q}] must lie in {_interval_text(domain)}, got {v}")
+            out.append(sp.nsimplify(x) if x.is_Float else x)
+        return sp.Matrix(out)
+
+    return parse
+
+
+def parse_matrix(name: str, domain: sp.Interval, rows_sum_to_one: bool = False) -> Callable[[Any], sp.Matrix]:
+    """A ``Param`` parser for an n x m matrix (``"[[1, 0], [1/2, 1/2]]"``); optionally rows summing to 1.
+
+    >>> parse_matrix("T", sp.Interval(0, 1), True)("[[1/2, 1/2], [1, 0]]")
+    Matrix([
+    [1/2, 1/2],
+    [  1,   0]])
+    >>> parse_matrix("T", sp.Interval(0, 1), True)("[[1/2, 1/4]]")
+    Traceback (most recent call last):
+    ...
+    closedform.spec.ParameterError: T row 0 must sum to 1, got 3/4
+    """
+
+    def parse(value: Any) -> sp.Matrix:
+        if isinstance(value, sp.Symbol):
+            return value
+        if isinstance(value, str):
+            value = _parse_nested(value)
+        if isinstance(value, sp.MatrixBase):
+            value = value.tolist()
+        rows = [list(r) for r in (value.tolist() if isinstance(value, np.ndarray) else value)]
+        if not rows or not rows[0] or any(len(r) != len(rows[0]) for r in rows):
+            raise ParameterError(f"{name} must be a non-empty rectangular matrix (list of equal-length rows)")
+        out = []
+        for i, row in enumerate(rows):
+            parsed = []
+            for j, v in enumerate(row):
+                x = _parse_number(f"{name}[{i}][{j}]", v)
+                if domain.contains(x) != sp.true:
+                    raise ParameterError(f"{name}[{i}][{j}] must lie in {_interval_text(domain)}, got {v}")
+                parsed.append(sp.nsimplify(x) if x.is_Float else x)
+            if rows_sum_to_one and sp.Add(*parsed) != 1:
+                raise ParameterError(f"{name} row {i} must sum to 1, got {sp.Add(*parsed)}")
+            out.append(parsed)
+        return sp.Matrix(out)
+
+    return parse
+
+
+def _interval_text(domain: sp.Interval) -> str:
+    left = "(" if domain.left_open else "["
+    right = ")" if domain.right_open else "]"
+    return f"{left}{sp.sstr(domain.start)}, {sp.sstr(domain.end)}{right}"
+
+
+def _same_length(s: sp.Matrix, t: sp.Matrix, names: str = "s and t") -> None:
+    if s.shape != t.shape:
+        raise ParameterError(f"{names} must have the same shape, got {s.shape} and {t.shape}")
+
+
+REALS = sp.Interval(-sp.oo, sp.oo)
+UNIT = sp.Interval(0, 1)
+OPEN_UNIT = sp.Interval.open(0, 1)
+
+S_VEC = Param("s", "s", REALS, (-5, 5), "scores, one per label (a vector)", parser=parse_vector("s", REALS))
+T_VEC = Param("t", "t", UNIT, (0, 1), "soft labels in [0, 1] (a vector)", parser=parse_vector("t", UNIT))
+T_OPEN = Param("t", "t", OPEN_UNIT, (0.01, 0.99), "soft labels in (0, 1) (a vector)", parser=parse_vector("t", OPEN_UNIT))
+Y_VEC = Param("y", "y", sp.Interval(0, 1), (0, 1), "hard labels, 0 or 1 (a vector)", parser=parse_vector("y", UNIT))
+S_MAT = Param("S", "S", REALS, (-5, 5), "scores s_ij, n tasks x m classes (a matrix)", parser=parse_matrix("S", REALS))
+T_MAT = Param("T", "T", UNIT, (0, 1), "label rows t_ij summing to 1 (a matrix)", parser=parse_matrix("T", UNIT, True))
+T_MAT_OPEN = Param("T", "T", OPEN_UNIT, (0.01, 0.99), "label rows in the open simplex (a matrix)",
+                   parser=parse_matrix("T", OPEN_UNIT, True))
+
+
+def _symbolic(*args: Any) -> bool:
+    return any(isinstance(a, sp.Symbol) for a in args)
+
+
+# ---------------------------------------------------------------------------
+# Closed forms and oracles of the registry lines
+# ---------------------------------------------------------------------------
+
+_j = sp.Symbol("j", integer=True, positive=True)
+
+
+def _zlpr_hard(s, y):
+    if _symbolic(s, y):
+        return d.zlpr_hard_loss_indexed()
+    _same_length(s, y, "s and y")
+    if any(v not in (0, 1) for v in y):
+        raise ParameterError("y must hold hard labels, each 0 or 1")
+    return d.zlpr_hard_loss(s, [int(v) for v in y])
+
+
+def _zlpr_soft(s, t):
+    if _symbolic(s, t):
+        return d.zlpr_soft_loss_indexed()
+    _same_length(s, t)
+    return d.zlpr_soft_loss(s, t)
+
+
+def _zlpr_soft_grad(s, t):
+    if _symbolic(s, t):
+        return d.zlpr_soft_gradient_indexed()
+    _same_length(s, t)
+    return d.zlpr_soft_gradient(s, t)
+
+
+def _floats(m: sp.Matrix) -> list:
+    return [mpmath.mpf(sp.N(v, mpmath.mp.dps + 5)) for v in m]
+
+
+def _rows(m: sp.Matrix) -> list[list]:
+    return [[mpmath.mpf(sp.N(m[i, j], mpmath.mp.dps + 5)) for j in range(m.cols)] for i in range(m.rows)]
+
+
+def _zlpr_soft_argmin_oracle(t):
+    """Minimise the definition numerically: Newton on mpmath's numerical gradient, from s = 0."""
+    tv = _floats(t)
+
+    def grad(*sv):
+        return num.gradient_oracle(lambda p: num.zlpr_soft_oracle(p, tv), list(sv))
+
+    root = mpmath.findroot(grad, [mpmath.mpf(0)] * len(tv), tol=mpmath.mpf(10) ** (-2 * mpmath.mp.dps // 3))
+    return [root[q] for q in range(len(tv))]
+
+
+def _nm_matrix_oracle(loss):
+    def oracle(S, T):
+        _same_length(S, T, "S and T")
+        return loss(_rows(S), _rows(T))
+
+    return oracle
+
+
+def _nm_gradient_oracle(loss):
+    def oracle(S, T):
+        _same_length(S, T, "S and T")
+        n, m = S.shape
+        Tr = _rows(T)
+        return num.gradient_oracle(lambda p: loss([p[i * m:(i + 1) * m] for i in range(n)], Tr), _floats(S))
+
+    return oracle
+
+
+def _nm_loss3_argmin_oracle(T):
+    """Minimise loss-3 numerically in the centred gauge (last column = -sum of the others)."""
+    n, m = T.shape
+    Tr = _rows(T)
+
+    def full(x):
+        rows = []
+        for i in range(n):
+            free = list(x[i * (m - 1):(i + 1) * (m - 1)])
+            rows.append(free + [-mpmath.fsum(free)])
+        return rows
+
+    def grad(*x):
+        return num.gradient_oracle(lambda p: num.nm_loss3_oracle(full(p), Tr), list(x))
+
+    root = mpmath.findroot(grad, [mpmath.mpf(0)] * (n * (m - 1)), tol=mpmath.mpf(10) ** (-2 * mpmath.mp.dps // 3))
+    root = [root[q] for q in range(n * (m - 1))]
+    return [v for row in full(root) for v in row]
+
+
+def _loss3_argmin_general() -> sp.Expr:
+    i, j, k, m = sp.symbols("i j k m", integer=True, positive=True)
+    t = sp.IndexedBase("t")
+    return sp.log(t[i, j]) - sp.Sum(sp.log(t[i, k]), (k, 1, m)) / m
+
+
+def _nm_closed(func, indexed):
+    def closed(S, T):
+        if _symbolic(S, T):
+            return indexed()
+        _same_length(S, T, "S and T")
+        return func(S, T)
+
+    return closed
+
+
+# ---------------------------------------------------------------------------
+# Extra verify rows: kernels against oracles, the post's failure cases
+# ---------------------------------------------------------------------------
+
+#: Kernel vs oracle tolerance (relative for losses, relative to max |g| for gradients).
+KERNEL_RTOL = 1e-12
+KERNEL_RTOL_REASON = ("float64 sums of at most a few hundred positive terms, exps within 1 ulp: the rounding "
+                      "bound (terms + 10) * 1.1e-16 * (1 + |largest exponent|) stays below 1e-12 here")
+
+
+#: float32 outputs are the float64 results rounded once: relative error <= 2^-24 (plus the float64 error).
+FLOAT32_RTOL = 2.0**-24 + 1e-12
+
+
+def _row(name: str, check: str, ok: bool, detail: str, t0: float, topic: str = "multiclass"):
+    from closedform.checks import CheckRow
+
+    return CheckRow(name, topic, check, "", "pass" if ok else "FAIL", detail, time.perf_counter() - t0)
+
+
+def _relerr(a: float, b: float) -> float:
+    return abs(a - b) / abs(b) if b != 0 else abs(a - b)
+
+
+def kernels_match_oracle(thorough: bool = False):
+    """The dense float64 kernels (ZLPR, loss-1, loss-3; value and gradient) against the mpmath definitions.
+
+    Moderate and large scores (the shifted path).  The sparse, masked and
+    float32 variants are checked against the same oracles in the test suite;
+    verify keeps to the kernels it compiles anyway.
+    """
+    t0 = time.perf_counter()
+    rng = np.random.default_rng(7359)
+    rows = 6 if thorough else 2
+    worst: dict[str, float] = {}
+
+    def note(key: str, err: float) -> None:
+        worst[key] = max(worst.get(key, 0.0), err)
+
+    with mpmath.workdps(30):
+        for scale in (3.0, 400.0):  # 400: the shifted path
+            s = rng.normal(size=(rows, 12)) * scale
+            t = rng.uniform(size=(rows, 12))
+            t[:, :3] = 0.0
+            t[:, 3:5] = 1.0
+            loss, g = zlpr_loss(s, t, grad=True)
+            for b in range(rows):
+                note("zlpr", _relerr(loss[b], float(num.zlpr_soft_oracle(s[b], t[b]))))
+            go = num.gradient_oracle(lambda p, t=t: num.zlpr_soft_oracle(p, t[0]), s[0])
+            note("zlpr grad", max(abs(float(x) - y) for x, y in zip(go, g[0])) / max(abs(g[0]).max(), 1e-300))
+            n, m = 4, 3
+            S = rng.normal(size=(rows, n, m)) * scale / 3
+            T = rng.dirichlet(np.full(m, 2.0), size=(rows, n))
+            for kind, oracle in (("loss1", num.nm_loss1_oracle), ("loss3", num.nm_loss3_oracle)):
+                lv, gv = nm_loss(S, T, kind=kind, grad=True)
+                for b in range(rows):
+                    note(kind, _relerr(lv[b], float(oracle(S[b].tolist(), T[b].tolist()))))
+                go = num.gradient_oracle(lambda p, oracle=oracle, T=T, n=n, m=m: oracle([p[i * m:(i + 1) * m] for i in range(n)], T[0].tolist()),
+                                         S[0].ravel())
+                note(kind + " grad", max(abs(float(x) - v) for x, v in zip(go, gv[0].ravel())) / abs(gv[0]).max())
+    ok = all(v <= KERNEL_RTOL for v in worst.values())
+    detail = "max rel. error " + ", ".join(f"{k} {v:.1e}" for k, v in worst.items()) + f" (rtol {KERNEL_RTOL:g})"
+    return _row("zlpr_soft", "kernels_match_oracle", ok, detail, t0)
+
+
+def loss3_pathology(thorough: bool = False):
+    """Post 9158: loss-3 nearly 0 with the target logit not the largest; loss-1 about 10."""
+    t0 = time.perf_counter()
+    S = np.array([[[10.0, 20.0, -30.0]]])
+    y = np.array([[[1.0, 0.0, 0.0]]])  # one-hot rows: the dense kernels (verify compiles those anyway)
+    l3 = float(nm_loss(S, y, kind="loss3")[0])
+    l1 = float(nm_loss(S, y, kind="loss1")[0])
+    exact3, exact1 = math.log1p(math.exp(-10)), math.log(1 + math.exp(10) + math.exp(-40))
+    ok = _relerr(l3, exact3) < 1e-13 and _relerr(l1, exact1) < 1e-13 and int(np.argmax(S[0, 0])) != 0
+    return _row("nm_loss3", "loss3_pathology", ok,
+                f"s = (10, 20, -30), target 1: loss-3 = {l3:.4g} (argmax is class 2), loss-1 = {l1:.6g}", t0)
+
+
+#: A fixed soft-label matrix (n = 5 tasks, m = 3 classes) for the loss-1 optimum check.
+LOSS1_LABELS = np.array([[0.5, 0.3, 0.2], [0.1, 0.6, 0.3], [0.25, 0.25, 0.5], [0.7, 0.2, 0.1], [0.2, 0.4, 0.4]])
+
+
+def loss1_not_softmax(thorough: bool = False):
+    """Loss-1's soft optimum is not softmax(c s) for any c: implied scales disagree by far more than the solver error."""
+    t0 = time.perf_counter()
+    s_opt, gnorm = loss1_soft_optimum(LOSS1_LABELS)
+    c_best, err = softmax_scale_fit(s_opt, LOSS1_LABELS)
+    scales = implied_scales(s_opt, LOSS1_LABELS)
+    spread = float(scales.max() - scales.min())
+    ok = gnorm < 1e-10 and err > 1e-3 and spread > 1e-3
+    detail = (f"|grad| = {gnorm:.1e} at the optimum; best c = {c_best:.4f} leaves max |softmax(c s*) - t| = {err:.4f}; "
+              f"implied c from pairs of classes range over [{scales.min():.3f}, {scales.max():.3f}]")
+    return _row("nm_loss1_gradient", "loss1_not_softmax", ok, detail, t0)
+
+
+# ---------------------------------------------------------------------------
+# Registry lines
+# ---------------------------------------------------------------------------
+
+_LOSS_RTOL = 1e-30
+_LOSS_RTOL_REASON = "closed form and oracle are both evaluated at 40 digits; the gap is rounding only"
+_GRAD_RTOL = 1e-25
+_GRAD_RTOL_REASON = "mpmath's numerical differentiation at 40 digits is good to about 30 digits"
+_ARGMIN_RTOL = 1e-20
+_ARGMIN_RTOL_REASON = "Newton on a numerically differentiated gradient at 40 digits, stopped at 1e-26"
+_NO_SIM = {"simulation": "a deterministic loss: nothing random to simulate"}
+
+ZLPR_HARD = Result(
+    name="zlpr_hard",
+    topic="multiclass",
+    title="hard-label multi-label cross-entropy log(1 + sum_neg e^s) + log(1 + sum_pos e^-s); threshold 0",
+    params=(S_VEC, Y_VEC),
+    closed_form=_zlpr_hard,
+    lhs=lambda s, y: sp.Symbol(r"\ell_{\mathrm{hard}}"),
+    oracle=lambda s, y: num.zlpr_hard_oracle(_floats(s), [int(v) for v in y]),
+    proofs=(pr.zlpr_nonnegative, pr.zlpr_threshold_zero, pr.zlpr_hard_is_soft_at_binary_labels),
+    cases=({"s": "[2, -1, 1/2]", "y": "[1, 0, 1]"}, {"s": "[-3, 4, 0, 1/3]", "y": "[0, 0, 1, 0]"}),
+    rtol=_LOSS_RTOL, rtol_reason=_LOSS_RTOL_REASON, skips=_NO_SIM,
+)
+
+ZLPR_SOFT = Result(
+    name="zlpr_soft",
+    topic="multiclass",
+    title="soft-label ZLPR log(1 + sum t e^-s) + log(1 + sum (1-t) e^s), the first-order truncation of BCE",
+    params=(S_VEC, T_VEC),
+    closed_form=_zlpr_soft,
+    lhs=lambda s, t: sp.Symbol(r"\ell_{\mathrm{ZLPR}}"),
+    oracle=lambda s, t: num.zlpr_soft_oracle(_floats(s), _floats(t)),
+    proofs=(pr.zlpr_nonnegative, pr.zlpr_truncates_bce),
+    cases=({"s": "[1, -1/2, 2]", "t": "[1/4, 1, 0]"}, {"s": "[3, 0, -7/2, 1/10]", "t": "[9/10, 1/2, 1/3, 0]"}),
+    rtol=_LOSS_RTOL, rtol_reason=_LOSS_RTOL_REASON, skips=_NO_SIM,
+    extra_checks=(kernels_match_oracle,),
+)
+
+ZLPR_SOFT_GRADIENT = Result(
+    name="zlpr_soft_gradient",
+    topic="multiclass",
+    title="gradient of soft ZLPR: -t e^-s / (1 + sum t e^-s) + (1-t) e^s / (1 + sum (1-t) e^s)",
+    params=(S_VEC, T_VEC),
+    closed_form=_zlpr_soft_grad,
+    lhs=lambda s, t: sp.Symbol(r"\nabla_{s} \ell_{\mathrm{ZLPR}}") if not _symbolic(s, t) else sp.Derivative(
+        sp.Symbol(r"\ell_{\mathrm{ZLPR}}"), sp.IndexedBase("s", real=True)[_j]),
+    oracle=lambda s, t: num.gradient_oracle(lambda p: num.zlpr_soft_oracle(p, _floats(t)), _floats(s)),
+    proofs=(pr.zlpr_soft_optimum,),
+    cases=({"s": "[1, -1/2, 2]", "t": "[1/4, 1, 0]"}, {"s": "[0, 1/3]", "t": "[1/2, 2/3]"}),
+    rtol=_GRAD_RTOL, rtol_reason=_GRAD_RTOL_REASON, skips=_NO_SIM,
+)
+
+ZLPR_SOFT_ARGMIN = Result(
+    name="zlpr_soft_argmin",
+    topic="multiclass",
+    title="soft ZLPR is minimised at s = logit(t)/2, i.e. the label probability is sigma(2s), not sigma(s)",
+    params=(T_OPEN,),
+    closed_form=lambda t: d.zlpr_optimal_logits([sp.IndexedBase("t")[_j]])[0] if _symbolic(t) else d.zlpr_optimal_logits(t),
+    lhs=lambda t: sp.Symbol(r"s^{\star}") if not _symbolic(t) else sp.IndexedBase("s^{\\star}")[_j],
+    oracle=_zlpr_soft_argmin_oracle,
+    proofs=(pr.zlpr_soft_optimum,),
+    cases=({"t": "[1/4, 9/10, 2/5]"}, {"t": "[1/3]"}),
+    rtol=_ARGMIN_RTOL, rtol_reason=_ARGMIN_RTOL_REASON, skips=_NO_SIM,
+)
+
+NM_LOSS1 = Result(
+    name="nm_loss1",
+    topic="multiclass",
+    title="post 9158 loss-1: sum_j log(1 + sum_i sum_{k != j} t_ij e^(s_ik - s_ij)), below CE for hard labels",
+    params=(S_MAT, T_MAT),
+    closed_form=_nm_closed(d.nm_loss1, d.nm_loss1_indexed),
+    lhs=lambda S, T: sp.Symbol(r"\ell_1"),
+    oracle=_nm_matrix_oracle(num.nm_loss1_oracle),
+    proofs=(pr.nm_cross_entropy_rewrite, pr.nm_loss1_below_cross_entropy, pr.nm_m2_reductions),
+    cases=({"S": "[[1, 0, -1], [1/2, 2, 0]]", "T": "[[1/2, 1/4, 1/4], [0, 1, 0]]"},
+           {"S": "[[3, -1], [0, 1/2], [-2, 1]]", "T": "[[1, 0], [1/3, 2/3], [1/2, 1/2]]"}),
+    rtol=_LOSS_RTOL, rtol_reason=_LOSS_RTOL_REASON, skips=_NO_SIM,
+)
+
+NM_LOSS1_GRADIENT = Result(
+    name="nm_loss1_gradient",
+    topic="multiclass",
+    title="loss-1's gradient exactly as post 9158 prints it (i in the denominators read as i'); its soft optimum is no softmax",
+    params=(S_MAT, T_MAT),
+    closed_form=_nm_closed(d.nm_loss1_gradient_printed, d.nm_loss1_gradient_indexed),
+    lhs=lambda S, T: sp.Symbol(r"\nabla_{S} \ell_{1}"),
+    oracle=_nm_gradient_oracle(num.nm_loss1_oracle),
+    proofs=(pr.nm_loss1_printed_gradient,),
+    cases=({"S": "[[1, 0, -1], [1/2, 2, 0]]", "T": "[[1/2, 1/4, 1/4], [0, 1, 0]]"},),
+    rtol=_GRAD_RTOL, rtol_reason=_GRAD_RTOL_REASON, skips=_NO_SIM,
+    extra_checks=(loss1_not_softmax,),
+)
+
+NM_LOSS3 = Result(
+    name="nm_loss3",
+    topic="multiclass",
+    title="post 9158 loss-3 (centred logits): sum_j log(1 + sum_i t_ij e^(mean_k s_ik - s_ij))",
+    params=(S_MAT, T_MAT),
+    closed_form=_nm_closed(d.nm_loss3, d.nm_loss3_indexed),
+    lhs=lambda S, T: sp.Symbol(r"\ell_3"),
+    oracle=_nm_matrix_oracle(num.nm_loss3_oracle),
+    proofs=(pr.nm_m2_reductions, pr.nm_loss3_pathology),
+    cases=({"S": "[[1, 0, -1], [1/2, 2, 0]]", "T": "[[1/2, 1/4, 1/4], [0, 1, 0]]"},
+           {"S": "[[10, 20, -30]]", "T": "[[1, 0, 0]]"}),
+    rtol=_LOSS_RTOL, rtol_reason=_LOSS_RTOL_REASON, skips=_NO_SIM,
+    extra_checks=(loss3_pathology,),
+)
+
+NM_LOSS3_GRADIENT = Result(
+    name="nm_loss3_gradient",
+    topic="multiclass",
+    title="loss-3's gradient (1/m) sum_j w_ij - w_ik, w_ij = t_ij e^(mean s_i - s_ij) / E_j; zero at t = softmax(s)",
+    params=(S_MAT, T_MAT),
+    closed_form=_nm_closed(d.nm_loss3_gradient, d.nm_loss3_gradient_indexed),
+    lhs=lambda S, T: sp.Symbol(r"\nabla_{S} \ell_{3}"),
+    oracle=_nm_gradient_oracle(num.nm_loss3_oracle),
+    proofs=(pr.nm_loss3_softmax_stationary,),
+    cases=({"S": "[[1, 0, -1], [1/2, 2, 0]]", "T": "[[1/2, 1/4, 1/4], [0, 1, 0]]"},),
+    rtol=_GRAD_RTOL, rtol_reason=_GRAD_RTOL_REASON, skips=_NO_SIM,
+)
+
+NM_LOSS3_ARGMIN = Result(
+    name="nm_loss3_argmin",
+    topic="multiclass",
+    title="loss-3 is minimised at s = log t (centred): softmax of the optimum is t",
+    params=(T_MAT_OPEN,),
+    closed_form=lambda T: _loss3_argmin_general() if _symbolic(T) else d.nm_loss3_optimal_logits(T),
+    lhs=lambda T: sp.Symbol(r"S^{\star}"),
+    oracle=_nm_loss3_argmin_oracle,
+    proofs=(pr.nm_loss3_softmax_stationary,),
+    cases=({"T": "[[1/2, 1/3, 1/6], [1/5, 3/5, 1/5]]"},),
+    rtol=_ARGMIN_RTOL, rtol_reason=_ARGMIN_RTOL_REASON, skips=_NO_SIM,
+)
+
+RESULTS = (ZLPR_HARD, ZLPR_SOFT, ZLPR_SOFT_GRADIENT, ZLPR_SOFT_ARGMIN, NM_LOSS1, NM_LOSS1_GRADIENT, NM_LOSS3,
+           NM_LOSS3_GRADIENT, NM_LOSS3_ARGMIN)
+
+
+# ---------------------------------------------------------------------------
+# The batched API
+# ---------------------------------------------------------------------------
+
+
+def _scores(x: Any, name: str, ndim: int) -> np.ndarray:
+    a = np.asarray(x)
+    if a.dtype not in (np.float32, np.float64):
+        if not np.issubdtype(a.dtype, np.number) or np.issubdtype(a.dtype, np.complexfloating):
+            raise ParameterError(f"{name} must be a real float array, got dtype {a.dtype}")
+        a = a.astype(np.float64)
+    if a.ndim != ndim:
+        shape = "(B, C)" if ndim == 2 else "(B, n, m)"
+        raise ParameterError(f"{name} must be a {ndim}-d array of shape {shape}, got shape {a.shape}")
+    if a.size == 0:
+        raise ParameterError(f"{name} must not be empty, got shape {a.shape}")
+    bad = ~np.isfinite(a)
+    if bad.any():
+        where = tuple(int(v) for v in np.argwhere(bad)[0])
+        raise ParameterError(f"{name} must be finite, got {a[where]} at index {where}")
+    return np.ascontiguousarray(a)
+
+
+def _unit_labels(t: Any, shape: tuple, dtype) -> np.ndarray:
+    a = np.asarray(t)
+    if a.shape != shape:
+        raise ParameterError(f"labels must have the shape of scores {shape}, got {a.shape}")
+    a = np.ascontiguousarray(a, dtype=dtype)
+    bad = ~((a >= 0) & (a <= 1))  # also catches NaN
+    if bad.any():
+        where = tuple(int(v) for v in np.argwhere(bad)[0])
+        raise ParameterError(f"labels must lie in [0, 1], got {a[where]} at index {where}")
+    return a
+
+
+def _out(loss: np.ndarray, grad: np.ndarray | None, dtype, want: bool):
+    loss = loss.astype(dtype, copy=False)
+    return (loss, grad.astype(dtype, copy=False)) if want else loss
+
+
+def zlpr_loss(scores: Any, labels: Any, *, mask: Any = None, grad: bool = False):
+    r"""ZLPR loss of every row, soft or hard labels, with its gradient on request.
+
+    .. math::
+
+        \ell_b = \log\Bigl(1 + \sum_c t_{bc} e^{-s_{bc}}\Bigr) + \log\Bigl(1 + \sum_c (1 - t_{bc}) e^{s_{bc}}\Bigr)
+
+    Parameters
+    ----------
+    scores : array (B, C), float32 or float64
+    labels : array (B, C) in [0, 1] (0/1 for hard labels)
+    mask : bool array (B, C), optional
+        Entries with False take part in neither sum (their score is ignored, a
+        masked -1e7 is safe).
+    grad : bool
+        Also return the gradient (B, C).
+
+    Returns
+    -------
+    loss : array (B,) of the scores' dtype, or ``(loss, gradient)``.
+    """
+    s = _scores(scores, "scores", 2)
+    t = _unit_labels(labels, s.shape, s.dtype)
+    has_mask = mask is not None
+    if has_mask:
+        mk = np.asarray(mask)
+        if mk.shape != s.shape or mk.dtype != np.bool_:
+            raise ParameterError(f"mask must be a bool array of shape {s.shape}, got {mk.dtype} {mk.shape}")
+        mk = np.ascontiguousarray(mk)
+    else:
+        mk = np.ones((1, 1), dtype=np.bool_)
+    B, C = s.shape
+    loss = np.empty(B)
+    g = np.empty((B, C) if grad else (1, 1))
+    num.zlpr_dense_kernel(s, t, mk, has_mask, bool(grad), loss, g)
+    return _out(loss, g, s.dtype, grad)
+
+
+def zlpr_sparse_loss(scores: Any, positives: Any, *, grad: bool = False):
+    r"""Hard-label ZLPR from lists of positive class indices (the variant for many labels).
+
+    ``positives`` is an int array (B, K); -1 pads rows with fewer than K
+    positives; a repeated index counts once.  Exact for any scores: the
+    negative sum is taken over the non-positive classes directly, never as
+    "all minus positives" (the cancellation behind bert4keras#436).
+
+    .. math::
+
+        \ell_b = \log\Bigl(1 + \sum_{c \notin P_b} e^{s_{bc}}\Bigr) + \log\Bigl(1 + \sum_{c \in P_b} e^{-s_{bc}}\Bigr)
+    """
+    s = _scores(scores, "scores", 2)
+    p = np.asarray(positives)
+    if p.ndim != 2 or p.shape[0] != s.shape[0] or not np.issubdtype(p.dtype, np.integer):
+        raise ParameterError(f"positives must be an integer array of shape ({s.shape[0]}, K), got {p.dtype} {p.shape}")
+    if p.size and (p.min() < -1 or p.max() >= s.shape[1]):
+        raise ParameterError(f"positives must be class indices in [0, {s.shape[1] - 1}] or -1 (padding), "
+                             f"got {p.min() if p.min() < -1 else p.max()}")
+    p = np.ascontiguousarray(p, dtype=np.int64)
+    B, C = s.shape
+    loss = np.empty(B)
+    g = np.empty((B, C) if grad else (1, 1))
+    num.zlpr_sparse_kernel(s, p, bool(grad), loss, g)
+    return _out(loss, g, s.dtype, grad)
+
+
+def zlpr_probability(scores: Any) -> np.ndarray:
+    r"""The label probability a ZLPR score stands for, :math:`\sigma(2s)` (predict iff s > 0).
+
+    .. math::
+
+        p = \frac{1}{1 + e^{-2s}}
+    """
+    s = np.asarray(scores, dtype=np.float64)
+    return 0.5 * (1.0 + np.tanh(s))  # sigma(2s) = (1 + tanh s)/2, no overflow
+
+
+#: The n m-class losses by name: (dense kernel, class-index kernel).
+NM_LOSSES: dict[str, tuple[Callable, Callable]] = {
+    "loss1": (num.nm_loss1_dense_kernel, num.nm_loss1_sparse_kernel),
+    "loss3": (num.nm_loss3_dense_kernel, num.nm_loss3_sparse_kernel),
+}
+
+
+def nm_loss(scores: Any, labels: Any, *, kind: str = "loss1", grad: bool = False):
+    r"""Post 9158's loss-1 or loss-3 for B samples of n tasks with m classes each.
+
+    .. math::
+
+        \ell_1 = \sum_j \log\Bigl(1 + \sum_i \sum_{k\ne j} t_{ij} e^{s_{ik} - s_{ij}}\Bigr), \qquad
+        \ell_3 = \sum_j \log\Bigl(1 + \sum_i t_{ij} e^{\bar s_i - s_{ij}}\Bigr)
+
+    Parameters
+    ----------
+    scores : array (B, n, m)
+    labels : array (B, n, m) of label rows summing to 1, or int array (B, n) of class indices
+    kind : "loss1" or "loss3"
+    grad : bool
+        Also return the gradient (B, n, m).
+
+    >>> import numpy as np
+    >>> s = np.array([[[10.0, 20.0, -30.0]]])
+    >>> float(nm_loss(s, np.array([[0]]), kind="loss3")[0])  # tiny, though class 2 has the top score
+    4.539889921686465e-05
+    """
+    if kind not in NM_LOSSES:
+        raise ParameterError(f"kind must be one of {', '.join(NM_LOSSES)}, got {kind!r}")
+    dense_kernel, index_kernel = NM_LOSSES[kind]
+    s = _scores(scores, "scores", 3)
+    B, n, m = s.shape
+    lab = np.asarray(labels)
+    loss = np.empty(B)
+    g = np.empty((B, n, m) if grad else (1, 1, 1))
+    if lab.ndim == 2 and np.issubdtype(lab.dtype, np.integer):
+        if lab.shape != (B, n):
+            raise ParameterError(f"class-index labels must have shape {(B, n)}, got {lab.shape}")
+        if lab.min() < 0 or lab.max() >= m:
+            raise ParameterError(f"class indices must lie in [0, {m - 1}], got {lab.min() if lab.min() < 0 else lab.max()}")
+        index_kernel(s, np.ascontiguousarray(lab, dtype=np.int64), bool(grad), loss, g)
+    else:
+        t = _unit_labels(lab, s.shape, s.dtype)
+        sums = t.sum(axis=2, dtype=np.float64)
+        tol = 1e-5 if s.dtype == np.float32 else 1e-9
+        off = np.abs(sums - 1.0) > tol
+        if off.any():
+            b, i = (int(v) for v in np.argwhere(off)[0])
+            raise ParameterError(f"label rows must sum to 1, got {sums[b, i]:.6g} for sample {b}, task {i}")
+        dense_kernel(s, t, bool(grad), loss, g)
+    return _out(loss, g, s.dtype, grad)
+
+
+# ---------------------------------------------------------------------------
+# Loss-1's soft optimum, solved with the gradient kernel
+# ---------------------------------------------------------------------------
+
+
+def loss1_soft_optimum(labels: Any, *, tol: float = 1e-12, max_iter: int = 60) -> tuple[np.ndarray, float]:
+    r"""Minimise loss-1 over the scores for soft labels T (n, m): Newton with a kernel-built Hessian.
+
+    The Hessian is the central difference of the analytic gradient kernel,
+    all 2nm perturbed copies evaluated in one batched call; the per-task
+    shift invariance makes it singular, so each step is the least-squares
+    solution, and the result is centred (each row sums to 0).
+
+    .. math::
+
+        S^\star = \arg\min_S \ell_1(S, T), \qquad \nabla_S \ell_1(S^\star, T) = 0
+
+    Returns ``(S_star, max |gradient|)``.
+
+    >>> s, g = loss1_soft_optimum([[0.5, 0.5], [0.25, 0.75]])   # m = 2: ZLPR, t = sigma(2 (s1 - s2))
+    >>> bool(np.allclose(1 / (1 + np.exp(-2 * (s[:, 0] - s[:, 1]))), [0.5, 0.25])), g < 1e-12
+    (True, True)
+    """
+    T = np.asarray(labels, dtype=np.float64)
+    if T.ndim != 2 or T.size == 0 or np.any(~(T > 0)) or np.any(np.abs(T.sum(axis=1) - 1) > 1e-9):
+        raise ParameterError("labels must be an (n, m) matrix of positive rows summing to 1")
+    n, m = T.shape
+    N = n * m
+    S = np.log(T) - np.log(T).mean(axis=1, keepdims=True)
+    h = 1e-6
+    eye = np.eye(N).reshape(N, n, m)
+    for _ in range(max_iter):
+        _, g = nm_loss(S[None], T[None], kind="loss1", grad=True)
+        gmax = float(np.abs(g).max())
+        if gmax < tol:
+            break
+        batch = np.concatenate([S[None] + h * eye, S[None] - h * eye])
+        _, gb = nm_loss(batch, np.broadcast_to(T, batch.shape), kind="loss1", grad=True)
+        H = ((gb[:N] - gb[N:]) / (2 * h)).reshape(N, N)
+        H = 0.5 * (H + H.T)
+        step = np.linalg.lstsq(H, -g.reshape(N), rcond=1e-10)[0].reshape(n, m)
+        S = S + step
+        S -= S.mean(axis=1, keepdims=True)
+    _, g = nm_loss(S[None], T[None], kind="loss1", grad=True)
+    return S, float(np.abs(g).max())
+
+
+def _softmax(S: np.ndarray) -> np.ndarray:
+    z = np.exp(S - S.max(axis=-1, keepdims=True))
+    return z / z.sum(axis=-1, keepdims=True)
+
+
+def softmax_scale_fit(scores: Any, labels: Any) -> tuple[float, float]:
+    r"""The scale c minimising :math:`\max |\operatorname{softmax}(c s) - t|`, and that error.
+
+    A grid over c in [0, 20] followed by golden-section refinement.
+
+    .. math::
+
+        c^\star = \arg\min_{c \ge 0} \max_{ij} \bigl|\operatorname{softmax}_j(c\, s_{i\cdot}) - t_{ij}\bigr|
+    """
+    S = np.asarray(scores, dtype=np.float64)
+    T = np.asarray(labels, dtype=np.float64)
+
+    def err(c: float) -> float:
+        return float(np.abs(_softmax(c * S) - T).max())
+
+    grid = np.linspace(0.0, 20.0, 401)
+    k = int(np.argmin([err(c) for c in grid]))
+    lo, hi = grid[max(k - 1, 0)], grid[min(k + 1, len(grid) - 1)]
+    phi = (math.sqrt(5) - 1) / 2
+    for _ in range(80):
+        a, b = hi - phi * (hi - lo), lo + phi * (hi - lo)
+        if err(a) < err(b):
+            hi = b
+        else:
+            lo = a
+    c = 0.5 * (lo + hi)
+    return c, err(c)
+
+
+def implied_scales(scores: Any, labels: Any) -> np.ndarray:
+    r"""For every task and pair of classes, the c that softmax(c s) = t would need.
+
+    .. math::
+
+        c_{ijk} = \frac{\log t_{ij} - \log t_{ik}}{s_{ij} - s_{ik}}
+
+    softmax(c s) = t for some c exactly when all of them are equal.
+    """
+    S = np.asarray(scores, dtype=np.float64)
+    L = np.log(np.asarray(labels, dtype=np.float64))
+    out = []
+    n, m = S.shape
+    for i in range(n):
+        for j in range(m):
+            for k in range(j + 1, m):
+                ds = S[i, j] - S[i, k]
+                if abs(ds) > 1e-9:
+                    out.append((L[i, j] - L[i, k]) / ds)
+    return np.array(out)
