@@ -12,7 +12,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_LAZY = {"sector", "registry", "checks", "estimate", "spec"}
+_LAZY = {"reparam", "sector", "registry", "checks", "estimate", "spec"}
 
 
 def __getattr__(name: str) -> Any:
