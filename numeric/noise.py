@@ -303,8 +303,8 @@ def _make_any_family_draw() -> Callable:
 
 def _make_argmax_trial(draw_any: Callable) -> Callable:
     @scalar_jit
-    def argmax_trial(states, stream, params, scratch, acc):
-        """params = (family code, n, m_1, ..., m_n), m = μ/τ: count the class of argmax(m + ε)."""
+    def argmax_trial(states, stream, params, scratch):
+        """params = (family code, n, m_1, ..., m_n), m = μ/τ: the class of argmax(m + ε)."""
         code = int(params[0])
         n = int(params[1])
         best = params[2] + draw_any(code, states, stream)
@@ -314,7 +314,7 @@ def _make_argmax_trial(draw_any: Callable) -> Callable:
             if v > best:  # ties have probability 0 (continuous noise); the first index keeps it
                 best = v
                 arg = j
-        acc[arg] += 1
+        return arg  # the driver counts it (category form: no store inside the loop)
 
     return argmax_trial
 
@@ -328,6 +328,7 @@ def argmax_kernel() -> StreamKernel:
         scratch_len=lambda p: 1,
         scratch_capacity=1,
         acc_capacity=MAX_CLASSES_CUDA,
+        outcome="category",
     )
 
 
