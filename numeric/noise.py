@@ -17,8 +17,8 @@ not the density, so it checks the integral of
 :func:`closedform.derive.reparam.argmax_integrals` and the quantile that the
 simulators sample from by an independent route.
 
-**Sampler.**  One scalar trial body per family: n inverse-CDF draws
-(Box–Muller for the Normal, whose quantile needs ``erfinv``), the argmax,
+**Sampler.**  One scalar trial body for every family: n inverse-CDF draws
+(Marsaglia's polar pairs for the Normal, whose quantile needs ``erfinv``), the argmax,
 one count.  The same body runs in the CPU ``prange`` driver and the CUDA
 kernel; CUDA accumulates the counts in a local array of
 :data:`MAX_CLASSES_CUDA` entries.
@@ -259,7 +259,25 @@ def _math_quantile(noise: str) -> Callable[[float], float]:
 
 
 #: Families whose sampler is not the lambdified quantile, with the reason.
-SPECIAL_SAMPLERS = {"normal": "Box-Muller from two float64 uniforms (the quantile needs erfinv)"}
+SPECIAL_SAMPLERS = {"normal": "Marsaglia's polar method, a pair of normals per accepted pair of float64 "
+                              "uniforms (the quantile needs erfinv)"}
+
+
+@scalar_jit
+def normal_pair(states, stream):
+    r"""Two independent standard normals (Marsaglia's polar method, float64 uniforms).
+
+    Accepts a point of the unit disc (probability π/4) and scales it by
+    :math:`\sqrt{-2\log s / s}`: no trigonometric call, half the logarithms of
+    Box–Muller's cosine branch per normal.
+    """
+    while True:
+        a = 2.0 * uniform(states, stream) - 1.0
+        b = 2.0 * uniform(states, stream) - 1.0
+        s = a * a + b * b
+        if 0.0 < s < 1.0:
+            f = math.sqrt(-2.0 * math.log(s) / s)
+            return a * f, b * f
 
 
 @cache
@@ -277,53 +295,69 @@ def sampler(noise: str) -> Callable:
     return draw
 
 
-def _make_any_family_draw() -> Callable:
-    """``draw(code, states, stream)``: one variate of family number ``code`` (its index in FAMILIES).
+def _quantile_argmax(q: Callable) -> Callable:
+    """The argmax of m + Q(u_j) over the classes, for one family's quantile Q."""
 
-    Generated from the table, so that one kernel serves every family and
-    compiles once; a new family adds a branch here without an edit.  The
-    quantiles are called directly on a uniform (no wrapper per family): each
-    extra compiled function costs compile time on every run of ``verify``.
-    """
-    names = list(d.FAMILIES)
-    env: dict = {"uniform": uniform, "math": math}
-    lines = ["def draw_any(code, states, stream):"]
-    for k, name in enumerate(names):
-        if name in SPECIAL_SAMPLERS:
-            env[f"_draw_{k}"] = sampler(name)
-            call = f"_draw_{k}(states, stream)"
-        else:
-            env[f"_q_{k}"] = scalar_jit(_math_quantile(name))
-            call = f"_q_{k}(uniform(states, stream))"
-        lines += [f"    if code == {k}:", f"        return {call}"]
-    lines.append("    return math.nan  # unreachable: pack_argmax writes a known code")
-    exec(compile("\n".join(lines), "<closedform.numeric.noise.draw_any>", "exec"), env)  # noqa: S102
-    return scalar_jit(env["draw_any"])
-
-
-def _make_argmax_trial(draw_any: Callable) -> Callable:
     @scalar_jit
-    def argmax_trial(states, stream, params, scratch):
-        """params = (family code, n, m_1, ..., m_n), m = μ/τ: the class of argmax(m + ε)."""
-        code = int(params[0])
-        n = int(params[1])
-        best = params[2] + draw_any(code, states, stream)
+    def argmax_of(states, stream, params, n):
+        best = params[2] + q(uniform(states, stream))
         arg = 0
         for j in range(1, n):
-            v = params[2 + j] + draw_any(code, states, stream)
+            v = params[2 + j] + q(uniform(states, stream))
             if v > best:  # ties have probability 0 (continuous noise); the first index keeps it
                 best = v
                 arg = j
-        return arg  # the driver counts it (category form: no store inside the loop)
+        return arg
 
-    return argmax_trial
+    return argmax_of
+
+
+@scalar_jit
+def _normal_argmax(states, stream, params, n):
+    """The argmax of m + Z with the normals drawn in pairs."""
+    best = -math.inf
+    arg = 0
+    for j in range(0, n, 2):
+        z1, z2 = normal_pair(states, stream)
+        v = params[2 + j] + z1
+        if v > best:
+            best = v
+            arg = j
+        if j + 1 < n:
+            v = params[3 + j] + z2
+            if v > best:
+                best = v
+                arg = j + 1
+    return arg
+
+
+def _make_argmax_trial() -> Callable:
+    """The trial body: the family switch outside the loop over classes, generated from FAMILIES.
+
+    Each family's loop is its own compiled function (one quantile inlined, no
+    per-draw switch); a new family in the table adds a branch without an edit.
+    """
+    names = list(d.FAMILIES)
+    env: dict = {}
+    lines = [
+        "def argmax_trial(states, stream, params, scratch):",
+        '    """params = (family code, n, m_1, ..., m_n), m = mu/tau: the class of argmax(m + eps)."""',
+        "    code = int(params[0])",
+        "    n = int(params[1])",
+    ]
+    for k, name in enumerate(names):
+        env[f"_argmax_{k}"] = _normal_argmax if name == "normal" else _quantile_argmax(scalar_jit(_math_quantile(name)))
+        lines += [f"    if code == {k}:", f"        return _argmax_{k}(states, stream, params, n)"]
+    lines.append("    return -1  # unreachable: pack_argmax writes a known code")
+    exec(compile("\n".join(lines), "<closedform.numeric.noise.argmax_trial>", "exec"), env)  # noqa: S102
+    return scalar_jit(env["argmax_trial"])
 
 
 @cache
 def argmax_kernel() -> StreamKernel:
     """The stream kernel counting argmax(μ/τ + ε) per class, any family (compiled on first run)."""
     return StreamKernel(
-        _make_argmax_trial(_make_any_family_draw()),
+        _make_argmax_trial(),
         acc_width=lambda p: int(p[1]),
         scratch_len=lambda p: 1,
         scratch_capacity=1,
@@ -349,9 +383,11 @@ def pack_argmax(noise: str, mu: Sequence, tau=1) -> np.ndarray:
     return np.array([float(family_code(noise)), float(len(m)), *m], dtype=np.float64)
 
 
-def draws_per_trial(noise: str, n: int) -> int:
-    """Uniforms drawn per trial: one per class, two for Box–Muller normals."""
-    return (2 if noise == "normal" else 1) * int(n)
+def draws_per_trial(noise: str, n: int) -> float:
+    """Uniforms drawn per trial: one per class; for normals 4/π per pair of classes (polar method)."""
+    if noise == "normal":
+        return 2 * math.ceil(int(n) / 2) * 4 / math.pi
+    return float(n)
 
 
 __all__ = [
