@@ -7,7 +7,7 @@ not exist.  Topic blocks are kept apart so that each topic's lines change alone.
 
 from __future__ import annotations
 
-from closedform import accuracy, cosent, guidance, multiclass, sector, udm
+from closedform import accuracy, cosent, guidance, multiclass, reparam, sector, udm
 from closedform.spec import Result
 
 RESULTS: tuple[Result, ...] = (
@@ -19,6 +19,12 @@ RESULTS: tuple[Result, ...] = (
     sector.LARGEST_SPACING_MEAN,
     sector.ALTERNATING_IDENTITY,
     # --- reparam (post 9085) ---
+    reparam.ARGMAX_GUMBEL,
+    reparam.ARGMAX_PAIR,
+    reparam.ARGMAX_EXPONENTIAL,
+    reparam.ARGMAX_UNIFORM,
+    reparam.ARGMAX_NORMAL3,
+    reparam.ARGMAX,
     # --- accuracy, multiclass, cosent (posts 9098, 9158, 9341) ---
     accuracy.EXACT_BINARY,
     accuracy.EXACT_THREE,
