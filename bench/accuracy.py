@@ -26,10 +26,10 @@ import warnings
 
 import mpmath
 import numpy as np
-from closedform.numeric import accuracy as num
 from scipy import special, stats
 
 from closedform import accuracy as acc
+from closedform.numeric import accuracy as num
 
 
 def numpy_value_and_grad(m: np.ndarray, y: np.ndarray, panels: int, nodes: int, chunk: int = 128):
@@ -39,8 +39,8 @@ def numpy_value_and_grad(m: np.ndarray, y: np.ndarray, panels: int, nodes: int, 
     p = np.empty(bsz)
     g = np.empty((bsz, c))
     for start in range(0, bsz, chunk):
-        mm = m[start:start + chunk]
-        yy = y[start:start + chunk]
+        mm = m[start : start + chunk]
+        yy = y[start : start + chunk]
         rows = np.arange(mm.shape[0])
         top = mm.max(axis=1)
         left, width = top - 8.5, 18.0 / panels
@@ -54,11 +54,11 @@ def numpy_value_and_grad(m: np.ndarray, y: np.ndarray, panels: int, nodes: int, 
         log_g = log_cdf.sum(axis=1)  # log prod_j Phi(x - m_j)
         ratio = np.exp(log_pdf - log_cdf)  # phi/Phi per class and node
         base = w * np.exp(log_g) * ratio[rows, yy, :]  # w phi_y prod_{j != y} Phi_j
-        p[start:start + chunk] = base.sum(axis=1)
+        p[start : start + chunk] = base.sum(axis=1)
         gj = -(base[:, None, :] * ratio).sum(axis=2)
         gj[rows, yy] = 0.0
         gj[rows, yy] = -gj.sum(axis=1)
-        g[start:start + chunk] = gj
+        g[start : start + chunk] = gj
     return p, g
 
 
@@ -110,10 +110,15 @@ def bench(c: int, batch: int, scipy_rows: int, check_rows: int) -> dict:
     t_scipy = (time.perf_counter() - t0) / scipy_rows
     err_scipy = max(abs(v - p[b]) for b, v in enumerate(vals))
     return {
-        "C": c, "B": batch,
-        "ours_us": 1e6 * t_ours / batch, "ours_err": err_ours,
-        "numpy_us": 1e6 * t_np / batch, "numpy_rule": f"{panels}x{nodes}", "numpy_err": err_np,
-        "scipy_us": 1e6 * t_scipy, "scipy_err": err_scipy,
+        "C": c,
+        "B": batch,
+        "ours_us": 1e6 * t_ours / batch,
+        "ours_err": err_ours,
+        "numpy_us": 1e6 * t_np / batch,
+        "numpy_rule": f"{panels}x{nodes}",
+        "numpy_err": err_np,
+        "scipy_us": 1e6 * t_scipy,
+        "scipy_err": err_scipy,
     }
 
 
@@ -121,13 +126,17 @@ def main(argv: list[str]) -> int:
     quick = "--quick" in argv
     plan = ((10, 4000 if quick else 20000, 10, 4), (100, 400 if quick else 2000, 2, 2))
     print("EXACT p_y + gradient (mu, sigma) per sample; SciPy mvn.cdf is value only")
-    print(f"{'C':>4} {'B':>6} {'closedform us':>14} {'err':>8} {'NumPy us':>10} {'rule':>6} {'err':>8} "
-          f"{'SciPy us':>10} {'err':>8} {'vs NumPy':>9} {'vs SciPy':>9}")
+    print(
+        f"{'C':>4} {'B':>6} {'closedform us':>14} {'err':>8} {'NumPy us':>10} {'rule':>6} {'err':>8} "
+        f"{'SciPy us':>10} {'err':>8} {'vs NumPy':>9} {'vs SciPy':>9}"
+    )
     for c, batch, srows, crows in plan:
         r = bench(c, batch, srows, crows)
-        print(f"{r['C']:>4} {r['B']:>6} {r['ours_us']:>14.2f} {r['ours_err']:>8.1e} {r['numpy_us']:>10.2f} "
-              f"{r['numpy_rule']:>6} {r['numpy_err']:>8.1e} {r['scipy_us']:>10.0f} {r['scipy_err']:>8.1e} "
-              f"{r['numpy_us'] / r['ours_us']:>8.1f}x {r['scipy_us'] / r['ours_us']:>8.0f}x")
+        print(
+            f"{r['C']:>4} {r['B']:>6} {r['ours_us']:>14.2f} {r['ours_err']:>8.1e} {r['numpy_us']:>10.2f} "
+            f"{r['numpy_rule']:>6} {r['numpy_err']:>8.1e} {r['scipy_us']:>10.0f} {r['scipy_err']:>8.1e} "
+            f"{r['numpy_us'] / r['ours_us']:>8.1f}x {r['scipy_us'] / r['ours_us']:>8.0f}x"
+        )
     return 0
 
 

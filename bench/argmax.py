@@ -24,6 +24,7 @@ import os
 import time
 
 import numpy as np
+
 from closedform.numeric.drivers import StreamKernel
 from closedform.numeric.noise import argmax_kernel, draws_per_trial, pack_argmax
 from closedform.numeric.reparam import normal_law, normal_law_vjp
@@ -56,9 +57,15 @@ RNG_LIMIT = StreamKernel(_uniforms_only, acc_width=lambda p: 2, outcome="categor
 
 
 def numpy_argmax(noise: str, mu: np.ndarray, trials: int, rng: np.random.Generator) -> np.ndarray:
-    draw = {"normal": rng.standard_normal, "gumbel": rng.gumbel, "exponential": rng.standard_exponential,
-            "uniform": rng.random, "logistic": rng.logistic, "laplace": rng.laplace,
-            "cauchy": rng.standard_cauchy}[noise]
+    draw = {
+        "normal": rng.standard_normal,
+        "gumbel": rng.gumbel,
+        "exponential": rng.standard_exponential,
+        "uniform": rng.random,
+        "logistic": rng.logistic,
+        "laplace": rng.laplace,
+        "cauchy": rng.standard_cauchy,
+    }[noise]
     counts = np.zeros(mu.size, dtype=np.int64)
     chunk = 1 << 20
     done = 0
@@ -73,7 +80,9 @@ def bench_monte_carlo(quick: bool) -> None:
     trials = 2 * 10**6 if quick else 2 * 10**7
     mu = np.array([0.3, 0.0, -0.5, 0.2])
     print(f"Monte Carlo, n = 4, mu = {mu.tolist()}, {trials:.0e} trials, {os.cpu_count()} CPUs")
-    print(f"{'noise':<12}{'numba trials/s':>16}{'numpy trials/s':>16}{'vs numpy':>10}{'RNG limit/s':>14}{'of limit':>10}")
+    print(
+        f"{'noise':<12}{'numba trials/s':>16}{'numpy trials/s':>16}{'vs numpy':>10}{'RNG limit/s':>14}{'of limit':>10}"
+    )
     kernel = argmax_kernel()
     rng = np.random.default_rng(0)
     for noise in ("normal", "gumbel", "uniform", "exponential", "cauchy"):
@@ -85,8 +94,10 @@ def bench_monte_carlo(quick: bool) -> None:
         RNG_LIMIT.run(limit_params, 1000, seed=1)
         t_lim = best_of(lambda p=limit_params: RNG_LIMIT.run(p, trials, seed=2, streams=STREAMS))
         t_np = best_of(lambda nz=noise: numpy_argmax(nz, mu, trials // 10, rng), repeat=2) * 10
-        print(f"{noise:<12}{trials / t_nb:>16.3g}{trials / t_np:>16.3g}{t_np / t_nb:>9.1f}x"
-              f"{trials / t_lim:>14.3g}{t_lim / t_nb:>9.0%}")
+        print(
+            f"{noise:<12}{trials / t_nb:>16.3g}{trials / t_np:>16.3g}{t_np / t_nb:>9.1f}x"
+            f"{trials / t_lim:>14.3g}{t_lim / t_nb:>9.0%}"
+        )
 
 
 def numpy_normal_law(m: np.ndarray, nodes: int = 128) -> np.ndarray:
@@ -118,8 +129,10 @@ def scipy_orthant(m_row: np.ndarray, i: int) -> float:
 
 def bench_evaluator(quick: bool) -> None:
     print("\nNormal-noise evaluator (rows/s; accuracy = max |p - p_numba|, Numba tested to 1e-10 vs mpmath)")
-    print(f"{'n':>5}{'numba p':>12}{'numba p+vjp':>13}{'numpy p':>11}{'vs numpy':>10}{'numpy err':>11}"
-          f"{'scipy p':>10}{'vs scipy':>11}{'scipy err':>11}")
+    print(
+        f"{'n':>5}{'numba p':>12}{'numba p+vjp':>13}{'numpy p':>11}{'vs numpy':>10}{'numpy err':>11}"
+        f"{'scipy p':>10}{'vs scipy':>11}{'scipy err':>11}"
+    )
     rng = np.random.default_rng(1)
     for n, rows in ((10, 20000), (100, 2000)):
         if quick:
@@ -139,8 +152,10 @@ def bench_evaluator(quick: bool) -> None:
         sp_vals = [scipy_orthant(m[0], i) for i in range(k)]
         t_sp = (time.perf_counter() - t0) / k * n  # seconds per row (n classes)
         sp_err = max(abs(v - p[0, i]) for i, v in enumerate(sp_vals))
-        print(f"{n:>5}{rows / t_p:>12.3g}{rows / t_v:>13.3g}{rows / t_np:>11.3g}{t_np / t_p:>9.1f}x{np_err:>11.1e}"
-              f"{1 / t_sp:>10.3g}{t_sp * rows / t_p:>10.0f}x{sp_err:>11.1e}")
+        print(
+            f"{n:>5}{rows / t_p:>12.3g}{rows / t_v:>13.3g}{rows / t_np:>11.3g}{t_np / t_p:>9.1f}x{np_err:>11.1e}"
+            f"{1 / t_sp:>10.3g}{t_sp * rows / t_p:>10.0f}x{sp_err:>11.1e}"
+        )
 
 
 def main() -> None:

@@ -24,12 +24,12 @@ import time
 
 import numba
 import numpy as np
+
+from closedform import guidance
 from closedform.numeric import guidance as num
 from closedform.numeric import mixtures as mx
 from closedform.numeric.drivers import StreamKernel
 from closedform.numeric.target import scalar_jit
-
-from closedform import guidance
 
 
 @scalar_jit
@@ -80,7 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     n, T = int(args.particles), args.T
     print(f"guided DDPM sampler, gamma = 3, T = {T}, {numba.get_num_threads()} CPU threads, device {args.device}")
-    print(f"{'toy':<12} {'closedform':>14} {'NumPy':>14} {'RNG limit':>14} {'x NumPy':>8} {'of RNG':>7}  per-repeat ratios")
+    print(
+        f"{'toy':<12} {'closedform':>14} {'NumPy':>14} {'RNG limit':>14} {'x NumPy':>8} {'of RNG':>7}  per-repeat ratios"
+    )
     for name in ("bimodal_1d", "square_2d"):
         dim = mx.TOYS[name].dim
         ours_runs, base_runs = [], []
@@ -90,7 +92,9 @@ def main(argv: list[str] | None = None) -> int:
         ours, base = max(ours_runs), max(base_runs)
         limit = rng_limit(dim, n, T, args.device)
         each = " ".join(f"{o / b:.1f}" for o, b in zip(ours_runs, base_runs))
-        print(f"{name:<12} {ours:>12.3g}/s {base:>12.3g}/s {limit:>12.3g}/s {ours / base:>7.1f}x {ours / limit:>6.0%}  {each}")
+        print(
+            f"{name:<12} {ours:>12.3g}/s {base:>12.3g}/s {limit:>12.3g}/s {ours / base:>7.1f}x {ours / limit:>6.0%}  {each}"
+        )
     print("(particle-steps per second; target >= 10x NumPy)")
     return 0
 

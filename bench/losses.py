@@ -19,11 +19,11 @@ import time
 
 import numba
 import numpy as np
-from closedform.numeric import cosent as ncs
-from closedform.numeric import multiclass as nmc
 
 import closedform.cosent as cs
 import closedform.multiclass as mc
+from closedform.numeric import cosent as ncs
+from closedform.numeric import multiclass as nmc
 
 
 def best_time(fn, repeat: int) -> float:
@@ -50,8 +50,10 @@ def kernel_time(fn, repeat: int) -> tuple[float, int]:
 def report(name: str, ours: float, base: float, base_name: str, target: float) -> None:
     ratio = base / ours
     flag = "meets" if ratio >= target else "BELOW"
-    print(f"  {name:<34} {ours * 1e3:10.3f} ms   {base_name:<22} {base * 1e3:10.3f} ms   ratio {ratio:8.1f}x  "
-          f"({flag} target {target:g}x)")
+    print(
+        f"  {name:<34} {ours * 1e3:10.3f} ms   {base_name:<22} {base * 1e3:10.3f} ms   ratio {ratio:8.1f}x  "
+        f"({flag} target {target:g}x)"
+    )
 
 
 def bench_cosent(repeat: int) -> None:
@@ -62,8 +64,10 @@ def bench_cosent(repeat: int) -> None:
     t0 = time.perf_counter()
     lf, gf = cs.cosent_loss(f, y, lam, grad=True)
     lp, gp = cs.cosent_loss(f, y, lam, grad=True, method="pairs")
-    print(f"CoSENT, B = {B}, 6 label levels, lambda = 20 (value + gradient); first calls incl. JIT "
-          f"{time.perf_counter() - t0:.1f} s")
+    print(
+        f"CoSENT, B = {B}, 6 label levels, lambda = 20 (value + gradient); first calls incl. JIT "
+        f"{time.perf_counter() - t0:.1f} s"
+    )
     assert abs(lf - lp) <= 1e-12 * lp and np.abs(gf - gp).max() <= 1e-12 * np.abs(gp).max()
     g = np.empty(B)
     ours = best_time(lambda: ncs.cosent_sorted_kernel(f, y, lam, True, g), repeat)
@@ -114,8 +118,10 @@ def _nm_case(rng: np.random.Generator, B: int, n: int, m: int, repeat: int) -> N
     loss = np.empty(B)
     g = np.empty((B, n, m))
     print(f"n m-class, B = {B}, n = {n}, m = {m} (value + gradient)")
-    for kind, kernel, baseline in (("loss-1", nmc.nm_loss1_dense_kernel, nmc.nm_loss1_numpy),
-                                   ("loss-3", nmc.nm_loss3_dense_kernel, nmc.nm_loss3_numpy)):
+    for kind, kernel, baseline in (
+        ("loss-1", nmc.nm_loss1_dense_kernel, nmc.nm_loss1_numpy),
+        ("loss-3", nmc.nm_loss3_dense_kernel, nmc.nm_loss3_numpy),
+    ):
         lk, gk = mc.nm_loss(S, T, kind=kind.replace("-", ""), grad=True)
         ln, gn = baseline(S, T)
         assert np.abs(lk - ln).max() <= 1e-12 * np.abs(ln).max() and np.abs(gk - gn).max() <= 1e-12 * np.abs(gn).max()
@@ -130,8 +136,10 @@ def main() -> None:
     args = parser.parse_args()
     import os
 
-    print(f"numba threads: up to {numba.config.NUMBA_NUM_THREADS}; load average {os.getloadavg()[0]:.1f} "
-          f"on {os.cpu_count()} cores (a loaded machine slows the parallel kernels most)")
+    print(
+        f"numba threads: up to {numba.config.NUMBA_NUM_THREADS}; load average {os.getloadavg()[0]:.1f} "
+        f"on {os.cpu_count()} cores (a loaded machine slows the parallel kernels most)"
+    )
     bench_cosent(args.repeat)
     bench_zlpr(args.repeat)
     bench_nm(args.repeat)

@@ -16,11 +16,11 @@ import math
 import time
 
 import numpy as np
+
+from closedform import udm
 from closedform.numeric import udm as nu
 from closedform.numeric.drivers import StreamKernel
 from closedform.numeric.target import scalar_jit
-
-from closedform import udm
 
 
 @scalar_jit
@@ -81,10 +81,12 @@ def main() -> None:
     args = ap.parse_args()
     n, T = args.particles, args.steps
 
-    packed = udm.HOT_EXACT.simulation.pack(**udm.HOT_EXACT.validate(mu0="3/2", s0="3/10", T=T, schedule="cosine", sigma_rule="ddpm"))
-    ab = packed[4:4 + T + 1]
-    bb = packed[4 + T + 1:4 + 2 * (T + 1)]
-    sig = packed[4 + 2 * (T + 1):]
+    packed = udm.HOT_EXACT.simulation.pack(
+        **udm.HOT_EXACT.validate(mu0="3/2", s0="3/10", T=T, schedule="cosine", sigma_rule="ddpm")
+    )
+    ab = packed[4 : 4 + T + 1]
+    bb = packed[4 + T + 1 : 4 + 2 * (T + 1)]
+    sig = packed[4 + 2 * (T + 1) :]
     nu.HOT_CHAIN.run(packed, 1000, seed=1)
     RNG_LIMIT.run(np.array([float(T)]), 1000, seed=1)
     rng = np.random.default_rng(1)

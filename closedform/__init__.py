@@ -12,7 +12,21 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_LAZY = {"sector", "reparam", "accuracy", "multiclass", "cosent", "guidance", "udm", "registry", "checks", "estimate", "spec", "report", "distributed"}
+_LAZY = {
+    "sector",
+    "reparam",
+    "accuracy",
+    "multiclass",
+    "cosent",
+    "guidance",
+    "udm",
+    "registry",
+    "checks",
+    "estimate",
+    "spec",
+    "report",
+    "distributed",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -42,12 +42,12 @@ def _parse_logits(value: Any) -> tuple[sp.Expr, ...]:
     except TypeError:
         raise ParameterError(f"mu must be a vector of at least 2 real numbers, got {value!r}") from None
     if not 2 <= len(items) <= MAX_REGISTRY_CLASSES:
-        raise ParameterError(
-            f"mu must have between 2 and {MAX_REGISTRY_CLASSES} entries, got {len(items)}"
-        )
+        raise ParameterError(f"mu must have between 2 and {MAX_REGISTRY_CLASSES} entries, got {len(items)}")
     out = []
     for v in items:
-        e = sp.sympify(v.strip() if isinstance(v, str) else (float(v) if isinstance(v, np.floating) else v), rational=False)
+        e = sp.sympify(
+            v.strip() if isinstance(v, str) else (float(v) if isinstance(v, np.floating) else v), rational=False
+        )
         if not e.is_number or e.has(sp.nan, sp.zoo, sp.oo, -sp.oo) or e.is_real is False:
             raise ParameterError(f"mu must be a vector of finite real numbers, got entry {v!r}")
         out.append(e)
@@ -220,8 +220,10 @@ def _toy_lhs(b, sigma):
 def _toy_oracle(b, sigma):
     bb, ss = _mpf(b), _mpf(sigma)
     # Two classes with logits (0, x - b): class index 1 is the label +1.
-    return [num.probability_by_quantile_quadrature([0, mpmath.mpf(xv) - bb], ss, 1 if lab > 0 else 0)
-            for xv, lab in ((-0.25, -1), (0, -1), (0.25, 1))]
+    return [
+        num.probability_by_quantile_quadrature([0, mpmath.mpf(xv) - bb], ss, 1 if lab > 0 else 0)
+        for xv, lab in ((-0.25, -1), (0, -1), (0.25, 1))
+    ]
 
 
 TOY_PROBABILITIES = Result(
@@ -328,8 +330,18 @@ CE_SERIES = Result(
     skips={"simulation": "a series identity has nothing random to simulate"},
 )
 
-RESULTS = (EXACT_BINARY, EXACT_THREE, EXACT_ACCURACY, EXACT_GRADIENT, TOY_PROBABILITIES, TOY_EXACT_OPTIMUM,
-           TOY_EXACT_FAILURE, TOY_CE_OPTIMUM, TOY_CE_THRESHOLD, CE_SERIES)
+RESULTS = (
+    EXACT_BINARY,
+    EXACT_THREE,
+    EXACT_ACCURACY,
+    EXACT_GRADIENT,
+    TOY_PROBABILITIES,
+    TOY_EXACT_OPTIMUM,
+    TOY_EXACT_FAILURE,
+    TOY_CE_OPTIMUM,
+    TOY_CE_THRESHOLD,
+    CE_SERIES,
+)
 
 
 # ----------------------------------------------------------------------------
@@ -373,7 +385,9 @@ def gradient(mu: Any, sigma: Any, y: Any) -> Formula:
     return Formula(_gradient_lhs(**args), _gradient_closed(**args))
 
 
-def _batch(mu: Any, sigma: Any, labels: Any, margin: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool, float | None]:
+def _batch(
+    mu: Any, sigma: Any, labels: Any, margin: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool, float | None]:
     """Validate and convert the batch; returns (mu, sigma per row, labels, sigma_was_scalar, margin)."""
     try:
         m = np.asarray(mu, dtype=np.float64)
@@ -480,8 +494,9 @@ def exact_loss(mu: Any, sigma: Any, labels: Any, objective: str = "error", margi
     return loss, dmu, dsig
 
 
-def simulate(mu: Any, sigma: Any, y: Any, trials: Any = 10**6, *, device: str = "cpu", seed: int = 0,
-             streams: int | None = None) -> Estimate:
+def simulate(
+    mu: Any, sigma: Any, y: Any, trials: Any = 10**6, *, device: str = "cpu", seed: int = 0, streams: int | None = None
+) -> Estimate:
     """Monte Carlo estimate of EXACT's :math:`p_y`: the argmax of ``mu/sigma`` plus standard normals.
 
     >>> est = simulate([0.3, 0, -0.5, 0.2], 1, 0, trials=100_000, seed=3)
@@ -517,9 +532,17 @@ def toy_summary() -> dict[str, Any]:
         "hinge_zero_loss_threshold": b_zero,
         "hinge_minimum_k7.9": d.toy_hinge_argmin(sp.Rational(79, 10))[0],
         "perfect_accuracy_set": d.toy_perfect_accuracy_set(),
-        "exact_optimum": {float(v): float(d.toy_exact_optimum(v)) for v in
-                          (sp.Integer(1), sp.Rational(1, 2), sp.Rational(3, 10), sp.Rational(1, 4),
-                           sp.Rational(11, 50), sp.Rational(1, 5))},
+        "exact_optimum": {
+            float(v): float(d.toy_exact_optimum(v))
+            for v in (
+                sp.Integer(1),
+                sp.Rational(1, 2),
+                sp.Rational(3, 10),
+                sp.Rational(1, 4),
+                sp.Rational(11, 50),
+                sp.Rational(1, 5),
+            )
+        },
         "exact_optimum_sigma_to_0": sp.limit(d.toy_exact_optimum(s), s, 0, "+"),
         "exact_failure_scale": float(d.toy_exact_failure_scale()),
         "exact_accuracy_at_optimum_sigma1": float(d.toy_exact_accuracy(d.toy_exact_optimum(1), 1)),

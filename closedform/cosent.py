@@ -39,8 +39,12 @@ REALS = sp.Interval(-sp.oo, sp.oo)
 F_VEC = Param("f", "f", REALS, (-1, 1), "scores (cosines or a scalar head), a vector", parser=parse_vector("f", REALS))
 Y_VEC = Param("y", "y", REALS, (0, 5), "labels, any ordered numbers (a vector)", parser=parse_vector("y", REALS))
 LAM = Param("lam", r"\lambda", sp.Interval.open(0, sp.oo), (0.5, 30), "scale (20 for cosines, about 1 for a free head)")
-F_NEG = Param("f_neg", r"f_{\mathrm{neg}}", REALS, (-1, 1), "scores of the label-0 items", parser=parse_vector("f_neg", REALS))
-F_POS = Param("f_pos", r"f_{\mathrm{pos}}", REALS, (-1, 1), "scores of the label-1 items", parser=parse_vector("f_pos", REALS))
+F_NEG = Param(
+    "f_neg", r"f_{\mathrm{neg}}", REALS, (-1, 1), "scores of the label-0 items", parser=parse_vector("f_neg", REALS)
+)
+F_POS = Param(
+    "f_pos", r"f_{\mathrm{pos}}", REALS, (-1, 1), "scores of the label-1 items", parser=parse_vector("f_pos", REALS)
+)
 Z0 = Param("z0", "z_0", REALS, (-5, 5), "logit of class 0")
 Z1 = Param("z1", "z_1", REALS, (-5, 5), "logit of class 1")
 LABEL = Param("label", "y", sp.Range(0, 2), (0, 1), "the class, 0 or 1")
@@ -241,9 +245,14 @@ def fast_matches_pairs(thorough: bool = False):
             worst_v = max(worst_v, abs(lf - lp) / lp if lp else abs(lf))
             worst_g = max(worst_g, float(np.abs(gf - gp).max() / max(np.abs(gp).max(), 1e-300)))
     ok = worst_v <= AGREEMENT_RTOL and worst_g <= AGREEMENT_RTOL
-    return _row("cosent", "fast_matches_pairs", ok,
-                f"B in {sizes}, lambda in (20, 1, 5), 2-50 label levels: value {worst_v:.1e}, gradient {worst_g:.1e} "
-                f"(<= {AGREEMENT_RTOL:g})", t0)
+    return _row(
+        "cosent",
+        "fast_matches_pairs",
+        ok,
+        f"B in {sizes}, lambda in (20, 1, 5), 2-50 label levels: value {worst_v:.1e}, gradient {worst_g:.1e} "
+        f"(<= {AGREEMENT_RTOL:g})",
+        t0,
+    )
 
 
 def kernel_matches_oracle(thorough: bool = False):
@@ -261,8 +270,13 @@ def kernel_matches_oracle(thorough: bool = False):
                 go = gradient_oracle(lambda p, y=y, lam=lam: num.cosent_oracle(p, y.tolist(), lam), f.tolist())
                 worst_g = max(worst_g, max(abs(float(a) - b) for a, b in zip(go, gf)) / float(np.abs(gf).max()))
     ok = worst_v <= 1e-13 and worst_g <= 1e-13
-    return _row("cosent", "kernel_matches_oracle", ok,
-                f"value {worst_v:.1e}, gradient {worst_g:.1e} (<= 1e-13: float64 exps of arguments below 40 in size)", t0)
+    return _row(
+        "cosent",
+        "kernel_matches_oracle",
+        ok,
+        f"value {worst_v:.1e}, gradient {worst_g:.1e} (<= 1e-13: float64 exps of arguments below 40 in size)",
+        t0,
+    )
 
 
 def post_tables(thorough: bool = False):
@@ -273,8 +287,10 @@ def post_tables(thorough: bool = False):
     task, gain = largest_gain("spearman", "BERT+CE", "BERT+CoSENT")
     half_even = round(84.625, 2)
     ok = not bad and task == "PAWSX" and gain == sp.Rational(3, 4)
-    detail = (f"{len(rows) - len(bad)}/{len(rows)} averages reproduced (half up; Python's round gives {half_even} "
-              f"for 84.625); BERT's largest CoSENT gain: {task} +{float(gain):.2f}")
+    detail = (
+        f"{len(rows) - len(bad)}/{len(rows)} averages reproduced (half up; Python's round gives {half_even} "
+        f"for 84.625); BERT's largest CoSENT gain: {task} +{float(gain):.2f}"
+    )
     return _row("cosent", "post_tables", ok, detail + (f"; mismatches {bad}" if bad else ""), t0)
 
 
@@ -289,10 +305,13 @@ COSENT = Result(
     lhs=lambda f, y, lam: sp.Symbol("L"),
     oracle=_oracle_loss,
     proofs=(pr.shift_invariance, pr.label_order_invariance, pr.ties_excluded, pr.degenerate_batches, pr.table_averages),
-    cases=({"f": "[9/10, 1/10, 2/5, 4/5]", "y": "[2, 0, 1, 1]", "lam": 20},
-           {"f": "[1/2, -1/3, 2, 0, 1/4]", "y": "[1, 1, 0, 3, 1/2]", "lam": 1},
-           {"f": "[1, 2, 3]", "y": "[5, 5, 5]", "lam": 7}),
-    rtol=1e-30, rtol_reason="both sides at 40 digits; the gap is rounding only",
+    cases=(
+        {"f": "[9/10, 1/10, 2/5, 4/5]", "y": "[2, 0, 1, 1]", "lam": 20},
+        {"f": "[1/2, -1/3, 2, 0, 1/4]", "y": "[1, 1, 0, 3, 1/2]", "lam": 1},
+        {"f": "[1, 2, 3]", "y": "[5, 5, 5]", "lam": 7},
+    ),
+    rtol=1e-30,
+    rtol_reason="both sides at 40 digits; the gap is rounding only",
     skips=_NO_SIM,
     extra_checks=(fast_matches_pairs, kernel_matches_oracle, post_tables),
 )
@@ -306,9 +325,12 @@ COSENT_GRADIENT = Result(
     lhs=lambda f, y, lam: sp.Symbol(r"\nabla_{f} L"),
     oracle=_oracle_gradient,
     proofs=(pr.gradient_sums_to_zero, pr.convexity),
-    cases=({"f": "[9/10, 1/10, 2/5, 4/5]", "y": "[2, 0, 1, 1]", "lam": 20},
-           {"f": "[1/2, -1/3, 2, 0]", "y": "[1, 1, 0, 3]", "lam": 1}),
-    rtol=1e-25, rtol_reason="mpmath's numerical differentiation at 40 digits is good to about 30 digits",
+    cases=(
+        {"f": "[9/10, 1/10, 2/5, 4/5]", "y": "[2, 0, 1, 1]", "lam": 20},
+        {"f": "[1/2, -1/3, 2, 0]", "y": "[1, 1, 0, 3]", "lam": 1},
+    ),
+    rtol=1e-25,
+    rtol_reason="mpmath's numerical differentiation at 40 digits is good to about 30 digits",
     skips=_NO_SIM,
 )
 
@@ -317,14 +339,17 @@ COSENT_BINARY = Result(
     topic="cosent",
     title="binary labels: L = log(1 + sum_neg e^(lam f) * sum_pos e^(-lam f))",
     params=(F_NEG, F_POS, LAM),
-    closed_form=lambda f_neg, f_pos, lam: _binary_general(lam) if _symbolic(f_neg, f_pos) else d.binary_factorised(
-        list(f_neg), list(f_pos), lam),
+    closed_form=lambda f_neg, f_pos, lam: (
+        _binary_general(lam) if _symbolic(f_neg, f_pos) else d.binary_factorised(list(f_neg), list(f_pos), lam)
+    ),
     lhs=lambda f_neg, f_pos, lam: sp.Symbol("L"),
-    oracle=lambda f_neg, f_pos, lam: num.cosent_oracle(_mp(list(f_neg) + list(f_pos)), [0] * len(f_neg) + [1] * len(f_pos),
-                                                       mpmath.mpf(sp.N(lam, mpmath.mp.dps + 5))),
+    oracle=lambda f_neg, f_pos, lam: num.cosent_oracle(
+        _mp(list(f_neg) + list(f_pos)), [0] * len(f_neg) + [1] * len(f_pos), mpmath.mpf(sp.N(lam, mpmath.mp.dps + 5))
+    ),
     proofs=(pr.binary_factorisation,),
     cases=({"f_neg": "[1/5, 7/10, -1/2]", "f_pos": "[9/10, 1/2]", "lam": 20},),
-    rtol=1e-30, rtol_reason="both sides at 40 digits; the gap is rounding only",
+    rtol=1e-30,
+    rtol_reason="both sides at 40 digits; the gap is rounding only",
     skips=_NO_SIM,
 )
 
@@ -333,13 +358,17 @@ COSENT_LARGE_LAMBDA = Result(
     topic="cosent",
     title="L / lam tends to the largest violation max(0, max_{y_i<y_j} f_i - f_j) as lam -> infinity",
     params=(F_VEC, Y_VEC),
-    closed_form=lambda f, y: d.max_violation(list(f), list(y)) if not _symbolic(f, y) else sp.Max(
-        0, sp.IndexedBase("f")[sp.Symbol("i")] - sp.IndexedBase("f")[sp.Symbol("j")]),
+    closed_form=lambda f, y: (
+        d.max_violation(list(f), list(y))
+        if not _symbolic(f, y)
+        else sp.Max(0, sp.IndexedBase("f")[sp.Symbol("i")] - sp.IndexedBase("f")[sp.Symbol("j")])
+    ),
     lhs=lambda f, y: sp.Limit(sp.Symbol("L") / sp.Symbol("lambda"), sp.Symbol("lambda"), sp.oo),
     oracle=_oracle_large_lambda,
     proofs=(pr.large_lambda_limit,),
     cases=({"f": "[3/10, -1/2, 4/5, 1/10]", "y": "[0, 1, 1, 2]"}, {"f": "[2, 1, 0]", "y": "[0, 1, 2]"}),
-    rtol=1e-30, rtol_reason="at lambda = 1e35 the oracle is within log(1 + #pairs)/lambda < 1e-34 of the limit",
+    rtol=1e-30,
+    rtol_reason="at lambda = 1e35 the oracle is within log(1 + #pairs)/lambda < 1e-34 of the limit",
     skips=_NO_SIM,
 )
 
@@ -348,14 +377,24 @@ SOFTMAX2_SIGMOID = Result(
     topic="cosent",
     title="2-node softmax + CE (the post's baseline) equals sigmoid + BCE on z1 - z0",
     params=(Z0, Z1, LABEL),
-    closed_form=lambda z0, z1, label: d.sigmoid_bce(z1 - z0, int(label)) if not _symbolic(label) else d.sigmoid_bce(z1 - z0, label),
-    lhs=lambda z0, z1, label: d.softmax2_cross_entropy(z0, z1, int(label)) if not _symbolic(label) else sp.Symbol(
-        r"-\log\operatorname{softmax}(z)_y"),
-    oracle=lambda z0, z1, label: -mpmath.log(mpmath.exp(mpmath.mpf(sp.N((z0, z1)[int(label)], 45)))
-                                             / (mpmath.exp(mpmath.mpf(sp.N(z0, 45))) + mpmath.exp(mpmath.mpf(sp.N(z1, 45))))),
+    closed_form=lambda z0, z1, label: (
+        d.sigmoid_bce(z1 - z0, int(label)) if not _symbolic(label) else d.sigmoid_bce(z1 - z0, label)
+    ),
+    lhs=lambda z0, z1, label: (
+        d.softmax2_cross_entropy(z0, z1, int(label))
+        if not _symbolic(label)
+        else sp.Symbol(r"-\log\operatorname{softmax}(z)_y")
+    ),
+    oracle=lambda z0, z1, label: (
+        -mpmath.log(
+            mpmath.exp(mpmath.mpf(sp.N((z0, z1)[int(label)], 45)))
+            / (mpmath.exp(mpmath.mpf(sp.N(z0, 45))) + mpmath.exp(mpmath.mpf(sp.N(z1, 45))))
+        )
+    ),
     proofs=(pr.softmax2_is_sigmoid,),
     cases=({"z0": "1/2", "z1": "-3/2", "label": 1}, {"z0": "2", "z1": "1/3", "label": 0}),
-    rtol=1e-30, rtol_reason="both sides at 40 digits; the gap is rounding only",
+    rtol=1e-30,
+    rtol_reason="both sides at 40 digits; the gap is rounding only",
     skips=_NO_SIM,
 )
 

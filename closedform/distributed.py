@@ -137,11 +137,11 @@ def run_chunk(
         threads = _worker_threads()
         if threads is not None:
             numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
-        run = kernel.run(packed, trials, seed, streams=stop - start, device=device,
-                         first_stream=start, total_streams=n_streams)
+        run = kernel.run(
+            packed, trials, seed, streams=stop - start, device=device, first_stream=start, total_streams=n_streams
+        )
     acc = run.totals if kernel.integer else run.out
-    return {"start": start, "stop": stop, "acc": acc, "trials": run.trials, "seconds": run.seconds,
-            "pid": os.getpid()}
+    return {"start": start, "stop": stop, "acc": acc, "trials": run.trials, "seconds": run.seconds, "pid": os.getpid()}
 
 
 def local_client() -> Any:
@@ -150,8 +150,9 @@ def local_client() -> Any:
     distributed = _dask()
     if _LOCAL_CLIENT is None or _LOCAL_CLIENT.status != "running":
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-        cluster = distributed.LocalCluster(n_workers=cores, threads_per_worker=1, processes=True,
-                                           dashboard_address="127.0.0.1:0")
+        cluster = distributed.LocalCluster(
+            n_workers=cores, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0"
+        )
         _LOCAL_CLIENT = distributed.Client(cluster, set_as_default=False)
         atexit.register(close_local_client)
     return _LOCAL_CLIENT
@@ -185,8 +186,7 @@ def client_for(cluster: Any) -> Iterator[Any]:
             client = distributed.Client(cluster, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
         except (OSError, TimeoutError, ValueError) as exc:
             raise ParameterError(
-                f"cluster must be 'local' or the address of a running Dask scheduler; "
-                f"cannot reach {cluster!r}: {exc}"
+                f"cluster must be 'local' or the address of a running Dask scheduler; cannot reach {cluster!r}: {exc}"
             ) from None
         try:
             yield client
@@ -285,6 +285,14 @@ def run_on_cluster(
 
 
 __all__ = [
-    "DEFAULT_CHUNKS", "chunk_bounds", "client_for", "close_local_client", "gather_chunks", "local_client",
-    "reduce_chunks", "run_chunk", "run_on_cluster", "submit_chunks",
+    "DEFAULT_CHUNKS",
+    "chunk_bounds",
+    "client_for",
+    "close_local_client",
+    "gather_chunks",
+    "local_client",
+    "reduce_chunks",
+    "run_chunk",
+    "run_on_cluster",
+    "submit_chunks",
 ]

@@ -58,15 +58,27 @@ CLASS = Param("y", "y", sp.Range(0, 2), (0, 1), "class label")
 
 #: weights, means, stds, labels (exact decimals); CDF points of the registered checks.
 TOY_SPECS: dict[str, dict[str, Any]] = {
-    "two_class_1d": {"weights": ["1/2", "1/2"], "means": [["-1"], ["1"]], "stds": ["1/2", "1/2"], "labels": [0, 1],
-                     "points": [["-1/2"], ["1/2"], ["1"], ["3/2"]]},
-    "bimodal_1d": {"weights": ["3/10", "1/2", "1/5"], "means": [["-2"], ["1/2"], ["5/2"]],
-                   "stds": ["1/2", "2/5", "3/5"], "labels": [0, 1, 0],
-                   "points": [["-5/2"], ["-2"], ["-3/2"], ["0"], ["2"], ["5/2"], ["3"]]},
-    "square_2d": {"weights": ["3/10", "1/5", "1/4", "1/4"],
-                  "means": [["-3/2", "-1"], ["3/2", "6/5"], ["-6/5", "3/2"], ["1", "-3/2"]],
-                  "stds": ["1/2", "3/5", "2/5", "1/2"], "labels": [0, 0, 1, 1],
-                  "points": [["-1", "-1/2"], ["0", "0"], ["2", "1"], ["-1", "2"], ["1", "-1"], ["3", "3"]]},
+    "two_class_1d": {
+        "weights": ["1/2", "1/2"],
+        "means": [["-1"], ["1"]],
+        "stds": ["1/2", "1/2"],
+        "labels": [0, 1],
+        "points": [["-1/2"], ["1/2"], ["1"], ["3/2"]],
+    },
+    "bimodal_1d": {
+        "weights": ["3/10", "1/2", "1/5"],
+        "means": [["-2"], ["1/2"], ["5/2"]],
+        "stds": ["1/2", "2/5", "3/5"],
+        "labels": [0, 1, 0],
+        "points": [["-5/2"], ["-2"], ["-3/2"], ["0"], ["2"], ["5/2"], ["3"]],
+    },
+    "square_2d": {
+        "weights": ["3/10", "1/5", "1/4", "1/4"],
+        "means": [["-3/2", "-1"], ["3/2", "6/5"], ["-6/5", "3/2"], ["1", "-3/2"]],
+        "stds": ["1/2", "3/5", "2/5", "1/2"],
+        "labels": [0, 0, 1, 1],
+        "points": [["-1", "-1/2"], ["0", "0"], ["2", "1"], ["-1", "2"], ["1", "-1"], ["3", "3"]],
+    },
 }
 
 
@@ -93,15 +105,17 @@ def conditional_cdf_closed_form(name: str, y: Any) -> sp.Matrix:
     if not y.is_number:
         classes = sorted(set(spec["labels"]))
         mats = [conditional_cdf_closed_form(name, c) for c in classes]
-        return sp.Matrix([sp.Piecewise(*[(m[i], sp.Eq(y, c)) for c, m in zip(classes, mats)])
-                          for i in range(len(spec["points"]))])
+        return sp.Matrix(
+            [sp.Piecewise(*[(m[i], sp.Eq(y, c)) for c, m in zip(classes, mats)]) for i in range(len(spec["points"]))]
+        )
     keep = [k for k, lab in enumerate(spec["labels"]) if lab == int(y)]
     w = [sp.Rational(spec["weights"][k]) for k in keep]
     tot = sum(w)
     means = [[sp.Rational(v) for v in spec["means"][k]] for k in keep]
     stds = [sp.Rational(spec["stds"][k]) for k in keep]
-    return sp.Matrix([d.mixture_cdf([sp.Rational(v) for v in pt], [wi / tot for wi in w], means, stds)
-                      for pt in spec["points"]])
+    return sp.Matrix(
+        [d.mixture_cdf([sp.Rational(v) for v in pt], [wi / tot for wi in w], means, stds) for pt in spec["points"]]
+    )
 
 
 def _cdf_lhs(name: str):
@@ -136,8 +150,16 @@ def _cdf_oracle(name: str):
 
 def _pack_toy(name: str):
     def pack(y, T):
-        return num.pack_sampler(mx.TOYS[name], int(y), num.cosine_schedule(int(T)), 1.0, mode="mean",
-                                variance="posterior", start="exact", points=toy_points(name))
+        return num.pack_sampler(
+            mx.TOYS[name],
+            int(y),
+            num.cosine_schedule(int(T)),
+            1.0,
+            mode="mean",
+            variance="posterior",
+            start="exact",
+            points=toy_points(name),
+        )
 
     return pack
 
@@ -171,10 +193,19 @@ def _dkwm_row(name: str, y: int, thorough: bool) -> CheckRow:
         if worst is None or res.sup_distance - res.epsilon > worst.sup_distance - worst.epsilon:
             worst = res
     ok = worst.sup_distance <= worst.epsilon
-    detail = (f"gamma=1, T={VERIFY_T}: sup|F_N - F| = {worst.sup_distance:.4f} <= DKWM eps {worst.epsilon:.4f} "
-              f"(alpha {DKWM_ALPHA:g}, N = {n}, every marginal of p(x|y={y}))")
-    return CheckRow(f"guided_ddpm_{name[-2:]}", "guidance", "dkwm_band", f"y={y}", "pass" if ok else "FAIL",
-                    detail, time.perf_counter() - t0)
+    detail = (
+        f"gamma=1, T={VERIFY_T}: sup|F_N - F| = {worst.sup_distance:.4f} <= DKWM eps {worst.epsilon:.4f} "
+        f"(alpha {DKWM_ALPHA:g}, N = {n}, every marginal of p(x|y={y}))"
+    )
+    return CheckRow(
+        f"guided_ddpm_{name[-2:]}",
+        "guidance",
+        "dkwm_band",
+        f"y={y}",
+        "pass" if ok else "FAIL",
+        detail,
+        time.perf_counter() - t0,
+    )
 
 
 def dkwm_band_1d(thorough: bool = False) -> CheckRow:
@@ -195,10 +226,19 @@ def gamma_not_tilted(thorough: bool = False) -> CheckRow:
     for g in (3.0, 0.5):
         r = gamma_mismatch(g, T=GAMMA_T, particles=n, seed=7 + int(10 * g), alpha=DKWM_ALPHA / 2)
         ok &= r["sup_distance"] > r["epsilon"]
-        notes.append(f"gamma={g:g}: sup|F_N - F_tilt| = {r['sup_distance']:.3f} > eps {r['epsilon']:.4f}, "
-                     f"mean {r['mean']:.3f} vs tilted {r['tilted_mean']:.3f}")
-    return CheckRow("guided_ddpm_1d", "guidance", "gamma_not_tilted", "two_class_1d, y=1", "pass" if ok else "FAIL",
-                    "; ".join(notes) + f" (alpha {DKWM_ALPHA:g}, N = {n})", time.perf_counter() - t0)
+        notes.append(
+            f"gamma={g:g}: sup|F_N - F_tilt| = {r['sup_distance']:.3f} > eps {r['epsilon']:.4f}, "
+            f"mean {r['mean']:.3f} vs tilted {r['tilted_mean']:.3f}"
+        )
+    return CheckRow(
+        "guided_ddpm_1d",
+        "guidance",
+        "gamma_not_tilted",
+        "two_class_1d, y=1",
+        "pass" if ok else "FAIL",
+        "; ".join(notes) + f" (alpha {DKWM_ALPHA:g}, N = {n})",
+        time.perf_counter() - t0,
+    )
 
 
 # ----------------------------------------------------------------------------
@@ -215,7 +255,9 @@ def _guided_moments(mu, sigma, g):
 
 def _quadratic_moments(mu, sigma, g, c):
     if (sigma**2 * c).is_number and not bool(sigma**2 * c < 1):
-        raise ParameterError(f"c must satisfy sigma^2 c < 1 (the tilt must stay normalisable), got c={c}, sigma={sigma}")
+        raise ParameterError(
+            f"c must satisfy sigma^2 c < 1 (the tilt must stay normalisable), got c={c}, sigma={sigma}"
+        )
     return sp.Matrix(d.quadratic_tilt_moments(mu, sigma, g, c))
 
 
@@ -241,7 +283,11 @@ GUIDED_MEAN = Result(
     lhs=lambda mu, sigma, g: sp.Matrix([_E, _V]),
     oracle=lambda mu, sigma, g: num.tilted_gaussian_moments_mp(mu, sigma, g, 0),
     proofs=(pr.bayes_taylor_guided_mean, pr.similarity_guidance),
-    cases=({"mu": "2/5", "sigma": "1/2", "g": "3/4"}, {"mu": -1, "sigma": "1/10", "g": 5}, {"mu": 0, "sigma": 2, "g": "-1/3"}),
+    cases=(
+        {"mu": "2/5", "sigma": "1/2", "g": "3/4"},
+        {"mu": -1, "sigma": "1/10", "g": 5},
+        {"mu": 0, "sigma": 2, "g": "-1/3"},
+    ),
     rtol=1e-25,
     rtol_reason="tanh-sinh quadrature of a Gaussian integrand at 40 digits",
     skips={"simulation": "a Gaussian integral identity; the sampler built on it is simulated by guided_ddpm_1d/2d"},
@@ -318,7 +364,11 @@ CFG = Result(
     lhs=lambda eps_c, eps_u, w: sp.Symbol(r"\tilde\varepsilon_\theta(x_t, y, t)"),
     oracle=lambda eps_c, eps_u, w: num.cfg_library_mp(eps_c, eps_u, w),
     proofs=(pr.classifier_free_identities,),
-    cases=({"eps_c": "3/10", "eps_u": -1, "w": "13/2"}, {"eps_c": 2, "eps_u": 2, "w": 3}, {"eps_c": 1, "eps_u": 0, "w": -1}),
+    cases=(
+        {"eps_c": "3/10", "eps_u": -1, "w": "13/2"},
+        {"eps_c": 2, "eps_u": 2, "w": 3},
+        {"eps_c": 1, "eps_u": 0, "w": -1},
+    ),
     rtol=1e-30,
     rtol_reason="two multiplications and additions at 40 digits",
     skips={"simulation": "an algebraic identity; CFG with exact models is the eps-space sampler (tests)"},
@@ -333,7 +383,9 @@ GUIDED_DDPM_1D = Result(
     lhs=_cdf_lhs("bimodal_1d"),
     oracle=_cdf_oracle("bimodal_1d"),
     simulation=Simulation(
-        num.cdf_counts(1), _pack_toy("bimodal_1d"), kind="proportion",
+        num.cdf_counts(1),
+        _pack_toy("bimodal_1d"),
+        kind="proportion",
         draws_per_trial=lambda y, T: 2 * int(T),
         description="one particle from p_T(x|y) through T guided steps; counts below each CDF point",
     ),
@@ -354,7 +406,9 @@ GUIDED_DDPM_2D = Result(
     lhs=_cdf_lhs("square_2d"),
     oracle=_cdf_oracle("square_2d"),
     simulation=Simulation(
-        num.cdf_counts(2), _pack_toy("square_2d"), kind="proportion",
+        num.cdf_counts(2),
+        _pack_toy("square_2d"),
+        kind="proportion",
         draws_per_trial=lambda y, T: 2 * int(T),
         description="one 2-D particle from p_T(x|y) through T guided steps; joint CDF counts",
     ),
@@ -411,8 +465,13 @@ def tilt_error_constant(a: Any, b: Any, mu: Any) -> Formula:
     return Formula(_tilt_lhs(**vals), _tilt_constant(**vals))
 
 
-def tilt_error_table(sigmas: Sequence[Any] = ("1/2", "1/5", "1/10", "1/20", "1/40"), a: Any = 2, b: Any = "-3/10",
-                     mu: Any = "2/5", dps: int = 30) -> list[tuple[float, float, float]]:
+def tilt_error_table(
+    sigmas: Sequence[Any] = ("1/2", "1/5", "1/10", "1/20", "1/40"),
+    a: Any = 2,
+    b: Any = "-3/10",
+    mu: Any = "2/5",
+    dps: int = 30,
+) -> list[tuple[float, float, float]]:
     r"""Rows (σ, exact tilted mean − guided mean, that / σ⁴), by mpmath quadrature at ``dps`` digits.
 
     The defaults are MATH.md §4.8's setup (prior N(0.4, σ²), classifier sigmoid(2x − 0.3)).
@@ -453,8 +512,11 @@ def sharpened_gradients(a: Any, gamma: Any, x: Any) -> dict[str, float]:
     xs = sp.Symbol("x", real=True)
     sharp = sp.diff(sp.log(d.sharpened_logistic(vals["a"], xs, vals["gamma"])), xs).subs(xs, vals["x"])
     plain = vals["gamma"] * sp.diff(d.log_sigmoid(vals["a"] * xs), xs).subs(xs, vals["x"])
-    return {"grad_log_sharpened": float(sp.N(sharp, 30)), "gamma_grad_log_p": float(sp.N(plain, 30)),
-            "grad_log_Z": float(sp.N(d.log_normaliser_gradient_logistic(vals["a"], vals["x"], vals["gamma"]), 30))}
+    return {
+        "grad_log_sharpened": float(sp.N(sharp, 30)),
+        "gamma_grad_log_p": float(sp.N(plain, 30)),
+        "grad_log_Z": float(sp.N(d.log_normaliser_gradient_logistic(vals["a"], vals["x"], vals["gamma"]), 30)),
+    }
 
 
 def cfg(eps_c: Any, eps_u: Any, *, w: Any = None, scale: Any = None) -> Formula:
@@ -491,13 +553,30 @@ def step_coefficients(t: Any, T: Any, schedule: Any = "cosine", variance: str = 
     """
     sch = num.make_schedule(schedule, T)
     t = sch.check_step(t)
-    return {"alpha_bar_t": float(sch.alpha_bar[t]), "alpha_t": float(sch.alpha[t]), "beta_t2": float(sch.beta2[t]),
-            "beta_bar_t2": float(sch.beta_bar2[t]), "sigma_t": float(sch.sigma(variance)[t])}
+    return {
+        "alpha_bar_t": float(sch.alpha_bar[t]),
+        "alpha_t": float(sch.alpha[t]),
+        "beta_t2": float(sch.beta2[t]),
+        "beta_bar_t2": float(sch.beta_bar2[t]),
+        "sigma_t": float(sch.sigma(variance)[t]),
+    }
 
 
-def sample(mixture: Any = "bimodal_1d", *, y: Any = 0, gamma: Any = 1.0, T: Any = 500, schedule: Any = "cosine",
-           mode: str = "mean", variance: str = "posterior", start: str = "exact", particles: Any = 100_000,
-           device: str = "cpu", seed: int = 0, streams: int | None = None) -> np.ndarray:
+def sample(
+    mixture: Any = "bimodal_1d",
+    *,
+    y: Any = 0,
+    gamma: Any = 1.0,
+    T: Any = 500,
+    schedule: Any = "cosine",
+    mode: str = "mean",
+    variance: str = "posterior",
+    start: str = "exact",
+    particles: Any = 100_000,
+    device: str = "cpu",
+    seed: int = 0,
+    streams: int | None = None,
+) -> np.ndarray:
     r"""Run the guided DDPM sampler on a toy (name or Mixture); return x_0 as (particles, dim).
 
     ``mode="mean"`` is the post's rule :math:`\mu + \sigma_t^2\gamma\nabla\log p(y|x_t)`;
@@ -516,8 +595,16 @@ def sample(mixture: Any = "bimodal_1d", *, y: Any = 0, gamma: Any = 1.0, T: Any 
     return num.sample_particles(params, int(particles), int(seed), streams, device)
 
 
-def simulate(mixture: str = "bimodal_1d", y: Any = 0, T: Any = 500, trials: Any = 10**5, *, device: str = "cpu",
-             seed: int = 0, streams: int | None = None) -> Estimate:
+def simulate(
+    mixture: str = "bimodal_1d",
+    y: Any = 0,
+    T: Any = 500,
+    trials: Any = 10**5,
+    *,
+    device: str = "cpu",
+    seed: int = 0,
+    streams: int | None = None,
+) -> Estimate:
     """Monte Carlo CDF of the guided sampler (γ = 1) at the registered points of a 1-D or 2-D toy."""
     result = {"bimodal_1d": GUIDED_DDPM_1D, "square_2d": GUIDED_DDPM_2D}.get(mixture)
     if result is None:
@@ -525,9 +612,17 @@ def simulate(mixture: str = "bimodal_1d", y: Any = 0, T: Any = 500, trials: Any 
     return simulate_result(result, trials, device=device, seed=seed, streams=streams, y=y, T=T)
 
 
-def discretisation_error(steps: Sequence[int] = (25, 50, 100, 200), particles: int = 200_000, *,
-                         mixture: Any = "bimodal_1d", y: int = 0, mode: str = "mean", variance: str = "posterior",
-                         seed: int = 1, alpha: float = 1e-6) -> list[dict[str, float]]:
+def discretisation_error(
+    steps: Sequence[int] = (25, 50, 100, 200),
+    particles: int = 200_000,
+    *,
+    mixture: Any = "bimodal_1d",
+    y: int = 0,
+    mode: str = "mean",
+    variance: str = "posterior",
+    seed: int = 1,
+    alpha: float = 1e-6,
+) -> list[dict[str, float]]:
     r"""Error of the γ = 1 sampler against the number of steps T (1-D toys).
 
     Per T: the Kolmogorov distance sup|F_N − F| to :math:`p(x|y)` with its DKWM half-width at
@@ -545,13 +640,22 @@ def discretisation_error(steps: Sequence[int] = (25, 50, 100, 200), particles: i
         f = target.cdf(pts)
         emp = (xs[:, None] <= pts[:, 0][None, :]).mean(0)
         j = int(np.argmax(np.abs(emp - f)))
-        rows.append({"T": int(T), "ks": ks.sup_distance, "dkwm_eps": ks.epsilon, "point_error": float(emp[j] - f[j]),
-                     "point_se": float(math.sqrt(f[j] * (1 - f[j]) / particles)), "point": float(pts[j, 0])})
+        rows.append(
+            {
+                "T": int(T),
+                "ks": ks.sup_distance,
+                "dkwm_eps": ks.epsilon,
+                "point_error": float(emp[j] - f[j]),
+                "point_se": float(math.sqrt(f[j] * (1 - f[j]) / particles)),
+                "point": float(pts[j, 0]),
+            }
+        )
     return rows
 
 
-def gamma_mismatch(gamma: Any, *, T: Any = 500, particles: int = 50_000, seed: int = 0, alpha: float = 1e-6,
-                   mode: str = "mean") -> dict[str, float]:
+def gamma_mismatch(
+    gamma: Any, *, T: Any = 500, particles: int = 50_000, seed: int = 0, alpha: float = 1e-6, mode: str = "mean"
+) -> dict[str, float]:
     r"""How far the γ-guided sampler is from the tilted law :math:`p_0(x)p_0(y|x)^\gamma/Z`.
 
     On the two-class 1-D toy of MATH.md (±1, s = 0.5, y = +1 class): the Kolmogorov distance with
@@ -561,8 +665,14 @@ def gamma_mismatch(gamma: Any, *, T: Any = 500, particles: int = 50_000, seed: i
     mix = toy("two_class_1d")
     xs = sample(mix, y=1, gamma=g, T=T, mode=mode, particles=particles, seed=seed)[:, 0]
     res = stats.dkwm_test(xs, lambda v: mx.tilted_cdf_1d(mix, 1, g, v), alpha)
-    return {"gamma": g, "sup_distance": res.sup_distance, "epsilon": res.epsilon, "mean": float(xs.mean()),
-            "mean_se": float(xs.std() / math.sqrt(xs.size)), "tilted_mean": mx.tilted_mean_1d(mix, 1, g)}
+    return {
+        "gamma": g,
+        "sup_distance": res.sup_distance,
+        "epsilon": res.epsilon,
+        "mean": float(xs.mean()),
+        "mean_se": float(xs.std() / math.sqrt(xs.size)),
+        "tilted_mean": mx.tilted_mean_1d(mix, 1, g),
+    }
 
 
 def score_mismatch(gamma: Any, alpha_bar: Any) -> float:
@@ -579,7 +689,19 @@ def score_mismatch(gamma: Any, alpha_bar: Any) -> float:
 
 
 __all__ = [
-    "RESULTS", "TOY_SPECS", "cfg", "discretisation_error", "gamma_mismatch", "guided_mean", "log_normaliser_gradient",
-    "sample", "score_mismatch", "sharpened_gradients", "simulate", "step_coefficients", "tilt_error_constant",
-    "tilt_error_table", "toy",
+    "RESULTS",
+    "TOY_SPECS",
+    "cfg",
+    "discretisation_error",
+    "gamma_mismatch",
+    "guided_mean",
+    "log_normaliser_gradient",
+    "sample",
+    "score_mismatch",
+    "sharpened_gradients",
+    "simulate",
+    "step_coefficients",
+    "tilt_error_constant",
+    "tilt_error_table",
+    "toy",
 ]

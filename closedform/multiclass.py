@@ -171,12 +171,20 @@ OPEN_UNIT = sp.Interval.open(0, 1)
 
 S_VEC = Param("s", "s", REALS, (-5, 5), "scores, one per label (a vector)", parser=parse_vector("s", REALS))
 T_VEC = Param("t", "t", UNIT, (0, 1), "soft labels in [0, 1] (a vector)", parser=parse_vector("t", UNIT))
-T_OPEN = Param("t", "t", OPEN_UNIT, (0.01, 0.99), "soft labels in (0, 1) (a vector)", parser=parse_vector("t", OPEN_UNIT))
+T_OPEN = Param(
+    "t", "t", OPEN_UNIT, (0.01, 0.99), "soft labels in (0, 1) (a vector)", parser=parse_vector("t", OPEN_UNIT)
+)
 Y_VEC = Param("y", "y", sp.Interval(0, 1), (0, 1), "hard labels, 0 or 1 (a vector)", parser=parse_vector("y", UNIT))
 S_MAT = Param("S", "S", REALS, (-5, 5), "scores s_ij, n tasks x m classes (a matrix)", parser=parse_matrix("S", REALS))
 T_MAT = Param("T", "T", UNIT, (0, 1), "label rows t_ij summing to 1 (a matrix)", parser=parse_matrix("T", UNIT, True))
-T_MAT_OPEN = Param("T", "T", OPEN_UNIT, (0.01, 0.99), "label rows in the open simplex (a matrix)",
-                   parser=parse_matrix("T", OPEN_UNIT, True))
+T_MAT_OPEN = Param(
+    "T",
+    "T",
+    OPEN_UNIT,
+    (0.01, 0.99),
+    "label rows in the open simplex (a matrix)",
+    parser=parse_matrix("T", OPEN_UNIT, True),
+)
 
 
 def _symbolic(*args: Any) -> bool:
@@ -245,7 +253,7 @@ def _nm_gradient_oracle(loss):
         _same_length(S, T, "S and T")
         n, m = S.shape
         Tr = _rows(T)
-        return num.gradient_oracle(lambda p: loss([p[i * m:(i + 1) * m] for i in range(n)], Tr), _floats(S))
+        return num.gradient_oracle(lambda p: loss([p[i * m : (i + 1) * m] for i in range(n)], Tr), _floats(S))
 
     return oracle
 
@@ -258,7 +266,7 @@ def _nm_loss3_argmin_oracle(T):
     def full(x):
         rows = []
         for i in range(n):
-            free = list(x[i * (m - 1):(i + 1) * (m - 1)])
+            free = list(x[i * (m - 1) : (i + 1) * (m - 1)])
             rows.append(free + [-mpmath.fsum(free)])
         return rows
 
@@ -292,8 +300,10 @@ def _nm_closed(func, indexed):
 
 #: Kernel vs oracle tolerance (relative for losses, relative to max |g| for gradients).
 KERNEL_RTOL = 1e-12
-KERNEL_RTOL_REASON = ("float64 sums of at most a few hundred positive terms, exps within 1 ulp: the rounding "
-                      "bound (terms + 10) * 1.1e-16 * (1 + |largest exponent|) stays below 1e-12 here")
+KERNEL_RTOL_REASON = (
+    "float64 sums of at most a few hundred positive terms, exps within 1 ulp: the rounding "
+    "bound (terms + 10) * 1.1e-16 * (1 + |largest exponent|) stays below 1e-12 here"
+)
 
 
 #: float32 outputs are the float64 results rounded once: relative error <= 2^-24 (plus the float64 error).
@@ -343,8 +353,12 @@ def kernels_match_oracle(thorough: bool = False):
                 lv, gv = nm_loss(S, T, kind=kind, grad=True)
                 for b in range(rows):
                     note(kind, _relerr(lv[b], float(oracle(S[b].tolist(), T[b].tolist()))))
-                go = num.gradient_oracle(lambda p, oracle=oracle, T=T, n=n, m=m: oracle([p[i * m:(i + 1) * m] for i in range(n)], T[0].tolist()),
-                                         S[0].ravel())
+                go = num.gradient_oracle(
+                    lambda p, oracle=oracle, T=T, n=n, m=m: oracle(
+                        [p[i * m : (i + 1) * m] for i in range(n)], T[0].tolist()
+                    ),
+                    S[0].ravel(),
+                )
                 note(kind + " grad", max(abs(float(x) - v) for x, v in zip(go, gv[0].ravel())) / abs(gv[0]).max())
     ok = all(v <= KERNEL_RTOL for v in worst.values())
     detail = "max rel. error " + ", ".join(f"{k} {v:.1e}" for k, v in worst.items()) + f" (rtol {KERNEL_RTOL:g})"
@@ -360,8 +374,13 @@ def loss3_pathology(thorough: bool = False):
     l1 = float(nm_loss(S, y, kind="loss1")[0])
     exact3, exact1 = math.log1p(math.exp(-10)), math.log(1 + math.exp(10) + math.exp(-40))
     ok = _relerr(l3, exact3) < 1e-13 and _relerr(l1, exact1) < 1e-13 and int(np.argmax(S[0, 0])) != 0
-    return _row("nm_loss3", "loss3_pathology", ok,
-                f"s = (10, 20, -30), target 1: loss-3 = {l3:.4g} (argmax is class 2), loss-1 = {l1:.6g}", t0)
+    return _row(
+        "nm_loss3",
+        "loss3_pathology",
+        ok,
+        f"s = (10, 20, -30), target 1: loss-3 = {l3:.4g} (argmax is class 2), loss-1 = {l1:.6g}",
+        t0,
+    )
 
 
 #: A fixed soft-label matrix (n = 5 tasks, m = 3 classes) for the loss-1 optimum check.
@@ -376,8 +395,10 @@ def loss1_not_softmax(thorough: bool = False):
     scales = implied_scales(s_opt, LOSS1_LABELS)
     spread = float(scales.max() - scales.min())
     ok = gnorm < 1e-10 and err > 1e-3 and spread > 1e-3
-    detail = (f"|grad| = {gnorm:.1e} at the optimum; best c = {c_best:.4f} leaves max |softmax(c s*) - t| = {err:.4f}; "
-              f"implied c from pairs of classes range over [{scales.min():.3f}, {scales.max():.3f}]")
+    detail = (
+        f"|grad| = {gnorm:.1e} at the optimum; best c = {c_best:.4f} leaves max |softmax(c s*) - t| = {err:.4f}; "
+        f"implied c from pairs of classes range over [{scales.min():.3f}, {scales.max():.3f}]"
+    )
     return _row("nm_loss1_gradient", "loss1_not_softmax", ok, detail, t0)
 
 
@@ -403,7 +424,9 @@ ZLPR_HARD = Result(
     oracle=lambda s, y: num.zlpr_hard_oracle(_floats(s), [int(v) for v in y]),
     proofs=(pr.zlpr_nonnegative, pr.zlpr_threshold_zero, pr.zlpr_hard_is_soft_at_binary_labels),
     cases=({"s": "[2, -1, 1/2]", "y": "[1, 0, 1]"}, {"s": "[-3, 4, 0, 1/3]", "y": "[0, 0, 1, 0]"}),
-    rtol=_LOSS_RTOL, rtol_reason=_LOSS_RTOL_REASON, skips=_NO_SIM,
+    rtol=_LOSS_RTOL,
+    rtol_reason=_LOSS_RTOL_REASON,
+    skips=_NO_SIM,
 )
 
 ZLPR_SOFT = Result(
@@ -416,7 +439,9 @@ ZLPR_SOFT = Result(
     oracle=lambda s, t: num.zlpr_soft_oracle(_floats(s), _floats(t)),
     proofs=(pr.zlpr_nonnegative, pr.zlpr_truncates_bce),
     cases=({"s": "[1, -1/2, 2]", "t": "[1/4, 1, 0]"}, {"s": "[3, 0, -7/2, 1/10]", "t": "[9/10, 1/2, 1/3, 0]"}),
-    rtol=_LOSS_RTOL, rtol_reason=_LOSS_RTOL_REASON, skips=_NO_SIM,
+    rtol=_LOSS_RTOL,
+    rtol_reason=_LOSS_RTOL_REASON,
+    skips=_NO_SIM,
     extra_checks=(kernels_match_oracle,),
 )
 
@@ -426,12 +451,17 @@ ZLPR_SOFT_GRADIENT = Result(
     title="gradient of soft ZLPR: -t e^-s / (1 + sum t e^-s) + (1-t) e^s / (1 + sum (1-t) e^s)",
     params=(S_VEC, T_VEC),
     closed_form=_zlpr_soft_grad,
-    lhs=lambda s, t: sp.Symbol(r"\nabla_{s} \ell_{\mathrm{ZLPR}}") if not _symbolic(s, t) else sp.Derivative(
-        sp.Symbol(r"\ell_{\mathrm{ZLPR}}"), sp.IndexedBase("s", real=True)[_j]),
+    lhs=lambda s, t: (
+        sp.Symbol(r"\nabla_{s} \ell_{\mathrm{ZLPR}}")
+        if not _symbolic(s, t)
+        else sp.Derivative(sp.Symbol(r"\ell_{\mathrm{ZLPR}}"), sp.IndexedBase("s", real=True)[_j])
+    ),
     oracle=lambda s, t: num.gradient_oracle(lambda p: num.zlpr_soft_oracle(p, _floats(t)), _floats(s)),
     proofs=(pr.zlpr_soft_optimum,),
     cases=({"s": "[1, -1/2, 2]", "t": "[1/4, 1, 0]"}, {"s": "[0, 1/3]", "t": "[1/2, 2/3]"}),
-    rtol=_GRAD_RTOL, rtol_reason=_GRAD_RTOL_REASON, skips=_NO_SIM,
+    rtol=_GRAD_RTOL,
+    rtol_reason=_GRAD_RTOL_REASON,
+    skips=_NO_SIM,
 )
 
 ZLPR_SOFT_ARGMIN = Result(
@@ -439,12 +469,16 @@ ZLPR_SOFT_ARGMIN = Result(
     topic="multiclass",
     title="soft ZLPR is minimised at s = logit(t)/2, i.e. the label probability is sigma(2s), not sigma(s)",
     params=(T_OPEN,),
-    closed_form=lambda t: d.zlpr_optimal_logits([sp.IndexedBase("t")[_j]])[0] if _symbolic(t) else d.zlpr_optimal_logits(t),
+    closed_form=lambda t: (
+        d.zlpr_optimal_logits([sp.IndexedBase("t")[_j]])[0] if _symbolic(t) else d.zlpr_optimal_logits(t)
+    ),
     lhs=lambda t: sp.Symbol(r"s^{\star}") if not _symbolic(t) else sp.IndexedBase("s^{\\star}")[_j],
     oracle=_zlpr_soft_argmin_oracle,
     proofs=(pr.zlpr_soft_optimum,),
     cases=({"t": "[1/4, 9/10, 2/5]"}, {"t": "[1/3]"}),
-    rtol=_ARGMIN_RTOL, rtol_reason=_ARGMIN_RTOL_REASON, skips=_NO_SIM,
+    rtol=_ARGMIN_RTOL,
+    rtol_reason=_ARGMIN_RTOL_REASON,
+    skips=_NO_SIM,
 )
 
 NM_LOSS1 = Result(
@@ -456,9 +490,13 @@ NM_LOSS1 = Result(
     lhs=lambda S, T: sp.Symbol(r"\ell_1"),
     oracle=_nm_matrix_oracle(num.nm_loss1_oracle),
     proofs=(pr.nm_cross_entropy_rewrite, pr.nm_loss1_below_cross_entropy, pr.nm_m2_reductions),
-    cases=({"S": "[[1, 0, -1], [1/2, 2, 0]]", "T": "[[1/2, 1/4, 1/4], [0, 1, 0]]"},
-           {"S": "[[3, -1], [0, 1/2], [-2, 1]]", "T": "[[1, 0], [1/3, 2/3], [1/2, 1/2]]"}),
-    rtol=_LOSS_RTOL, rtol_reason=_LOSS_RTOL_REASON, skips=_NO_SIM,
+    cases=(
+        {"S": "[[1, 0, -1], [1/2, 2, 0]]", "T": "[[1/2, 1/4, 1/4], [0, 1, 0]]"},
+        {"S": "[[3, -1], [0, 1/2], [-2, 1]]", "T": "[[1, 0], [1/3, 2/3], [1/2, 1/2]]"},
+    ),
+    rtol=_LOSS_RTOL,
+    rtol_reason=_LOSS_RTOL_REASON,
+    skips=_NO_SIM,
 )
 
 NM_LOSS1_GRADIENT = Result(
@@ -471,7 +509,9 @@ NM_LOSS1_GRADIENT = Result(
     oracle=_nm_gradient_oracle(num.nm_loss1_oracle),
     proofs=(pr.nm_loss1_printed_gradient,),
     cases=({"S": "[[1, 0, -1], [1/2, 2, 0]]", "T": "[[1/2, 1/4, 1/4], [0, 1, 0]]"},),
-    rtol=_GRAD_RTOL, rtol_reason=_GRAD_RTOL_REASON, skips=_NO_SIM,
+    rtol=_GRAD_RTOL,
+    rtol_reason=_GRAD_RTOL_REASON,
+    skips=_NO_SIM,
     extra_checks=(loss1_not_softmax,),
 )
 
@@ -484,9 +524,13 @@ NM_LOSS3 = Result(
     lhs=lambda S, T: sp.Symbol(r"\ell_3"),
     oracle=_nm_matrix_oracle(num.nm_loss3_oracle),
     proofs=(pr.nm_m2_reductions, pr.nm_loss3_pathology),
-    cases=({"S": "[[1, 0, -1], [1/2, 2, 0]]", "T": "[[1/2, 1/4, 1/4], [0, 1, 0]]"},
-           {"S": "[[10, 20, -30]]", "T": "[[1, 0, 0]]"}),
-    rtol=_LOSS_RTOL, rtol_reason=_LOSS_RTOL_REASON, skips=_NO_SIM,
+    cases=(
+        {"S": "[[1, 0, -1], [1/2, 2, 0]]", "T": "[[1/2, 1/4, 1/4], [0, 1, 0]]"},
+        {"S": "[[10, 20, -30]]", "T": "[[1, 0, 0]]"},
+    ),
+    rtol=_LOSS_RTOL,
+    rtol_reason=_LOSS_RTOL_REASON,
+    skips=_NO_SIM,
     extra_checks=(loss3_pathology,),
 )
 
@@ -500,7 +544,9 @@ NM_LOSS3_GRADIENT = Result(
     oracle=_nm_gradient_oracle(num.nm_loss3_oracle),
     proofs=(pr.nm_loss3_softmax_stationary,),
     cases=({"S": "[[1, 0, -1], [1/2, 2, 0]]", "T": "[[1/2, 1/4, 1/4], [0, 1, 0]]"},),
-    rtol=_GRAD_RTOL, rtol_reason=_GRAD_RTOL_REASON, skips=_NO_SIM,
+    rtol=_GRAD_RTOL,
+    rtol_reason=_GRAD_RTOL_REASON,
+    skips=_NO_SIM,
 )
 
 NM_LOSS3_ARGMIN = Result(
@@ -513,11 +559,22 @@ NM_LOSS3_ARGMIN = Result(
     oracle=_nm_loss3_argmin_oracle,
     proofs=(pr.nm_loss3_softmax_stationary,),
     cases=({"T": "[[1/2, 1/3, 1/6], [1/5, 3/5, 1/5]]"},),
-    rtol=_ARGMIN_RTOL, rtol_reason=_ARGMIN_RTOL_REASON, skips=_NO_SIM,
+    rtol=_ARGMIN_RTOL,
+    rtol_reason=_ARGMIN_RTOL_REASON,
+    skips=_NO_SIM,
 )
 
-RESULTS = (ZLPR_HARD, ZLPR_SOFT, ZLPR_SOFT_GRADIENT, ZLPR_SOFT_ARGMIN, NM_LOSS1, NM_LOSS1_GRADIENT, NM_LOSS3,
-           NM_LOSS3_GRADIENT, NM_LOSS3_ARGMIN)
+RESULTS = (
+    ZLPR_HARD,
+    ZLPR_SOFT,
+    ZLPR_SOFT_GRADIENT,
+    ZLPR_SOFT_ARGMIN,
+    NM_LOSS1,
+    NM_LOSS1_GRADIENT,
+    NM_LOSS3,
+    NM_LOSS3_GRADIENT,
+    NM_LOSS3_ARGMIN,
+)
 
 
 # ---------------------------------------------------------------------------
@@ -615,8 +672,10 @@ def zlpr_sparse_loss(scores: Any, positives: Any, *, grad: bool = False):
     if p.ndim != 2 or p.shape[0] != s.shape[0] or not np.issubdtype(p.dtype, np.integer):
         raise ParameterError(f"positives must be an integer array of shape ({s.shape[0]}, K), got {p.dtype} {p.shape}")
     if p.size and (p.min() < -1 or p.max() >= s.shape[1]):
-        raise ParameterError(f"positives must be class indices in [0, {s.shape[1] - 1}] or -1 (padding), "
-                             f"got {p.min() if p.min() < -1 else p.max()}")
+        raise ParameterError(
+            f"positives must be class indices in [0, {s.shape[1] - 1}] or -1 (padding), "
+            f"got {p.min() if p.min() < -1 else p.max()}"
+        )
     p = np.ascontiguousarray(p, dtype=np.int64)
     B, C = s.shape
     loss = np.empty(B)
@@ -676,7 +735,9 @@ def nm_loss(scores: Any, labels: Any, *, kind: str = "loss1", grad: bool = False
         if lab.shape != (B, n):
             raise ParameterError(f"class-index labels must have shape {(B, n)}, got {lab.shape}")
         if lab.min() < 0 or lab.max() >= m:
-            raise ParameterError(f"class indices must lie in [0, {m - 1}], got {lab.min() if lab.min() < 0 else lab.max()}")
+            raise ParameterError(
+                f"class indices must lie in [0, {m - 1}], got {lab.min() if lab.min() < 0 else lab.max()}"
+            )
         index_kernel(s, np.ascontiguousarray(lab, dtype=np.int64), bool(grad), loss, g)
     else:
         t = _unit_labels(lab, s.shape, s.dtype)

@@ -101,8 +101,14 @@ def _vector_parser(name: str, lo: int = 1, hi: int | None = None):
     return parse
 
 
-NOISE = Param("noise", r"\varepsilon", sp.FiniteSet(*map(sp.Symbol, NOISES)), (NOISES[0], NOISES[-1]),
-              "noise family", parser=parse_noise)
+NOISE = Param(
+    "noise",
+    r"\varepsilon",
+    sp.FiniteSet(*map(sp.Symbol, NOISES)),
+    (NOISES[0], NOISES[-1]),
+    "noise family",
+    parser=parse_noise,
+)
 MU = Param("mu", r"\mu", sp.Reals, (-4.0, 4.0), "scores, comma separated (n >= 1)", parser=_vector_parser("mu"))
 MU2 = Param("mu", r"\mu", sp.Reals, (-4.0, 4.0), "two scores", parser=_vector_parser("mu", 2, 2))
 MU3 = Param("mu", r"\mu", sp.Reals, (-4.0, 4.0), "three scores", parser=_vector_parser("mu", 3, 3))
@@ -179,8 +185,13 @@ def _simulation(fixed_noise: str | None) -> Simulation:
     else:
         pack = lambda mu, tau=1: _pack(fixed_noise, mu, tau)
         draws = lambda mu, tau=1: nz.draws_per_trial(fixed_noise, len(mu))
-    return Simulation(nz.argmax_kernel(), pack, kind="proportion", draws_per_trial=draws,
-                      description="argmax of mu/tau + n inverse-CDF noise draws; one count per trial")
+    return Simulation(
+        nz.argmax_kernel(),
+        pack,
+        kind="proportion",
+        draws_per_trial=draws,
+        description="argmax of mu/tau + n inverse-CDF noise draws; one count per trial",
+    )
 
 
 def kpoint_rule_report(thorough: bool = False):
@@ -203,10 +214,18 @@ def kpoint_rule_report(thorough: bool = False):
     ok &= all(by[rule, k]["max_error"] < by["post", k]["max_error"] for rule in ("midpoint", "gauss") for k in ks)
     detail = "; ".join(
         f"{rule} K={k}: sum {by[rule, k]['sum']:.7f}, err {by[rule, k]['max_error']:.1e}"
-        for rule in nz.RULES for k in (ks[0], ks[-1])
+        for rule in nz.RULES
+        for k in (ks[0], ks[-1])
     )
-    return CheckRow("argmax", "reparam", "kpoint_rule_report", "normal, mu=(0.3,0,-0.5,0.2)",
-                    "pass" if ok else "FAIL", detail, time.perf_counter() - t0)
+    return CheckRow(
+        "argmax",
+        "reparam",
+        "kpoint_rule_report",
+        "normal, mu=(0.3,0,-0.5,0.2)",
+        "pass" if ok else "FAIL",
+        detail,
+        time.perf_counter() - t0,
+    )
 
 
 #: The post's example scores (MATH.md 1.6).
@@ -244,9 +263,18 @@ ARGMAX_PAIR = Result(
     oracle=lambda noise, mu: nz.law_oracle(noise, mu),
     simulation=_simulation(None),
     proofs=(pr.pair_closed_forms,),
-    cases=tuple({"noise": n, "mu": m} for n, m in (
-        ("gumbel", "0.7,0"), ("normal", "0.7,0"), ("logistic", "-1.3,0.4"), ("laplace", "0.9,-0.6"),
-        ("uniform", "0.35,0"), ("exponential", "-0.8,0"), ("cauchy", "2,-1"))),
+    cases=tuple(
+        {"noise": n, "mu": m}
+        for n, m in (
+            ("gumbel", "0.7,0"),
+            ("normal", "0.7,0"),
+            ("logistic", "-1.3,0.4"),
+            ("laplace", "0.9,-0.6"),
+            ("uniform", "0.35,0"),
+            ("exponential", "-0.8,0"),
+            ("cauchy", "2,-1"),
+        )
+    ),
     rtol=_RTOL_QUAD,
     rtol_reason=_RTOL_QUAD_REASON,
     sim_trials=10**6,
@@ -310,15 +338,20 @@ ARGMAX = Result(
     oracle=lambda noise, mu: nz.law_oracle(noise, mu),
     simulation=_simulation(None),
     proofs=(pr.sum_to_one, pr.shift_invariance, pr.order_preservation, pr.jacobian_symmetry),
-    cases=({"noise": "normal", "mu": "0.3,0,-0.5,0.2"}, {"noise": "laplace", "mu": "1,0,-1,0.5"},
-           {"noise": "cauchy", "mu": "1,0,-2"}),
+    cases=(
+        {"noise": "normal", "mu": "0.3,0,-0.5,0.2"},
+        {"noise": "laplace", "mu": "1,0,-1,0.5"},
+        {"noise": "cauchy", "mu": "1,0,-2"},
+    ),
     rtol=_RTOL_QUAD,
     rtol_reason="where no closed form exists the closed form is the exact integral, cut at every kink and "
     "evaluated by tanh-sinh at 40+ digits; the oracle is the post's quantile form t = F(x), another "
     "integral by another route; 15 digits of slack for their error estimates",
     sim_trials=10**6,
-    skips={"closed form": "no closed form is known for most (family, n): such cases use the exact "
-           "integral representation, which evaluates to 40 digits (split at kinks; see PieceIntegral)"},
+    skips={
+        "closed form": "no closed form is known for most (family, n): such cases use the exact "
+        "integral representation, which evaluates to 40 digits (split at kinks; see PieceIntegral)"
+    },
     extra_checks=(kpoint_rule_report,),
 )
 
@@ -454,8 +487,9 @@ def simulate(
         # A few thousand streams keep every CPU thread busy; the foundation's default
         # (2**18, sized for a GPU) spends more on per-stream setup than on trials here.
         streams = CPU_STREAMS
-    return simulate_result(ARGMAX, trials, device=device, seed=seed, streams=streams, cluster=cluster,
-                           noise=name, mu=scaled)
+    return simulate_result(
+        ARGMAX, trials, device=device, seed=seed, streams=streams, cluster=cluster, noise=name, mu=scaled
+    )
 
 
 def latex(noise: str | None = None, mu: Sequence | None = None, tau: Any = 1) -> str:

@@ -99,9 +99,16 @@ def _formula(result: Result) -> tuple[str, str]:
 
 def _proof_row(result: Result, proof: Any) -> CheckRow:
     weak = [c for c in proof.checked_steps if c.verdict.value != "PROVED"]
-    return CheckRow(result.name, result.topic, "proof", proof.title, proof.verdict.value,
-                    f"{len(proof.checked_steps)} steps", 0.0,
-                    {"steps": len(proof.checked_steps), "weak_steps": len(weak)})
+    return CheckRow(
+        result.name,
+        result.topic,
+        "proof",
+        proof.title,
+        proof.verdict.value,
+        f"{len(proof.checked_steps)} steps",
+        0.0,
+        {"steps": len(proof.checked_steps), "weak_steps": len(weak)},
+    )
 
 
 def collect(
@@ -185,18 +192,73 @@ def _cells(row: CheckRow, deterministic: bool) -> list[str]:
 # LaTeX
 # ----------------------------------------------------------------------------
 
-_TEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-                "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+_TEX_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
 _TEX_UNICODE = {
-    "≤": r"$\le$", "≥": r"$\ge$", "±": r"$\pm$", "×": r"$\times$", "−": "-", "—": "---", "–": "--",
-    "→": r"$\to$", "⇒": r"$\Rightarrow$", "⇔": r"$\Leftrightarrow$", "∈": r"$\in$", "≈": r"$\approx$",
-    "≠": r"$\ne$", "∞": r"$\infty$", "·": r"$\cdot$", "…": r"\dots{}", "’": "'", "“": "``", "”": "''",
-    "α": r"$\alpha$", "β": r"$\beta$", "γ": r"$\gamma$", "δ": r"$\delta$", "ε": r"$\varepsilon$",
-    "θ": r"$\theta$", "λ": r"$\lambda$", "μ": r"$\mu$", "π": r"$\pi$", "σ": r"$\sigma$", "τ": r"$\tau$",
-    "φ": r"$\varphi$", "χ": r"$\chi$", "ψ": r"$\psi$", "ω": r"$\omega$", "Σ": r"$\Sigma$", "Δ": r"$\Delta$",
-    "Φ": r"$\Phi$", "Γ": r"$\Gamma$", "Ω": r"$\Omega$", "ρ": r"$\rho$", "η": r"$\eta$", "κ": r"$\kappa$",
-    "ν": r"$\nu$", "ξ": r"$\xi$", "ζ": r"$\zeta$", "√": r"$\surd$", "∑": r"$\sum$", "∫": r"$\int$",
-    "²": r"$^2$", "³": r"$^3$", "½": r"$\frac12$", "∝": r"$\propto$", "∇": r"$\nabla$", "∂": r"$\partial$",
+    "≤": r"$\le$",
+    "≥": r"$\ge$",
+    "±": r"$\pm$",
+    "×": r"$\times$",
+    "−": "-",
+    "—": "---",
+    "–": "--",
+    "→": r"$\to$",
+    "⇒": r"$\Rightarrow$",
+    "⇔": r"$\Leftrightarrow$",
+    "∈": r"$\in$",
+    "≈": r"$\approx$",
+    "≠": r"$\ne$",
+    "∞": r"$\infty$",
+    "·": r"$\cdot$",
+    "…": r"\dots{}",
+    "’": "'",
+    "“": "``",
+    "”": "''",
+    "α": r"$\alpha$",
+    "β": r"$\beta$",
+    "γ": r"$\gamma$",
+    "δ": r"$\delta$",
+    "ε": r"$\varepsilon$",
+    "θ": r"$\theta$",
+    "λ": r"$\lambda$",
+    "μ": r"$\mu$",
+    "π": r"$\pi$",
+    "σ": r"$\sigma$",
+    "τ": r"$\tau$",
+    "φ": r"$\varphi$",
+    "χ": r"$\chi$",
+    "ψ": r"$\psi$",
+    "ω": r"$\omega$",
+    "Σ": r"$\Sigma$",
+    "Δ": r"$\Delta$",
+    "Φ": r"$\Phi$",
+    "Γ": r"$\Gamma$",
+    "Ω": r"$\Omega$",
+    "ρ": r"$\rho$",
+    "η": r"$\eta$",
+    "κ": r"$\kappa$",
+    "ν": r"$\nu$",
+    "ξ": r"$\xi$",
+    "ζ": r"$\zeta$",
+    "√": r"$\surd$",
+    "∑": r"$\sum$",
+    "∫": r"$\int$",
+    "²": r"$^2$",
+    "³": r"$^3$",
+    "½": r"$\frac12$",
+    "∝": r"$\propto$",
+    "∇": r"$\nabla$",
+    "∂": r"$\partial$",
 }
 
 
@@ -253,10 +315,19 @@ def _tex_table(rows: list[CheckRow], deterministic: bool) -> str:
         if row.failed:
             cells[2] = rf"\textbf{{{cells[2]}}}"
         body.append(" & ".join(cells) + r" \\")
-    return "\n".join([
-        r"{\footnotesize", rf"\begin{{longtable}}{{{spec}}}", r"\toprule", head, r"\midrule", r"\endhead",
-        *body, r"\bottomrule", r"\end{longtable}}",
-    ])
+    return "\n".join(
+        [
+            r"{\footnotesize",
+            rf"\begin{{longtable}}{{{spec}}}",
+            r"\toprule",
+            head,
+            r"\midrule",
+            r"\endhead",
+            *body,
+            r"\bottomrule",
+            r"\end{longtable}}",
+        ]
+    )
 
 
 def _tex_section(s: Section, deterministic: bool) -> str:
@@ -267,18 +338,23 @@ def _tex_section(s: Section, deterministic: bool) -> str:
         out.append(rf"\par\noindent Parameters: {params}.")
     note = f" ({tex_escape(s.formula_note)})" if s.formula_note else ""
     out.append(rf"\par\noindent Closed form{note}:")
-    out.append(r"\[\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{$\displaystyle "
-               + s.formula_latex + r"$}\]")
+    out.append(
+        r"\[\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{$\displaystyle " + s.formula_latex + r"$}\]"
+    )
     if r.oracle is not None:
         out.append(rf"\noindent Oracle tolerance: relative {r.rtol:g}, because {tex_escape(r.rtol_reason)}.")
     for proof in s.proofs:
-        out.append(rf"\paragraph{{Proof: {tex_escape(proof.title)}}} {tex_escape(proof.statement)}"
-                   rf" \hfill\textsc{{{_verdict_word(proof.verdict)}}}")
+        out.append(
+            rf"\paragraph{{Proof: {tex_escape(proof.title)}}} {tex_escape(proof.statement)}"
+            rf" \hfill\textsc{{{_verdict_word(proof.verdict)}}}"
+        )
         out.append(r"{\small" + "\n" + _proof_align(proof) + "}")
         out.append(r"\begin{enumerate}\footnotesize")
         for i, c in enumerate(proof.checked_steps, 1):
-            out.append(rf"\item[({i})] {tex_escape(c.step.why)} --- \emph{{{_verdict_word(c.verdict)}}}: "
-                       + tex_escape(c.reason))
+            out.append(
+                rf"\item[({i})] {tex_escape(c.step.why)} --- \emph{{{_verdict_word(c.verdict)}}}: "
+                + tex_escape(c.reason)
+            )
         out.append(r"\end{enumerate}")
     if s.rows:
         out.append(r"\paragraph{Cross-checks}")
@@ -299,8 +375,10 @@ def _caption(d: PlotData) -> str:
     text = d.title + "."
     sims = [p for p in pts if p.source == "simulation"]
     if sims:
-        text += (f" Points: Monte Carlo, {sims[0].trials:,} trials each, bars ±{ERROR_BAR_Z} standard errors;"
-                 f" seeds and values in figures/{d.stem}.json.")
+        text += (
+            f" Points: Monte Carlo, {sims[0].trials:,} trials each, bars ±{ERROR_BAR_Z} standard errors;"
+            f" seeds and values in figures/{d.stem}.json."
+        )
     elif pts:
         text += " Crosses: the mpmath oracle at 40 digits."
     skipped = sum(len(s.skipped) for s in d.series)
@@ -355,10 +433,12 @@ def render_tex(sections: Sequence[Section], deterministic: bool = False) -> str:
         r"\date{}",
         r"\begin{document}",
         r"\maketitle",
-        tex_escape(f"{len(sections)} results; {n_rows} checks, {n_fail} failed. Every simulation check is a "
-                   f"z-test with the standard error under the claimed value; α is the false-failure rate of "
-                   f"the check (the report's budget {checks.SUITE_ALPHA:g}, Bonferroni-split); the power column "
-                   f"is the smallest discrepancy detected with probability {checks.POWER:g}."),
+        tex_escape(
+            f"{len(sections)} results; {n_rows} checks, {n_fail} failed. Every simulation check is a "
+            f"z-test with the standard error under the claimed value; α is the false-failure rate of "
+            f"the check (the report's budget {checks.SUITE_ALPHA:g}, Bonferroni-split); the power column "
+            f"is the smallest discrepancy detected with probability {checks.POWER:g}."
+        ),
     ]
     for heading, ss in _grouped(sections):
         parts.append(rf"\section{{{tex_escape(heading)}}}")
@@ -426,8 +506,10 @@ def _html_table(rows: list[CheckRow], deterministic: bool) -> str:
 
 def _html_section(s: Section, deterministic: bool) -> str:
     r = s.result
-    out = [f'<section class="result" id="{_esc(r.name)}"><h3><code>{_esc(r.name)}</code></h3>',
-           f"<p>{_esc(r.title)}.</p>"]
+    out = [
+        f'<section class="result" id="{_esc(r.name)}"><h3><code>{_esc(r.name)}</code></h3>',
+        f"<p>{_esc(r.title)}.</p>",
+    ]
     if r.params:
         out.append("<p>Parameters: " + ", ".join(f"\\({_esc(p.domain_latex())}\\)" for p in r.params) + ".</p>")
     note = f" ({_esc(s.formula_note)})" if s.formula_note else ""
@@ -436,21 +518,27 @@ def _html_section(s: Section, deterministic: bool) -> str:
         out.append(f'<p class="note">Oracle tolerance: relative {r.rtol:g}, because {_esc(r.rtol_reason)}.</p>')
     for proof in s.proofs:
         v = proof.verdict.value
-        out.append(f'<h4>Proof: {_esc(proof.title)} <span class="verdict {v}">{_esc(_verdict_word(proof.verdict))}'
-                   f"</span></h4><p>{_esc(proof.statement)}</p>")
+        out.append(
+            f'<h4>Proof: {_esc(proof.title)} <span class="verdict {v}">{_esc(_verdict_word(proof.verdict))}'
+            f"</span></h4><p>{_esc(proof.statement)}</p>"
+        )
         out.append(f'<div class="math">{_esc(_proof_align(proof))}</div><ol class="why">')
         for c in proof.checked_steps:
-            out.append(f'<li>{_esc(c.step.why)} — <span class="{c.verdict.value}">'
-                       f"{_esc(_verdict_word(c.verdict))}</span>: {_esc(c.reason)}</li>")
+            out.append(
+                f'<li>{_esc(c.step.why)} — <span class="{c.verdict.value}">'
+                f"{_esc(_verdict_word(c.verdict))}</span>: {_esc(c.reason)}</li>"
+            )
         out.append("</ol>")
     if s.rows:
         out.append("<h4>Cross-checks</h4>" + _html_table(s.rows, deterministic))
     for f in s.figures:
         svg = next(p for p in f.files if p.suffix == ".svg")
         payload = base64.b64encode(svg.read_bytes()).decode("ascii")
-        out.append(f'<figure><img alt="{html.escape(f.data.title)}" data-file="figures/{svg.name}" '
-                   f'src="data:image/svg+xml;base64,{payload}"><figcaption>{_esc(_caption(f.data))}'
-                   f"</figcaption></figure>")
+        out.append(
+            f'<figure><img alt="{html.escape(f.data.title)}" data-file="figures/{svg.name}" '
+            f'src="data:image/svg+xml;base64,{payload}"><figcaption>{_esc(_caption(f.data))}'
+            f"</figcaption></figure>"
+        )
     for n in s.notes:
         out.append(f'<p class="note">{_esc(n)}</p>')
     out.append("</section>")
@@ -466,24 +554,40 @@ def render_html(sections: Sequence[Section], deterministic: bool = False) -> str
     n_rows = sum(len(s.rows) for s in sections)
     nav, body = [], []
     for heading, ss in _grouped(sections):
-        nav.append(f"<li>{_esc(heading)}: " + ", ".join(
-            f'<a href="#{_esc(s.result.name)}">{_esc(s.result.name)}</a>' for s in ss) + "</li>")
+        nav.append(
+            f"<li>{_esc(heading)}: "
+            + ", ".join(f'<a href="#{_esc(s.result.name)}">{_esc(s.result.name)}</a>' for s in ss)
+            + "</li>"
+        )
         body.append(f"<h2>{_esc(heading)}</h2>")
         body.extend(_html_section(s, deterministic) for s in ss)
-    summary = (f"{len(sections)} results; {n_rows} checks, {n_fail} failed. Every simulation check is a z-test "
-               f"with the standard error under the claimed value; α is the false-failure rate of the check (the "
-               f"report's budget {checks.SUITE_ALPHA:g}, Bonferroni-split); the power column is the smallest "
-               f"discrepancy detected with probability {checks.POWER:g}. Hover a row for the full detail.")
-    return "\n".join([
-        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        "<title>closedform report</title>", f"<style>{_CSS}</style>",
-        f"<script>{_MATHJAX_CONFIG}</script>",
-        f'<script id="mathjax">{mathjax}</script>',
-        "</head><body>", "<h1>closedform: closed forms, proofs and cross-checks</h1>",
-        f'<p class="note">{_esc(_versions(deterministic))}</p>', f"<p>{_esc(summary)}</p>",
-        "<nav><ul>" + "".join(nav) + "</ul></nav>", *body, "</body></html>",
-    ]) + "\n"
+    summary = (
+        f"{len(sections)} results; {n_rows} checks, {n_fail} failed. Every simulation check is a z-test "
+        f"with the standard error under the claimed value; α is the false-failure rate of the check (the "
+        f"report's budget {checks.SUITE_ALPHA:g}, Bonferroni-split); the power column is the smallest "
+        f"discrepancy detected with probability {checks.POWER:g}. Hover a row for the full detail."
+    )
+    return (
+        "\n".join(
+            [
+                "<!DOCTYPE html>",
+                '<html lang="en"><head><meta charset="utf-8">',
+                '<meta name="viewport" content="width=device-width, initial-scale=1">',
+                "<title>closedform report</title>",
+                f"<style>{_CSS}</style>",
+                f"<script>{_MATHJAX_CONFIG}</script>",
+                f'<script id="mathjax">{mathjax}</script>',
+                "</head><body>",
+                "<h1>closedform: closed forms, proofs and cross-checks</h1>",
+                f'<p class="note">{_esc(_versions(deterministic))}</p>',
+                f"<p>{_esc(summary)}</p>",
+                "<nav><ul>" + "".join(nav) + "</ul></nav>",
+                *body,
+                "</body></html>",
+            ]
+        )
+        + "\n"
+    )
 
 
 _MATHJAX_RE = re.compile(r'(<script id="mathjax">)(.*?)(</script>)', re.DOTALL)
@@ -554,8 +658,9 @@ def write_report(
     mathjax_path()  # fail before the long work, not after it
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    sections = collect(list(results), out, trials=trials, plot_trials=plot_trials, curve_points=curve_points,
-                       progress=progress)
+    sections = collect(
+        list(results), out, trials=trials, plot_trials=plot_trials, curve_points=curve_points, progress=progress
+    )
     tex = out / "report.tex"
     tex.write_text(render_tex(sections, deterministic), encoding="utf-8")
     page = out / "report.html"

@@ -194,7 +194,7 @@ def _ylabel(result: Result, plot: Plot) -> str:
 def _x_values(result: Result, plot: Plot, curve_points: int) -> tuple[np.ndarray, np.ndarray, bool]:
     """Curve abscissae and point abscissae of a sweep."""
     p = result.param(plot.x)
-    lo, hi = (plot.x_range or p.typical)
+    lo, hi = plot.x_range or p.typical
     lo, hi = _num(lo), _num(hi)
     if p.integer:
         xs = np.arange(math.ceil(lo), math.floor(hi) + 1)
@@ -242,8 +242,16 @@ def _checked_point(result: Result, index: int, params: dict[str, Any], x: float,
     if result.simulation is not None:
         seed = _point_seed(result, index, shown)
         est = simulate_result(result, trials, seed=seed, **params)
-        return Point(float(x), shown, "simulation", [float(v) for v in est.estimate],
-                     [float(v) for v in est.stderr], est.trials, seed, est.streams)
+        return Point(
+            float(x),
+            shown,
+            "simulation",
+            [float(v) for v in est.estimate],
+            [float(v) for v in est.stderr],
+            est.trials,
+            seed,
+            est.streams,
+        )
     if result.oracle is not None:
         with mpmath.workdps(ORACLE_DPS):
             values = result.validate(**params)
@@ -274,8 +282,7 @@ def _series_label(result: Result, extra: Mapping[str, Any]) -> str:
     return ", ".join(parts)
 
 
-def plot_data(result: Result, plot: Plot, index: int = 0, trials: int = 200_000,
-              curve_points: int = 121) -> PlotData:
+def plot_data(result: Result, plot: Plot, index: int = 0, trials: int = 200_000, curve_points: int = 121) -> PlotData:
     """Compute one figure: the closed form along the sweep and the checked points.
 
     ``trials`` Monte Carlo trials per point (capped by the result's own
@@ -334,8 +341,20 @@ def plot_data(result: Result, plot: Plot, index: int = 0, trials: int = 200_000,
         raise ParameterError(f"plot of {result.name}: the closed form could not be evaluated anywhere ({reasons})")
     components = list(plot.components) if plot.components is not None else sorted(all_components)[:MAX_COMPONENTS]
     marks = [(_num(v), label) for v, label in plot.marks]
-    return PlotData(result.name, index, title, plot.x, _label_latex(result, plot.x), _ylabel(result, plot),
-                    integer, plot.x_in_pi, plot.logy, components, marks, series_out)
+    return PlotData(
+        result.name,
+        index,
+        title,
+        plot.x,
+        _label_latex(result, plot.x),
+        _ylabel(result, plot),
+        integer,
+        plot.x_in_pi,
+        plot.logy,
+        components,
+        marks,
+        series_out,
+    )
 
 
 def _component_data(result: Result, plot: Plot, index: int, trials: int, title: str) -> PlotData:
@@ -352,11 +371,22 @@ def _component_data(result: Result, plot: Plot, index: int, trials: int, title: 
         if point is not None:
             # One point per component, at x = component index.
             for i in range(y.size):
-                s.points.append(Point(float(i), point.params, point.source, [point.estimate[i]], [point.stderr[i]],
-                                      point.trials, point.seed, point.streams))
+                s.points.append(
+                    Point(
+                        float(i),
+                        point.params,
+                        point.source,
+                        [point.estimate[i]],
+                        [point.stderr[i]],
+                        point.trials,
+                        point.seed,
+                        point.streams,
+                    )
+                )
         series_out.append(s)
-    return PlotData(result.name, index, title, None, "component", _ylabel(result, plot), True, False, plot.logy,
-                    [0], [], series_out)
+    return PlotData(
+        result.name, index, title, None, "component", _ylabel(result, plot), True, False, plot.logy, [0], [], series_out
+    )
 
 
 # ----------------------------------------------------------------------------
@@ -403,16 +433,35 @@ def draw(data: PlotData) -> Any:
                 if len(data.components) > 1:
                     label = (label + ", " if label else "") + f"component {comp}"
                 if data.x is None:
-                    ax.bar(np.array(s.curve_x) + 0.8 * (si - (len(data.series) - 1) / 2) / len(data.series),
-                           s.curve_y[comp], width=0.8 / len(data.series), color=color, alpha=0.4,
-                           label=(label or "closed form"), gid=f"curve-{si}-{comp}")
+                    ax.bar(
+                        np.array(s.curve_x) + 0.8 * (si - (len(data.series) - 1) / 2) / len(data.series),
+                        s.curve_y[comp],
+                        width=0.8 / len(data.series),
+                        color=color,
+                        alpha=0.4,
+                        label=(label or "closed form"),
+                        gid=f"curve-{si}-{comp}",
+                    )
                 else:
-                    ax.plot(s.curve_x, s.curve_y[comp], styles[ci % len(styles)], color=color,
-                            marker="." if data.integer_x else None, label=label or "closed form",
-                            gid=f"curve-{si}-{comp}")
-                pts = [(p.x, p.estimate[comp if data.x is not None else 0],
-                        p.stderr[comp if data.x is not None else 0], p.source) for p in s.points
-                       if data.x is None or comp < len(p.estimate)]
+                    ax.plot(
+                        s.curve_x,
+                        s.curve_y[comp],
+                        styles[ci % len(styles)],
+                        color=color,
+                        marker="." if data.integer_x else None,
+                        label=label or "closed form",
+                        gid=f"curve-{si}-{comp}",
+                    )
+                pts = [
+                    (
+                        p.x,
+                        p.estimate[comp if data.x is not None else 0],
+                        p.stderr[comp if data.x is not None else 0],
+                        p.source,
+                    )
+                    for p in s.points
+                    if data.x is None or comp < len(p.estimate)
+                ]
                 if not pts:
                     continue
                 px = np.array([p[0] for p in pts])
@@ -425,9 +474,20 @@ def draw(data: PlotData) -> Any:
                 legend_done.add(kind)
                 source = f"Monte Carlo, ±{ERROR_BAR_Z} s.e." if kind == "sim" else "mpmath oracle"
                 point_label = source if first else None
-                cont = ax.errorbar(px, [p[1] for p in pts], yerr=[ERROR_BAR_Z * p[2] for p in pts],
-                                   fmt="o" if kind == "sim" else "x", color=color, mfc="white", mec=color, ms=5,
-                                   capsize=2, lw=1, zorder=3, label=point_label)
+                cont = ax.errorbar(
+                    px,
+                    [p[1] for p in pts],
+                    yerr=[ERROR_BAR_Z * p[2] for p in pts],
+                    fmt="o" if kind == "sim" else "x",
+                    color=color,
+                    mfc="white",
+                    mec=color,
+                    ms=5,
+                    capsize=2,
+                    lw=1,
+                    zorder=3,
+                    label=point_label,
+                )
                 # Distinct SVG ids: the markers' group carries the name the tests look up.
                 gid = f"{kind}-{si}-{comp}"
                 cont.lines[0].set_gid(gid)
@@ -437,8 +497,16 @@ def draw(data: PlotData) -> Any:
                     bars.set_gid(f"{gid}-bars{j}")
         for value, label in data.marks:
             ax.axvline(value, color="0.5", lw=0.8, ls=":", gid="mark")
-            ax.annotate(label, (value, 0.5), xycoords=("data", "axes fraction"), xytext=(2, 0),
-                        textcoords="offset points", fontsize=8, color="0.35", rotation=90)
+            ax.annotate(
+                label,
+                (value, 0.5),
+                xycoords=("data", "axes fraction"),
+                xytext=(2, 0),
+                textcoords="offset points",
+                fontsize=8,
+                color="0.35",
+                rotation=90,
+            )
         if data.integer_x:
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if data.x_in_pi:
@@ -484,5 +552,16 @@ def load_plot_data(path: Path) -> PlotData:
     return PlotData.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
 
 
-__all__ = ["ERROR_BAR_Z", "PlotData", "Point", "Series", "default_plot", "draw", "load_plot_data", "plot_data",
-           "plots_for", "save", "write_plot"]
+__all__ = [
+    "ERROR_BAR_Z",
+    "PlotData",
+    "Point",
+    "Series",
+    "default_plot",
+    "draw",
+    "load_plot_data",
+    "plot_data",
+    "plots_for",
+    "save",
+    "write_plot",
+]

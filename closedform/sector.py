@@ -87,13 +87,26 @@ SECTOR = Result(
         {"n": 1, "theta": "pi/7"},
     ),
     plots=(
-        Plot("theta", series=({"n": 2}, {"n": 3}, {"n": 4}, {"n": 6}, {"n": 10}), x_range=(sp.Rational(1, 50), 2 * sp.pi),
-             sim_x=_QUARTERS, marks=BREAKPOINTS, x_in_pi=True, ylabel=r"$P_n(\theta)$",
-             title="P_n(theta) for several n: a new term at each breakpoint theta_k = 2pi(1 - 1/k); "
-             "P = 1 from theta_n on"),
-        Plot("n", series=({"theta": "pi"}, {"theta": "3*pi/2"}), x_range=(1, 20), sim_x=(2, 3, 4, 6, 8, 10, 12),
-             logy=True, ylabel=r"$P_n(\theta)$",
-             title="P_n(theta) against n: n / 2^(n-1) at theta = pi (Wendel's d = 2 case)"),
+        Plot(
+            "theta",
+            series=({"n": 2}, {"n": 3}, {"n": 4}, {"n": 6}, {"n": 10}),
+            x_range=(sp.Rational(1, 50), 2 * sp.pi),
+            sim_x=_QUARTERS,
+            marks=BREAKPOINTS,
+            x_in_pi=True,
+            ylabel=r"$P_n(\theta)$",
+            title="P_n(theta) for several n: a new term at each breakpoint theta_k = 2pi(1 - 1/k); "
+            "P = 1 from theta_n on",
+        ),
+        Plot(
+            "n",
+            series=({"theta": "pi"}, {"theta": "3*pi/2"}),
+            x_range=(1, 20),
+            sim_x=(2, 3, 4, 6, 8, 10, 12),
+            logy=True,
+            ylabel=r"$P_n(\theta)$",
+            title="P_n(theta) against n: n / 2^(n-1) at theta = pi (Wendel's d = 2 case)",
+        ),
     ),
     rtol=1e-12,
     rtol_reason="the alternating sum loses about log10(C(n, n/2)) digits to cancellation in double "
@@ -125,9 +138,16 @@ SECTOR_FAITHFUL = Result(
     ),
     sim_trials=10**6,
     plots=(
-        Plot("theta", series=({"n": 3}, {"n": 4}, {"n": 6}), x_range=(sp.Rational(1, 50), 2 * sp.pi), sim_x=_QUARTERS,
-             marks=BREAKPOINTS, x_in_pi=True, ylabel=r"$P_n(\theta)$",
-             title="the closed form against the faithful simulation: points in the disk, direct containment"),
+        Plot(
+            "theta",
+            series=({"n": 3}, {"n": 4}, {"n": 6}),
+            x_range=(sp.Rational(1, 50), 2 * sp.pi),
+            sim_x=_QUARTERS,
+            marks=BREAKPOINTS,
+            x_in_pi=True,
+            ylabel=r"$P_n(\theta)$",
+            title="the closed form against the faithful simulation: points in the disk, direct containment",
+        ),
     ),
 )
 
@@ -144,9 +164,15 @@ SECTOR_SMALL = Result(
     cases=({"n": 4, "theta": "pi"}, {"n": 3, "theta": "pi/2"}, {"n": 8, "theta": "9*pi/10"}),
     sim_trials=10**6,
     plots=(
-        Plot("theta", series=({"n": 2}, {"n": 3}, {"n": 5}, {"n": 8}), x_range=(sp.Rational(1, 50), sp.pi),
-             sim_x=tuple(k * sp.pi / 8 for k in range(1, 9)), x_in_pi=True, ylabel=r"$P_n(\theta)$",
-             title="for theta <= pi only the first term survives: n (theta/2pi)^(n-1)"),
+        Plot(
+            "theta",
+            series=({"n": 2}, {"n": 3}, {"n": 5}, {"n": 8}),
+            x_range=(sp.Rational(1, 50), sp.pi),
+            sim_x=tuple(k * sp.pi / 8 for k in range(1, 9)),
+            x_in_pi=True,
+            ylabel=r"$P_n(\theta)$",
+            title="for theta <= pi only the first term survives: n (theta/2pi)^(n-1)",
+        ),
     ),
 )
 
@@ -169,9 +195,14 @@ SPACING_EXCEEDANCE = Result(
     proofs=(pr.marginals_and_exceedance,),
     cases=({"n": 5, "c1": "1/10", "c2": "1/5", "c3": "3/20"}, {"n": 8, "c1": "0", "c2": "1/10", "c3": "1/4"}),
     plots=(
-        Plot("c1", series=({"n": 4}, {"n": 5}, {"n": 8}), base={"c2": "1/10", "c3": "1/10"},
-             x_range=(0, sp.Rational(1, 3)), ylabel=r"$P(x_1>c_1, x_2>c_2, x_3>c_3)$",
-             title="(1 - c1 - c2 - c3)^(n-1) against c1, with c2 = c3 = 1/10"),
+        Plot(
+            "c1",
+            series=({"n": 4}, {"n": 5}, {"n": 8}),
+            base={"c2": "1/10", "c3": "1/10"},
+            x_range=(0, sp.Rational(1, 3)),
+            ylabel=r"$P(x_1>c_1, x_2>c_2, x_3>c_3)$",
+            title="(1 - c1 - c2 - c3)^(n-1) against c1, with c2 = c3 = 1/10",
+        ),
     ),
     rtol=1e-12,
     rtol_reason="tanh-sinh quadrature of a smooth polynomial at 40 digits; the closed form is one power",
@@ -197,8 +228,13 @@ LARGEST_SPACING_MEAN = Result(
     cases=({"n": 2}, {"n": 3}, {"n": 5}, {"n": 10}, {"n": 30}),
     sim_trials=10**6,
     plots=(
-        Plot("n", x_range=(1, 30), sim_x=(2, 3, 5, 10, 20, 30), ylabel=r"$E[\max_i x_i] = H_n/n$",
-             title="expected largest of the n spacings: H_n / n"),
+        Plot(
+            "n",
+            x_range=(1, 30),
+            sim_x=(2, 3, 5, 10, 20, 30),
+            ylabel=r"$E[\max_i x_i] = H_n/n$",
+            title="expected largest of the n spacings: H_n / n",
+        ),
     ),
 )
 
@@ -217,8 +253,12 @@ ALTERNATING_IDENTITY = Result(
     "C(n, n/2) n^(n-1) is absorbed by raising the working precision by that many digits",
     skips={"simulation": "a polynomial identity has nothing random to simulate"},
     plots=(
-        Plot("x", series=({"n": 5}, {"n": 12}, {"n": 30}), ylabel="alternating sum",
-             title="the alternating sum, evaluated at high precision by the oracle, is 1 for every x and n"),
+        Plot(
+            "x",
+            series=({"n": 5}, {"n": 12}, {"n": 30}),
+            ylabel="alternating sum",
+            title="the alternating sum, evaluated at high precision by the oracle, is 1 for every x and n",
+        ),
     ),
 )
 

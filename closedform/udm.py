@@ -96,20 +96,41 @@ def _parse_tokens(value: Any):
 _U = sp.Interval.open(0, 1)
 X0 = Param("x0", "x_0", sp.Interval(-10, 10), (-3.0, 3.0), "the clean data point")
 ALPHA_T = Param("alpha_t", r"\alpha_t", _U, (0.5, 0.999), "Su's one-step signal scale (Ho's sqrt(alpha_t))")
-ALPHA_BAR_PREV = Param("alpha_bar_prev", r"\bar\alpha_{t-1}", sp.Interval.Lopen(0, 1), (0.05, 1.0),
-                       "Su's cumulative scale at t-1 (1 at t = 1)")
-SIGMA = Param("sigma", r"\sigma_t", sp.FiniteSet(sp.Symbol("ddpm"), sp.Symbol("ddim")) | sp.Interval(0, 1), (0.0, 0.5),
-              "posterior noise: ddpm, ddim or a number in [0, betabar_{t-1}]",
-              parser=_parse_choice_or_number("sigma", ("ddpm", "ddim"), 0, 1, "a number"))
+ALPHA_BAR_PREV = Param(
+    "alpha_bar_prev",
+    r"\bar\alpha_{t-1}",
+    sp.Interval.Lopen(0, 1),
+    (0.05, 1.0),
+    "Su's cumulative scale at t-1 (1 at t = 1)",
+)
+SIGMA = Param(
+    "sigma",
+    r"\sigma_t",
+    sp.FiniteSet(sp.Symbol("ddpm"), sp.Symbol("ddim")) | sp.Interval(0, 1),
+    (0.0, 0.5),
+    "posterior noise: ddpm, ddim or a number in [0, betabar_{t-1}]",
+    parser=_parse_choice_or_number("sigma", ("ddpm", "ddim"), 0, 1, "a number"),
+)
 SIGMA_TILDE = Param("sigma_tilde", r"\tilde\sigma_t", sp.Interval(0, 1), (0.0, 1.0), "post 9262's mixing weight")
 MU0 = Param("mu0", r"\mu_0", sp.Interval(-10, 10), (-3.0, 3.0), "mean of the Gaussian data")
 S0 = Param("s0", "s_0", sp.Interval.Lopen(0, 10), (0.05, 3.0), "standard deviation of the Gaussian data")
 T_STEPS = Param("T", "T", sp.Range(1, 10001), (1, 50), "number of diffusion steps")
-SCHEDULE = Param("schedule", r"\bar\alpha_{\cdot}", sp.FiniteSet(*(sp.Symbol(k) for k in SCHEDULES)), ("cosine", "linear"),
-                 "noise schedule (Su's alphabar): linear, cosine (s = 0.008) or cosine_s0", parser=_parse_schedule)
-SIGMA_RULE = Param("sigma_rule", r"\sigma_t", sp.FiniteSet(sp.Symbol("ddpm"), sp.Symbol("ddim")) | sp.Interval(0, 1), (0.0, 1.0),
-                   "ddpm, ddim or lambda in [0, 1] with sigma_t = lambda betabar_{t-1}",
-                   parser=_parse_choice_or_number("sigma_rule", ("ddpm", "ddim"), 0, 1, "a fraction lambda"))
+SCHEDULE = Param(
+    "schedule",
+    r"\bar\alpha_{\cdot}",
+    sp.FiniteSet(*(sp.Symbol(k) for k in SCHEDULES)),
+    ("cosine", "linear"),
+    "noise schedule (Su's alphabar): linear, cosine (s = 0.008) or cosine_s0",
+    parser=_parse_schedule,
+)
+SIGMA_RULE = Param(
+    "sigma_rule",
+    r"\sigma_t",
+    sp.FiniteSet(sp.Symbol("ddpm"), sp.Symbol("ddim")) | sp.Interval(0, 1),
+    (0.0, 1.0),
+    "ddpm, ddim or lambda in [0, 1] with sigma_t = lambda betabar_{t-1}",
+    parser=_parse_choice_or_number("sigma_rule", ("ddpm", "ddim"), 0, 1, "a fraction lambda"),
+)
 N_PIX = Param("n", "n", sp.Range(2, nu.MAX_PIXELS + 1), (4, 64), "signal length")
 W_PREV = Param("w_prev", "w_{t-1}", sp.Range(1, nu.MAX_PIXELS + 1), (1, 5), "box width of F_{t-1}")
 W_T = Param("w_t", "w_t", sp.Range(2, nu.MAX_PIXELS + 1), (2, 9), "box width of F_t (> w_prev)")
@@ -117,8 +138,14 @@ S_ERR = Param("s", "s", sp.Interval(0, 10), (0.0, 1.0), "standard deviation of t
 LENGTH = Param("l", "l", sp.Range(1, nu.MAX_LENGTH + 1), (1, 16), "sequence length")
 VOCAB = Param("V", "V", sp.Range(2, nu.MAX_VOCAB + 1), (2, 15), "vocabulary size (D3PM's K)")
 T_COUNT = Param("t", "t", sp.Range(1, nu.MAX_LENGTH + 1), (1, 16), "number of edited / masked / deleted positions")
-TOKENS = Param("x0", "x_0", sp.FiniteSet(sp.Symbol("tokens")), ("0120", "0120"), "the clean sequence, e.g. 0120",
-               parser=_parse_tokens)
+TOKENS = Param(
+    "x0",
+    "x_0",
+    sp.FiniteSet(sp.Symbol("tokens")),
+    ("0120", "0120"),
+    "the clean sequence, e.g. 0120",
+    parser=_parse_tokens,
+)
 ABAR_PREV_D = Param("alpha_bar_prev", r"\bar\alpha_{t-1}", _U, (0.05, 0.95), "D3PM's P(token untouched) at t-1")
 ABAR_T_D = Param("alpha_bar_t", r"\bar\alpha_t", sp.Interval.Ropen(0, 1), (0.0, 0.9), "D3PM's P(token untouched) at t")
 BETA_D = Param("beta_t", r"\beta_t", _U, (0.01, 0.99), "D3PM's replacement rate at step t")
@@ -157,7 +184,8 @@ def _step_sigma(sigma, alpha_t, alpha_bar_prev):
     if sp.N(sigma**2 - (1 - alpha_bar_prev**2), 30) > 0:
         raise ParameterError(
             f"sigma must lie in [0, betabar_(t-1)] = [0, {sp.N(_beta_bar(alpha_bar_prev), 6)}] "
-            f"(sigma_t^2 <= betabar_(t-1)^2), got {sigma}")
+            f"(sigma_t^2 <= betabar_(t-1)^2), got {sigma}"
+        )
     return sigma
 
 
@@ -178,7 +206,9 @@ def alpha_bar_schedule(schedule: Any, T: int | None = None) -> tuple[sp.Expr, ..
     """
     if isinstance(schedule, str):
         if schedule not in SCHEDULES:
-            raise ParameterError(f"schedule must be one of {', '.join(SCHEDULES)} or a sequence of alphabar_t, got {schedule!r}")
+            raise ParameterError(
+                f"schedule must be one of {', '.join(SCHEDULES)} or a sequence of alphabar_t, got {schedule!r}"
+            )
         if T is None or int(T) < 1:
             raise ParameterError(f"T must be an integer >= 1 for the named schedule {schedule!r}, got {T!r}")
         return tuple(sch.schedule_alpha_bars(schedule.split("_")[0], int(T), SCHEDULES[schedule]))
@@ -192,7 +222,8 @@ def alpha_bar_schedule(schedule: Any, T: int | None = None) -> tuple[sp.Expr, ..
         if not cur < prev:
             raise ParameterError(
                 "schedule must be strictly decreasing (alphabar_0 = 1 > alphabar_1 > ... > alphabar_T >= 0), "
-                f"got alphabar_{t} = {cur} >= alphabar_{t - 1} = {prev}")
+                f"got alphabar_{t} = {cur} >= alphabar_{t - 1} = {prev}"
+            )
     return tuple(full)
 
 
@@ -260,7 +291,9 @@ def hot_posterior(t: int, T: int, schedule: Any = "cosine", sigma: Any = "ddpm")
     return Formula(sp.Symbol("x_{t-1}"), d.general_posterior(x0, xt, eps, abp, abt, s))
 
 
-def plugin_std(T: int, schedule: Any = "cosine_s0", sigma_rule: Any = "ddim", mu0: Any = "3/2", s0: Any = "3/10") -> float:
+def plugin_std(
+    T: int, schedule: Any = "cosine_s0", sigma_rule: Any = "ddim", mu0: Any = "3/2", s0: Any = "3/10"
+) -> float:
     """Standard deviation of x_0 produced by the plug-in-mean sampler for N(mu0, s0^2) data (exact recursion)."""
     v = HOT_PLUGIN.formula(mu0=mu0, s0=s0, T=T, schedule=schedule, sigma_rule=sigma_rule).expr[1]
     return float(sp.sqrt(v))
@@ -291,8 +324,11 @@ def _conventions_oracle(alpha_t, alpha_bar_prev):
     a, q = (mpmath.mpf(sp.N(v, mpmath.mp.dps + 5)) for v in (alpha_t, alpha_bar_prev))
     ho_a, ho_abp = a**2, q**2
     ho_ab, ho_b = ho_a * ho_abp, 1 - ho_a
-    return [mpmath.sqrt(ho_abp) * ho_b / (1 - ho_ab), mpmath.sqrt(ho_a) * (1 - ho_abp) / (1 - ho_ab),
-            (1 - ho_abp) / (1 - ho_ab) * ho_b]
+    return [
+        mpmath.sqrt(ho_abp) * ho_b / (1 - ho_ab),
+        mpmath.sqrt(ho_a) * (1 - ho_abp) / (1 - ho_ab),
+        (1 - ho_abp) / (1 - ho_ab) * ho_b,
+    ]
 
 
 CONVENTIONS = Result(
@@ -304,11 +340,16 @@ CONVENTIONS = Result(
     lhs=lambda alpha_t, alpha_bar_prev: _COEF_LHS,
     oracle=_conventions_oracle,
     proofs=(pr.conversion_round_trip, pr.ho_formulas_in_su_notation),
-    cases=({"alpha_t": "9/10", "alpha_bar_prev": "3/5"}, {"alpha_t": "9999/10000", "alpha_bar_prev": "3/10"},
-           {"alpha_t": "1/2", "alpha_bar_prev": 1}),
+    cases=(
+        {"alpha_t": "9/10", "alpha_bar_prev": "3/5"},
+        {"alpha_t": "9999/10000", "alpha_bar_prev": "3/10"},
+        {"alpha_t": "1/2", "alpha_bar_prev": 1},
+    ),
     rtol=1e-30,
     rtol_reason="both sides are evaluated at 40 digits from exact inputs; only mpmath rounding differs",
-    skips={"simulation": "a change of notation has nothing random; hot_posterior_marginal simulates these coefficients"},
+    skips={
+        "simulation": "a change of notation has nothing random; hot_posterior_marginal simulates these coefficients"
+    },
 )
 
 
@@ -329,29 +370,44 @@ def _hot_closed(x0, alpha_t, alpha_bar_prev, sigma):
 
 _E, _P = sp.Function("E"), sp.Function("P")
 _dd = sp.Symbol("d")
-_HOT_LHS = sp.Matrix([[_E(sp.Symbol("x_{t-1}")), _E(_dd**2), _E(_dd**4),
-                       _P(sp.Gt(sp.Abs(_dd), sp.sqrt(3) * sp.Symbol(r"\bar\beta_{t-1}")))]])
+_HOT_LHS = sp.Matrix(
+    [
+        [
+            _E(sp.Symbol("x_{t-1}")),
+            _E(_dd**2),
+            _E(_dd**4),
+            _P(sp.Gt(sp.Abs(_dd), sp.sqrt(3) * sp.Symbol(r"\bar\beta_{t-1}"))),
+        ]
+    ]
+)
 
 HOT_POSTERIOR = Result(
     name="hot_posterior_marginal",
     topic=TOPIC,
     title="hot diffusion: x_{t-1} = abar_{t-1} x0 + sqrt(bbar_{t-1}^2 - sigma^2)(x_t - abar_t x0)/bbar_t + sigma eps "
-          "has law N(abar_{t-1} x0, bbar_{t-1}^2) (d = x_{t-1} - abar_{t-1} x0); DDPM and DDIM are sigma choices",
+    "has law N(abar_{t-1} x0, bbar_{t-1}^2) (d = x_{t-1} - abar_{t-1} x0); DDPM and DDIM are sigma choices",
     params=(X0, ALPHA_T, ALPHA_BAR_PREV, SIGMA),
     closed_form=_pretty(_hot_closed),
     lhs=lambda **_: _HOT_LHS,
-    oracle=lambda x0, alpha_t, alpha_bar_prev, sigma: nu.hot_step_oracle(x0, *(_hot_values(x0, alpha_t, alpha_bar_prev, sigma)[i] for i in (1, 0, 2))),
+    oracle=lambda x0, alpha_t, alpha_bar_prev, sigma: nu.hot_step_oracle(
+        x0, *(_hot_values(x0, alpha_t, alpha_bar_prev, sigma)[i] for i in (1, 0, 2))
+    ),
     simulation=Simulation(
         nu.HOT_STEP,
-        lambda x0, alpha_t, alpha_bar_prev, sigma: nu.pack_hot_step(x0, *(_hot_values(x0, alpha_t, alpha_bar_prev, sigma)[i] for i in (1, 0, 2))),
-        kind="mean", draws_per_trial=lambda **_: 4,
+        lambda x0, alpha_t, alpha_bar_prev, sigma: nu.pack_hot_step(
+            x0, *(_hot_values(x0, alpha_t, alpha_bar_prev, sigma)[i] for i in (1, 0, 2))
+        ),
+        kind="mean",
+        draws_per_trial=lambda **_: 4,
         description="x_t from x_0, then one draw of the general posterior (Gaussian noise)",
     ),
     proofs=(pr.hot_marginal_constraint, pr.ddpm_and_ddim_reductions),
-    cases=({"x0": "13/10", "alpha_t": "97/100", "alpha_bar_prev": "3/5", "sigma": 0},
-           {"x0": "13/10", "alpha_t": "97/100", "alpha_bar_prev": "3/5", "sigma": "2/5"},
-           {"x0": "13/10", "alpha_t": "97/100", "alpha_bar_prev": "3/5", "sigma": "ddpm"},
-           {"x0": "13/10", "alpha_t": "97/100", "alpha_bar_prev": "3/5", "sigma": "4/5"}),
+    cases=(
+        {"x0": "13/10", "alpha_t": "97/100", "alpha_bar_prev": "3/5", "sigma": 0},
+        {"x0": "13/10", "alpha_t": "97/100", "alpha_bar_prev": "3/5", "sigma": "2/5"},
+        {"x0": "13/10", "alpha_t": "97/100", "alpha_bar_prev": "3/5", "sigma": "ddpm"},
+        {"x0": "13/10", "alpha_t": "97/100", "alpha_bar_prev": "3/5", "sigma": "4/5"},
+    ),
     rtol=1e-25,
     rtol_reason="tanh-sinh quadrature of smooth Gaussian integrands at 40 digits",
     sim_trials=200_000,
@@ -361,7 +417,9 @@ HOT_POSTERIOR = Result(
 def _mixing_closed(x0, alpha_t, alpha_bar_prev, sigma_tilde):
     m2, m4 = d.uniform_mixing_moments(sigma_tilde)
     bbp2 = 1 - alpha_bar_prev**2
-    return sp.Matrix([[alpha_bar_prev * x0, bbp2 * m2, bbp2**2 * m4, d.uniform_mixing_tail(sigma_tilde) if bbp2 != 0 else 0]])
+    return sp.Matrix(
+        [[alpha_bar_prev * x0, bbp2 * m2, bbp2**2 * m4, d.uniform_mixing_tail(sigma_tilde) if bbp2 != 0 else 0]]
+    )
 
 
 def _mixing_oracle(x0, alpha_t, alpha_bar_prev, sigma_tilde):
@@ -380,17 +438,24 @@ UNIFORM_MIXING = Result(
     name="gaussian_mixing_uniform_noise",
     topic=TOPIC,
     title="post 9262's mixing construction with uniform noise gives d/bbar_{t-1} = sqrt(1-st^2) u1 + st u2: "
-          "E d^4 = bbar^4 (9/5 - 12/5 st^2 (1 - st^2) ... ) and mass beyond sqrt3 bbar, so not p(x_{t-1}|x0) (uniform)",
+    "E d^4 = bbar^4 (9/5 - 12/5 st^2 (1 - st^2) ... ) and mass beyond sqrt3 bbar, so not p(x_{t-1}|x0) (uniform)",
     params=(X0, ALPHA_T, ALPHA_BAR_PREV, SIGMA_TILDE),
     closed_form=_pretty(_mixing_closed),
     lhs=lambda **_: _HOT_LHS,
     oracle=_mixing_oracle,
-    simulation=Simulation(nu.HOT_STEP, _mixing_pack, kind="mean", draws_per_trial=lambda **_: 2,
-                          description="x_t with uniform eps, then the Gaussian-mixing posterior with uniform noise"),
+    simulation=Simulation(
+        nu.HOT_STEP,
+        _mixing_pack,
+        kind="mean",
+        draws_per_trial=lambda **_: 2,
+        description="x_t with uniform eps, then the Gaussian-mixing posterior with uniform noise",
+    ),
     proofs=(pr.uniform_mixing_fails,),
-    cases=({"x0": "13/10", "alpha_t": "97/100", "alpha_bar_prev": "3/5", "sigma_tilde": "sqrt(2)/2"},
-           {"x0": "13/10", "alpha_t": "97/100", "alpha_bar_prev": "3/5", "sigma_tilde": "3/5"},
-           {"x0": "13/10", "alpha_t": "97/100", "alpha_bar_prev": "3/5", "sigma_tilde": 0}),
+    cases=(
+        {"x0": "13/10", "alpha_t": "97/100", "alpha_bar_prev": "3/5", "sigma_tilde": "sqrt(2)/2"},
+        {"x0": "13/10", "alpha_t": "97/100", "alpha_bar_prev": "3/5", "sigma_tilde": "3/5"},
+        {"x0": "13/10", "alpha_t": "97/100", "alpha_bar_prev": "3/5", "sigma_tilde": 0},
+    ),
     rtol=1e-25,
     rtol_reason="quadrature of piecewise-polynomial integrands split at their kinks, at 40 digits",
     sim_trials=200_000,
@@ -401,9 +466,16 @@ def _chain_closed(mu0, s0, T, schedule, sigma_rule, plugin: bool):
     if _symbolic(mu0, s0, T) or isinstance(schedule, sp.Symbol) or isinstance(sigma_rule, sp.Symbol):
         if not plugin:
             return sp.Matrix([[mu0, s0**2, 3 * s0**4]])
-        g, sg, t, s = sp.IndexedBase("g"), sp.IndexedBase("sigma"), sp.Symbol("t", integer=True), sp.Symbol("s", integer=True)
+        g, sg, t, s = (
+            sp.IndexedBase("g"),
+            sp.IndexedBase("sigma"),
+            sp.Symbol("t", integer=True),
+            sp.Symbol("s", integer=True),
+        )
         v_T = sp.Symbol(r"\bar\alpha_T") ** 2 * s0**2 + 1 - sp.Symbol(r"\bar\alpha_T") ** 2
-        v0 = sp.Product(g[s] ** 2, (s, 1, T)) * v_T + sp.Sum(sg[t] ** 2 * sp.Product(g[s] ** 2, (s, 1, t - 1)), (t, 1, T))
+        v0 = sp.Product(g[s] ** 2, (s, 1, T)) * v_T + sp.Sum(
+            sg[t] ** 2 * sp.Product(g[s] ** 2, (s, 1, t - 1)), (t, 1, T)
+        )
         return sp.Matrix([[mu0, v0, 3 * v0**2]])
     if not plugin:
         return sp.Matrix([[mu0, s0**2, 3 * s0**4]])
@@ -445,14 +517,20 @@ HOT_EXACT = Result(
     closed_form=_pretty(lambda **kw: _chain_closed(**kw, plugin=False)),
     lhs=lambda **_: _CHAIN_LHS,
     oracle=lambda **kw: _chain_oracle(**kw, plugin=False),
-    simulation=Simulation(nu.HOT_CHAIN, lambda **kw: _chain_pack(**kw, plugin=False), kind="mean",
-                          draws_per_trial=lambda T, **_: 4 * int(T) + 2,
-                          description="x_T ~ p_T, then T predict-correct steps with exact Gaussian x0hat samples"),
+    simulation=Simulation(
+        nu.HOT_CHAIN,
+        lambda **kw: _chain_pack(**kw, plugin=False),
+        kind="mean",
+        draws_per_trial=lambda T, **_: 4 * int(T) + 2,
+        description="x_T ~ p_T, then T predict-correct steps with exact Gaussian x0hat samples",
+    ),
     proofs=(pr.exactness_theorem,),
-    cases=({"mu0": "3/2", "s0": "3/10", "T": 1, "schedule": "cosine", "sigma_rule": 0},
-           {"mu0": "3/2", "s0": "3/10", "T": 2, "schedule": "cosine", "sigma_rule": "1/2"},
-           {"mu0": "3/2", "s0": "3/10", "T": 5, "schedule": "cosine_s0", "sigma_rule": 1},
-           {"mu0": "3/2", "s0": "3/10", "T": 20, "schedule": "linear", "sigma_rule": "ddpm"}),
+    cases=(
+        {"mu0": "3/2", "s0": "3/10", "T": 1, "schedule": "cosine", "sigma_rule": 0},
+        {"mu0": "3/2", "s0": "3/10", "T": 2, "schedule": "cosine", "sigma_rule": "1/2"},
+        {"mu0": "3/2", "s0": "3/10", "T": 5, "schedule": "cosine_s0", "sigma_rule": 1},
+        {"mu0": "3/2", "s0": "3/10", "T": 20, "schedule": "linear", "sigma_rule": "ddpm"},
+    ),
     rtol=1e-30,
     rtol_reason="the oracle propagates exact moments through the chain at 50 digits",
     sim_trials=200_000,
@@ -462,19 +540,25 @@ HOT_PLUGIN = Result(
     name="hot_plugin_dispersion",
     topic=TOPIC,
     title="the plug-in mean x0hat = E[x0|x_t] (DDPM/DDIM practice) shrinks the output: Var x_0 from the recursion "
-          "v_{t-1} = g_t^2 v_t + sigma_t^2 (MATH.md's table: cosine_s0, N(1.5, 0.3^2))",
+    "v_{t-1} = g_t^2 v_t + sigma_t^2 (MATH.md's table: cosine_s0, N(1.5, 0.3^2))",
     params=_CHAIN_PARAMS,
     closed_form=_pretty(lambda **kw: _chain_closed(**kw, plugin=True)),
     lhs=lambda **_: _CHAIN_LHS,
     oracle=lambda **kw: _chain_oracle(**kw, plugin=True),
-    simulation=Simulation(nu.HOT_CHAIN, lambda **kw: _chain_pack(**kw, plugin=True), kind="mean",
-                          draws_per_trial=lambda T, **_: 2 * int(T) + 2,
-                          description="x_T ~ p_T, then T steps with x0hat the posterior mean"),
+    simulation=Simulation(
+        nu.HOT_CHAIN,
+        lambda **kw: _chain_pack(**kw, plugin=True),
+        kind="mean",
+        draws_per_trial=lambda T, **_: 2 * int(T) + 2,
+        description="x_T ~ p_T, then T steps with x0hat the posterior mean",
+    ),
     proofs=(pr.exactness_theorem, pr.ho_formulas_in_su_notation),
-    cases=({"mu0": "3/2", "s0": "3/10", "T": 5, "schedule": "cosine_s0", "sigma_rule": "ddim"},
-           {"mu0": "3/2", "s0": "3/10", "T": 5, "schedule": "cosine_s0", "sigma_rule": "ddpm"},
-           {"mu0": "3/2", "s0": "3/10", "T": 20, "schedule": "cosine_s0", "sigma_rule": "ddpm"},
-           {"mu0": "3/2", "s0": "3/10", "T": 100, "schedule": "cosine_s0", "sigma_rule": "ddim"}),
+    cases=(
+        {"mu0": "3/2", "s0": "3/10", "T": 5, "schedule": "cosine_s0", "sigma_rule": "ddim"},
+        {"mu0": "3/2", "s0": "3/10", "T": 5, "schedule": "cosine_s0", "sigma_rule": "ddpm"},
+        {"mu0": "3/2", "s0": "3/10", "T": 20, "schedule": "cosine_s0", "sigma_rule": "ddpm"},
+        {"mu0": "3/2", "s0": "3/10", "T": 100, "schedule": "cosine_s0", "sigma_rule": "ddim"},
+    ),
     rtol=1e-30,
     rtol_reason="Su-notation recursion vs Ho/Song-notation moment propagation, both at 50 digits",
     sim_trials=200_000,
@@ -483,7 +567,9 @@ HOT_PLUGIN = Result(
 
 def _cold_check(n, w_prev, w_t):
     if not int(w_prev) < int(w_t) <= int(n):
-        raise ParameterError(f"the blur widths must satisfy w_prev < w_t <= n (more blur at t), got w_prev={w_prev}, w_t={w_t}, n={n}")
+        raise ParameterError(
+            f"the blur widths must satisfy w_prev < w_t <= n (more blur at t), got w_prev={w_prev}, w_t={w_t}, n={n}"
+        )
 
 
 def _cold_closed(n, w_prev, w_t, s):
@@ -503,16 +589,25 @@ COLD = Result(
     name="cold_blur_errors",
     topic=TOPIC,
     title="cold diffusion with a circular box blur: per-pixel MSE of naive (A_{t-1} e) and improved ((A_{t-1} - A_t) e) "
-          "sampling for x0hat = x0 + e; improved is exact when e = 0",
+    "sampling for x0hat = x0 + e; improved is exact when e = 0",
     params=(N_PIX, W_PREV, W_T, S_ERR),
     closed_form=_pretty(_cold_closed),
     lhs=lambda **_: sp.Matrix([[sp.Symbol("MSE_{naive}"), sp.Symbol("MSE_{improved}")]]),
     oracle=lambda n, w_prev, w_t, s: nu.cold_mse_oracle(int(n), int(w_prev), int(w_t), s),
-    simulation=Simulation(nu.COLD, _cold_pack, kind="mean", draws_per_trial=lambda n, **_: 2 * int(n),
-                          description="e ~ N(0, s^2 I), both samplers' errors"),
+    simulation=Simulation(
+        nu.COLD,
+        _cold_pack,
+        kind="mean",
+        draws_per_trial=lambda n, **_: 2 * int(n),
+        description="e ~ N(0, s^2 I), both samplers' errors",
+    ),
     proofs=(pr.cold_improved_exact,),
-    cases=({"n": 16, "w_prev": 2, "w_t": 3, "s": "1/10"}, {"n": 16, "w_prev": 3, "w_t": 5, "s": "1/10"},
-           {"n": 64, "w_prev": 5, "w_t": 7, "s": "1/2"}, {"n": 16, "w_prev": 2, "w_t": 3, "s": 0}),
+    cases=(
+        {"n": 16, "w_prev": 2, "w_t": 3, "s": "1/10"},
+        {"n": 16, "w_prev": 3, "w_t": 5, "s": "1/10"},
+        {"n": 64, "w_prev": 5, "w_t": 7, "s": "1/2"},
+        {"n": 16, "w_prev": 2, "w_t": 3, "s": 0},
+    ),
     rtol=1e-28,
     rtol_reason="Parseval sums of roots of unity at 40 digits vs exact rationals",
     sim_trials=100_000,
@@ -542,27 +637,42 @@ def _edit_v2_closed(V, t, x0):
         return sp.Piecewise((same, sp.Eq(sp.Symbol("v"), sp.Symbol("x_0^j"))), (other, True))
     _tokens_check(x0, V, t)
     same, other = dd.edit_v2_position_law(len(x0), t - 1, V)
-    return _position_matrix([same if v == x0[j] else (other if v < V else 0) for j in range(len(x0)) for v in range(V + 1)])
+    return _position_matrix(
+        [same if v == x0[j] else (other if v < V else 0) for j in range(len(x0)) for v in range(V + 1)]
+    )
 
 
 def _mask_closed(V, t, x0):
     if _symbolic(V, t) or isinstance(x0, sp.Symbol):
         l = sp.Symbol("l", integer=True, positive=True)
-        return sp.Piecewise((dd.mask_position_law(l, t - 1), sp.Eq(sp.Symbol("v"), sp.Symbol("MASK"))),
-                            (1 - dd.mask_position_law(l, t - 1), sp.Eq(sp.Symbol("v"), sp.Symbol("x_0^j"))), (0, True))
+        return sp.Piecewise(
+            (dd.mask_position_law(l, t - 1), sp.Eq(sp.Symbol("v"), sp.Symbol("MASK"))),
+            (1 - dd.mask_position_law(l, t - 1), sp.Eq(sp.Symbol("v"), sp.Symbol("x_0^j"))),
+            (0, True),
+        )
     _tokens_check(x0, V, t)
     pm = dd.mask_position_law(len(x0), t - 1)
-    return _position_matrix([pm if v == V else (1 - pm if v == x0[j] else 0) for j in range(len(x0)) for v in range(V + 1)])
+    return _position_matrix(
+        [pm if v == V else (1 - pm if v == x0[j] else 0) for j in range(len(x0)) for v in range(V + 1)]
+    )
 
 
 def _deletion_closed(V, t, x0):
     if _symbolic(V, t) or isinstance(x0, sp.Symbol):
         l, i, j = sp.symbols("l i j", integer=True, nonnegative=True)
-        return sp.Sum(dd.deletion_position_law(l, l - t + 1, i, j) * sp.KroneckerDelta(sp.Indexed("x_0", i), sp.Symbol("v")), (i, 0, l - 1))
+        return sp.Sum(
+            dd.deletion_position_law(l, l - t + 1, i, j) * sp.KroneckerDelta(sp.Indexed("x_0", i), sp.Symbol("v")),
+            (i, 0, l - 1),
+        )
     _tokens_check(x0, V, t)
     l, m = len(x0), len(x0) - int(t) + 1
-    return _position_matrix([sum((dd.deletion_position_law(l, m, i, j) for i in range(l) if x0[i] == v), sp.Integer(0))
-                             for j in range(m) for v in range(V + 1)])
+    return _position_matrix(
+        [
+            sum((dd.deletion_position_law(l, m, i, j) for i in range(l) if x0[i] == v), sp.Integer(0))
+            for j in range(m)
+            for v in range(V + 1)
+        ]
+    )
 
 
 def _discrete_oracle(model):
@@ -582,8 +692,13 @@ def _discrete_pack(model):
 
 
 def _discrete_sim(model, what):
-    return Simulation(nu.DISCRETE, _discrete_pack(model), kind="proportion",
-                      draws_per_trial=lambda V, t, x0: 3 * len(x0), description=what)
+    return Simulation(
+        nu.DISCRETE,
+        _discrete_pack(model),
+        kind="proportion",
+        draws_per_trial=lambda V, t, x0: 3 * len(x0),
+        description=what,
+    )
 
 
 _DISCRETE_PARAMS = (VOCAB, T_COUNT, TOKENS)
@@ -592,7 +707,7 @@ EDIT_V2 = Result(
     name="edit_v2_marginal",
     topic=TOPIC,
     title="edit model v2 (t positions changed to different tokens), posterior 'restore one uniformly chosen differing "
-          "position': x_{t-1} has the forward law at t-1 (marginal constraint)",
+    "position': x_{t-1} has the forward law at t-1 (marginal constraint)",
     params=_DISCRETE_PARAMS,
     closed_form=_pretty(_edit_v2_closed),
     lhs=lambda **_: _POS_LHS,
@@ -600,7 +715,8 @@ EDIT_V2 = Result(
     simulation=_discrete_sim("edit_v2", "forward edit of t positions, then restore one differing position"),
     proofs=(pr.restore_one_marginal,),
     cases=({"V": 3, "t": 1, "x0": "0120"}, {"V": 3, "t": 4, "x0": "0120"}, {"V": 4, "t": 3, "x0": "012301"}),
-    rtol=1e-35, rtol_reason="exact rationals on both sides; the oracle rounds each quotient to 40 digits",
+    rtol=1e-35,
+    rtol_reason="exact rationals on both sides; the oracle rounds each quotient to 40 digits",
     sim_trials=200_000,
 )
 
@@ -608,7 +724,7 @@ MASK = Result(
     name="mask_marginal",
     topic=TOPIC,
     title="mask model: unmasking one uniformly chosen masked position satisfies the marginal constraint; per "
-          "position it is D3PM-absorbing's (abar_{t-1} - abar_t)/(1 - abar_t) = 1/t at abar_t = 1 - t/l",
+    "position it is D3PM-absorbing's (abar_{t-1} - abar_t)/(1 - abar_t) = 1/t at abar_t = 1 - t/l",
     params=_DISCRETE_PARAMS,
     closed_form=_pretty(_mask_closed),
     lhs=lambda **_: _POS_LHS,
@@ -616,7 +732,8 @@ MASK = Result(
     simulation=_discrete_sim("mask", "mask t positions, then unmask one"),
     proofs=(pr.restore_one_marginal, pr.mask_and_absorbing),
     cases=({"V": 3, "t": 2, "x0": "0120"}, {"V": 3, "t": 4, "x0": "0120"}, {"V": 5, "t": 5, "x0": "0123401234"}),
-    rtol=1e-35, rtol_reason="exact rationals on both sides; the oracle rounds each quotient to 40 digits",
+    rtol=1e-35,
+    rtol_reason="exact rationals on both sides; the oracle rounds each quotient to 40 digits",
     sim_trials=200_000,
 )
 
@@ -624,7 +741,7 @@ DELETION = Result(
     name="deletion_marginal",
     topic=TOPIC,
     title="deletion (not in the post): a uniform consistent deletion set, one element re-inserted, satisfies the "
-          "marginal constraint though repeated tokens hide which positions were deleted",
+    "marginal constraint though repeated tokens hide which positions were deleted",
     params=_DISCRETE_PARAMS,
     closed_form=_pretty(_deletion_closed),
     lhs=lambda **_: sp.Matrix([[sp.Symbol(r"P(x_{t-1}^j = v \mid x_0)")]]),
@@ -632,7 +749,8 @@ DELETION = Result(
     simulation=_discrete_sim("deletion", "delete t positions, then re-insert one of a uniform consistent deletion set"),
     proofs=(pr.restore_one_marginal,),
     cases=({"V": 2, "t": 2, "x0": "0101"}, {"V": 2, "t": 4, "x0": "0101"}, {"V": 3, "t": 4, "x0": "0012010210"}),
-    rtol=1e-35, rtol_reason="exact rationals on both sides; the oracle rounds each quotient to 40 digits",
+    rtol=1e-35,
+    rtol_reason="exact rationals on both sides; the oracle rounds each quotient to 40 digits",
     sim_trials=200_000,
 )
 
@@ -653,24 +771,34 @@ EDIT_V1 = Result(
     name="edit_v1_visible_changes",
     topic=TOPIC,
     title="edit model v1 (t positions replaced by uniform tokens) is not invertible: the number of visible changes is "
-          "Binomial(t, (V-1)/V)",
+    "Binomial(t, (V-1)/V)",
     params=(LENGTH, VOCAB, T_COUNT),
     closed_form=_pretty(_edit_v1_closed),
     lhs=lambda l, V, t: sp.Function("P")(sp.Eq(sp.Symbol("K"), sp.Symbol("k"))),
-    oracle=lambda l, V, t: (_edit_v1_check(l, V, t), nu.enumerated_categories("edit_v1", (0,) * int(l), int(V), int(t)))[1],
-    simulation=Simulation(nu.DISCRETE, lambda l, V, t: (_edit_v1_check(l, V, t), nu.pack_discrete("edit_v1", (0,) * int(l), int(V), int(t)))[1],
-                          kind="proportion", draws_per_trial=lambda l, V, t: 2 * int(t),
-                          description="replace t uniform positions by uniform tokens, count visible changes"),
+    oracle=lambda l, V, t: (
+        _edit_v1_check(l, V, t),
+        nu.enumerated_categories("edit_v1", (0,) * int(l), int(V), int(t)),
+    )[1],
+    simulation=Simulation(
+        nu.DISCRETE,
+        lambda l, V, t: (_edit_v1_check(l, V, t), nu.pack_discrete("edit_v1", (0,) * int(l), int(V), int(t)))[1],
+        kind="proportion",
+        draws_per_trial=lambda l, V, t: 2 * int(t),
+        description="replace t uniform positions by uniform tokens, count visible changes",
+    ),
     proofs=(pr.edit_v1_not_invertible,),
     cases=({"l": 4, "V": 3, "t": 3}, {"l": 6, "V": 4, "t": 5}, {"l": 5, "V": 2, "t": 2}),
-    rtol=1e-35, rtol_reason="exact rationals on both sides; the oracle rounds each quotient to 40 digits",
+    rtol=1e-35,
+    rtol_reason="exact rationals on both sides; the oracle rounds each quotient to 40 digits",
     sim_trials=200_000,
 )
 
 
 def _absorbing_check(alpha_bar_prev, alpha_bar_t):
     if not alpha_bar_t < alpha_bar_prev:
-        raise ParameterError(f"alpha_bar_t must be below alpha_bar_prev (the schedule decreases), got {alpha_bar_t} >= {alpha_bar_prev}")
+        raise ParameterError(
+            f"alpha_bar_t must be below alpha_bar_prev (the schedule decreases), got {alpha_bar_t} >= {alpha_bar_prev}"
+        )
 
 
 def _absorbing_closed(l, alpha_bar_prev, alpha_bar_t):
@@ -681,26 +809,41 @@ def _absorbing_closed(l, alpha_bar_prev, alpha_bar_t):
 
 
 def _absorbing_sched(alpha_bar_prev, alpha_bar_t):
-    return {"alpha_bar_prev": Fraction(str(sp.nsimplify(alpha_bar_prev))), "alpha_bar_t": Fraction(str(sp.nsimplify(alpha_bar_t)))}
+    return {
+        "alpha_bar_prev": Fraction(str(sp.nsimplify(alpha_bar_prev))),
+        "alpha_bar_t": Fraction(str(sp.nsimplify(alpha_bar_t))),
+    }
 
 
 ABSORBING = Result(
     name="d3pm_absorbing_mask_count",
     topic=TOPIC,
     title="D3PM absorbing (per-token masking, Bayes posterior): x_{t-1} has Binomial(l, 1 - abar_{t-1}) masks, "
-          "unlike Su's mask model whose count is exactly t-1",
+    "unlike Su's mask model whose count is exactly t-1",
     params=(LENGTH, ABAR_PREV_D, ABAR_T_D),
     closed_form=_pretty(_absorbing_closed),
     lhs=lambda **_: sp.Function("P")(sp.Eq(sp.Symbol(r"\#\mathrm{MASK}(x_{t-1})"), sp.Symbol("k"))),
-    oracle=lambda l, alpha_bar_prev, alpha_bar_t: (_absorbing_check(alpha_bar_prev, alpha_bar_t), nu.enumerated_categories(
-        "d3pm_absorbing", (0,) * int(l), 1, 1, _absorbing_sched(alpha_bar_prev, alpha_bar_t)))[1],
-    simulation=Simulation(nu.DISCRETE, lambda l, alpha_bar_prev, alpha_bar_t: (_absorbing_check(alpha_bar_prev, alpha_bar_t),
-                          nu.pack_discrete("d3pm_absorbing", (0,) * int(l), 1, 1, alpha_bar_prev, alpha_bar_t))[1],
-                          kind="proportion", draws_per_trial=lambda l, **_: 2 * int(l),
-                          description="mask each token w.p. 1 - abar_t, then the absorbing posterior"),
+    oracle=lambda l, alpha_bar_prev, alpha_bar_t: (
+        _absorbing_check(alpha_bar_prev, alpha_bar_t),
+        nu.enumerated_categories("d3pm_absorbing", (0,) * int(l), 1, 1, _absorbing_sched(alpha_bar_prev, alpha_bar_t)),
+    )[1],
+    simulation=Simulation(
+        nu.DISCRETE,
+        lambda l, alpha_bar_prev, alpha_bar_t: (
+            _absorbing_check(alpha_bar_prev, alpha_bar_t),
+            nu.pack_discrete("d3pm_absorbing", (0,) * int(l), 1, 1, alpha_bar_prev, alpha_bar_t),
+        )[1],
+        kind="proportion",
+        draws_per_trial=lambda l, **_: 2 * int(l),
+        description="mask each token w.p. 1 - abar_t, then the absorbing posterior",
+    ),
     proofs=(pr.mask_and_absorbing,),
-    cases=({"l": 4, "alpha_bar_prev": "3/4", "alpha_bar_t": "1/2"}, {"l": 8, "alpha_bar_prev": "1/2", "alpha_bar_t": "1/8"}),
-    rtol=1e-35, rtol_reason="exact rationals on both sides; the oracle rounds each quotient to 40 digits",
+    cases=(
+        {"l": 4, "alpha_bar_prev": "3/4", "alpha_bar_t": "1/2"},
+        {"l": 8, "alpha_bar_prev": "1/2", "alpha_bar_t": "1/8"},
+    ),
+    rtol=1e-35,
+    rtol_reason="exact rationals on both sides; the oracle rounds each quotient to 40 digits",
     sim_trials=200_000,
 )
 
@@ -709,30 +852,51 @@ def _uniform_closed(V, alpha_bar_prev, beta_t, x0):
     if _symbolic(V, alpha_bar_prev, beta_t) or isinstance(x0, sp.Symbol):
         return dd.d3pm_uniform_marginal(sp.Symbol("v"), sp.Symbol("x_0^j"), V, alpha_bar_prev)
     _tokens_check(x0, V)
-    return _position_matrix([dd.d3pm_uniform_marginal(v, x0[j], V, alpha_bar_prev) if v < V else 0
-                             for j in range(len(x0)) for v in range(V + 1)])
+    return _position_matrix(
+        [
+            dd.d3pm_uniform_marginal(v, x0[j], V, alpha_bar_prev) if v < V else 0
+            for j in range(len(x0))
+            for v in range(V + 1)
+        ]
+    )
 
 
 def _uniform_sched(alpha_bar_prev, beta_t):
-    return {"alpha_bar_prev": Fraction(str(sp.nsimplify(alpha_bar_prev))), "beta_t": Fraction(str(sp.nsimplify(beta_t)))}
+    return {
+        "alpha_bar_prev": Fraction(str(sp.nsimplify(alpha_bar_prev))),
+        "beta_t": Fraction(str(sp.nsimplify(beta_t))),
+    }
 
 
 D3PM_UNIFORM = Result(
     name="d3pm_uniform_marginal",
     topic=TOPIC,
     title="D3PM uniform replacement over K = V classes: the Bayes posterior q(x_{t-1}|x_t, x0) satisfies the marginal "
-          "constraint, q(x_{t-1} = v|x0) = abar_{t-1} [v = x0] + (1 - abar_{t-1})/K",
+    "constraint, q(x_{t-1} = v|x0) = abar_{t-1} [v = x0] + (1 - abar_{t-1})/K",
     params=(VOCAB, ABAR_PREV_D, BETA_D, TOKENS),
     closed_form=_pretty(_uniform_closed),
     lhs=lambda **_: _POS_LHS,
-    oracle=lambda V, alpha_bar_prev, beta_t, x0: (_tokens_check(x0, V), nu.enumerated_categories(
-        "d3pm_uniform", x0, int(V), 1, _uniform_sched(alpha_bar_prev, beta_t)))[1],
-    simulation=Simulation(nu.DISCRETE, lambda V, alpha_bar_prev, beta_t, x0: (_tokens_check(x0, V), nu.pack_discrete(
-        "d3pm_uniform", x0, int(V), 1, alpha_bar_prev, beta_t))[1], kind="proportion",
-        draws_per_trial=lambda x0, **_: 3 * len(x0), description="x_t from Qbar_t, then the Bayes posterior, per token"),
+    oracle=lambda V, alpha_bar_prev, beta_t, x0: (
+        _tokens_check(x0, V),
+        nu.enumerated_categories("d3pm_uniform", x0, int(V), 1, _uniform_sched(alpha_bar_prev, beta_t)),
+    )[1],
+    simulation=Simulation(
+        nu.DISCRETE,
+        lambda V, alpha_bar_prev, beta_t, x0: (
+            _tokens_check(x0, V),
+            nu.pack_discrete("d3pm_uniform", x0, int(V), 1, alpha_bar_prev, beta_t),
+        )[1],
+        kind="proportion",
+        draws_per_trial=lambda x0, **_: 3 * len(x0),
+        description="x_t from Qbar_t, then the Bayes posterior, per token",
+    ),
     proofs=(pr.d3pm_uniform_constraint,),
-    cases=({"V": 3, "alpha_bar_prev": "2/3", "beta_t": "1/4", "x0": "012"}, {"V": 5, "alpha_bar_prev": "1/2", "beta_t": "1/10", "x0": "04"}),
-    rtol=1e-35, rtol_reason="exact rationals on both sides; the oracle rounds each quotient to 40 digits",
+    cases=(
+        {"V": 3, "alpha_bar_prev": "2/3", "beta_t": "1/4", "x0": "012"},
+        {"V": 5, "alpha_bar_prev": "1/2", "beta_t": "1/10", "x0": "04"},
+    ),
+    rtol=1e-35,
+    rtol_reason="exact rationals on both sides; the oracle rounds each quotient to 40 digits",
     sim_trials=200_000,
 )
 
@@ -751,10 +915,16 @@ def plugin_table_check(thorough: bool = False):
     worst = max(abs(c - m) for T, pair in table.items() for c, m in zip(pair, MATH_PLUGIN_TABLE[T]))
     body = "; ".join(f"T={T}: {a:.4f}/{b:.4f}" for T, (a, b) in table.items())
     ok = worst <= 1e-3
-    return CheckRow("hot_plugin_dispersion", TOPIC, "plugin_table_check", "cosine_s0, N(1.5, 0.3^2)", "pass" if ok else "FAIL",
-                    f"DDIM/DDPM std {body}; max |computed - MATH.md| = {worst:.4f} <= 0.001 (MATH.md's 3-decimal "
-                    "Monte Carlo table; its DDPM column sits 0.0006-0.0008 above the exact values)",
-                    time.perf_counter() - t0)
+    return CheckRow(
+        "hot_plugin_dispersion",
+        TOPIC,
+        "plugin_table_check",
+        "cosine_s0, N(1.5, 0.3^2)",
+        "pass" if ok else "FAIL",
+        f"DDIM/DDPM std {body}; max |computed - MATH.md| = {worst:.4f} <= 0.001 (MATH.md's 3-decimal "
+        "Monte Carlo table; its DDPM column sits 0.0006-0.0008 above the exact values)",
+        time.perf_counter() - t0,
+    )
 
 
 def _enumeration_grid(thorough: bool):
@@ -780,17 +950,35 @@ def discrete_enumeration_check(thorough: bool = False):
         n += 1
         if lhs != rhs:
             bad.append(f"{model} x0={x0} V={V} t={t}")
-    return CheckRow("edit_v2_marginal", TOPIC, "discrete_enumeration_check", f"l <= {5 if thorough else 4}, V in 2, 3",
-                    "pass" if not bad else "FAIL",
-                    f"{n} (model, x0, V, t) configurations, exact Fractions; "
-                    + ("all equal" if not bad else "differ: " + "; ".join(bad[:3])), time.perf_counter() - t0)
+    return CheckRow(
+        "edit_v2_marginal",
+        TOPIC,
+        "discrete_enumeration_check",
+        f"l <= {5 if thorough else 4}, V in 2, 3",
+        "pass" if not bad else "FAIL",
+        f"{n} (model, x0, V, t) configurations, exact Fractions; "
+        + ("all equal" if not bad else "differ: " + "; ".join(bad[:3])),
+        time.perf_counter() - t0,
+    )
 
 
 HOT_PLUGIN = dataclasses.replace(HOT_PLUGIN, extra_checks=(plugin_table_check,))
 EDIT_V2 = dataclasses.replace(EDIT_V2, extra_checks=(discrete_enumeration_check,))
 
-RESULTS = (CONVENTIONS, HOT_POSTERIOR, UNIFORM_MIXING, HOT_EXACT, HOT_PLUGIN, COLD, EDIT_V1, EDIT_V2, MASK, DELETION,
-           ABSORBING, D3PM_UNIFORM)
+RESULTS = (
+    CONVENTIONS,
+    HOT_POSTERIOR,
+    UNIFORM_MIXING,
+    HOT_EXACT,
+    HOT_PLUGIN,
+    COLD,
+    EDIT_V1,
+    EDIT_V2,
+    MASK,
+    DELETION,
+    ABSORBING,
+    D3PM_UNIFORM,
+)
 
 
 # ---------------------------------------------------------------------------
@@ -798,9 +986,19 @@ RESULTS = (CONVENTIONS, HOT_POSTERIOR, UNIFORM_MIXING, HOT_EXACT, HOT_PLUGIN, CO
 # ---------------------------------------------------------------------------
 
 
-def simulate_chain(mu0: Any = "3/2", s0: Any = "3/10", T: int = 20, schedule: Any = "cosine", sigma_rule: Any = "ddpm",
-                   plugin: bool = False, trials: Any = 10**6, *, device: str = "cpu", seed: int = 0,
-                   streams: int | None = None) -> Estimate:
+def simulate_chain(
+    mu0: Any = "3/2",
+    s0: Any = "3/10",
+    T: int = 20,
+    schedule: Any = "cosine",
+    sigma_rule: Any = "ddpm",
+    plugin: bool = False,
+    trials: Any = 10**6,
+    *,
+    device: str = "cpu",
+    seed: int = 0,
+    streams: int | None = None,
+) -> Estimate:
     """Run the reverse chain for N(mu0, s0^2) data; the estimate holds E x_0, E(x_0-mu0)^2, E(x_0-mu0)^4.
 
     >>> est = simulate_chain(T=5, trials=20_000, seed=1)
@@ -808,15 +1006,41 @@ def simulate_chain(mu0: Any = "3/2", s0: Any = "3/10", T: int = 20, schedule: An
     True
     """
     result = HOT_PLUGIN if plugin else HOT_EXACT
-    return simulate_result(result, trials, device=device, seed=seed, streams=streams, mu0=mu0, s0=s0, T=T,
-                           schedule=schedule, sigma_rule=sigma_rule)
+    return simulate_result(
+        result,
+        trials,
+        device=device,
+        seed=seed,
+        streams=streams,
+        mu0=mu0,
+        s0=s0,
+        T=T,
+        schedule=schedule,
+        sigma_rule=sigma_rule,
+    )
 
 
-def simulate_posterior(x0: Any, alpha_t: Any, alpha_bar_prev: Any, sigma: Any = "ddpm", trials: Any = 10**6, *,
-                       device: str = "cpu", seed: int = 0) -> Estimate:
+def simulate_posterior(
+    x0: Any,
+    alpha_t: Any,
+    alpha_bar_prev: Any,
+    sigma: Any = "ddpm",
+    trials: Any = 10**6,
+    *,
+    device: str = "cpu",
+    seed: int = 0,
+) -> Estimate:
     """One forward and one posterior draw per trial: E x_{t-1}, E d^2, E d^4, P(|d| > sqrt3 betabar_{t-1})."""
-    return simulate_result(HOT_POSTERIOR, trials, device=device, seed=seed, x0=x0, alpha_t=alpha_t,
-                           alpha_bar_prev=alpha_bar_prev, sigma=sigma)
+    return simulate_result(
+        HOT_POSTERIOR,
+        trials,
+        device=device,
+        seed=seed,
+        x0=x0,
+        alpha_t=alpha_t,
+        alpha_bar_prev=alpha_bar_prev,
+        sigma=sigma,
+    )
 
 
 def cold_errors(n: int = 16, w_prev: int = 2, w_t: int = 3, s: Any = "1/10") -> Formula:

@@ -112,14 +112,14 @@ class OwenT(sp.Function):
     def fdiff(self, argindex=1):
         h, a = self.args
         if argindex == 2:
-            return sp.exp(-h**2 * (1 + a**2) / 2) / (2 * sp.pi * (1 + a**2))
+            return sp.exp(-(h**2) * (1 + a**2) / 2) / (2 * sp.pi * (1 + a**2))
         if argindex == 1:
             # d/dh of the integrand is -h e^{-h^2(1+t^2)/2}/(2 pi); integrate t from 0 to a.
-            return -sp.exp(-h**2 / 2) * sp.erf(a * h / sp.sqrt(2)) / (2 * sp.sqrt(2 * sp.pi))
+            return -sp.exp(-(h**2) / 2) * sp.erf(a * h / sp.sqrt(2)) / (2 * sp.sqrt(2 * sp.pi))
         raise sp.ArgumentIndexError(self, argindex)
 
     def _eval_rewrite_as_Integral(self, h, a, **kwargs):
-        return sp.Integral(sp.exp(-h**2 * (1 + _t**2) / 2) / (1 + _t**2), (_t, 0, a)) / (2 * sp.pi)
+        return sp.Integral(sp.exp(-(h**2) * (1 + _t**2) / 2) / (1 + _t**2), (_t, 0, a)) / (2 * sp.pi)
 
     def _eval_evalf(self, prec):
         h, a = self.args
@@ -140,7 +140,7 @@ class OwenT(sp.Function):
 
         with mpmath.workprec(prec + 30):
             hh, aa = mpmath.mpf(sp.N(h, dps + 10)), mpmath.mpf(sp.N(a, dps + 10))
-            value = mpmath.quad(lambda t: mpmath.exp(-hh**2 * (1 + t**2) / 2) / (1 + t**2), [0, aa]) / (2 * mpmath.pi)
+            value = mpmath.quad(lambda t: mpmath.exp(-(hh**2) * (1 + t**2) / 2) / (1 + t**2), [0, aa]) / (2 * mpmath.pi)
         return sp.Float(value, dps + 5)._eval_evalf(prec)
 
     def _latex(self, printer):
@@ -166,7 +166,7 @@ class LogitIntegral(sp.Integral):
 
         if len(self.limits) != 1 or self.free_symbols:
             return super()._eval_evalf(prec)
-        (var, _lo, _hi), = self.limits
+        ((var, _lo, _hi),) = self.limits
         f = sp.lambdify(var, self.function, "mpmath")
         cuts = set()
         for fn in self.function.atoms(sp.erf, sp.exp):
@@ -191,7 +191,7 @@ def normal_pdf(z: sp.Expr) -> sp.Expr:
     >>> normal_pdf(0)
     sqrt(2)/(2*sqrt(pi))
     """
-    return sp.exp(-sp.sympify(z) ** 2 / 2) / sp.sqrt(2 * sp.pi)
+    return sp.exp(-(sp.sympify(z) ** 2) / 2) / sp.sqrt(2 * sp.pi)
 
 
 def normal_cdf(z: sp.Expr) -> sp.Expr:
@@ -404,10 +404,13 @@ def _symbolic_gradient(mu: sp.Symbol, sigma: sp.Expr, y: sp.Expr) -> sp.Matrix:
     # Symbolic C: (d p_y / d mu_j for j != y, d p_y / d sigma), Kronecker exponents drop factors.
     base, c = _symbolic_vector(mu)
     j, q = sp.Symbol("j", integer=True, positive=True), sp.Symbol("k", integer=True, positive=True)
-    prod = sp.Product(normal_cdf(x_ - base[q] / sigma) ** (1 - sp.KroneckerDelta(q, y) - sp.KroneckerDelta(q, j)),
-                      (q, 1, c))
-    grad_j = -sp.Integral(normal_pdf(x_ - base[y] / sigma) * normal_pdf(x_ - base[j] / sigma) * prod,
-                          (x_, -sp.oo, sp.oo)) / sigma
+    prod = sp.Product(
+        normal_cdf(x_ - base[q] / sigma) ** (1 - sp.KroneckerDelta(q, y) - sp.KroneckerDelta(q, j)), (q, 1, c)
+    )
+    grad_j = (
+        -sp.Integral(normal_pdf(x_ - base[y] / sigma) * normal_pdf(x_ - base[j] / sigma) * prod, (x_, -sp.oo, sp.oo))
+        / sigma
+    )
     # Shift invariance turns sum_j mu_j g_j into sum_{j != y} (mu_j - mu_y) g_j.
     dsigma = -sp.Sum((1 - sp.KroneckerDelta(j, y)) * (base[j] - base[y]) * grad_j, (j, 1, c)) / sigma
     return sp.Matrix([grad_j, dsigma])
@@ -650,8 +653,9 @@ def toy_hinge_zero_loss_scale() -> tuple[sp.Expr, sp.Expr]:
     lines = toy_margins(1, b)
     # The smallest margin is concave and piecewise linear in b: its maximum sits
     # where two of the lines cross.
-    crossings = {sp.solve(sp.Eq(u, v), b)[0] for i, u in enumerate(lines) for v in lines[i + 1:]
-                 if sp.diff(u - v, b) != 0}
+    crossings = {
+        sp.solve(sp.Eq(u, v), b)[0] for i, u in enumerate(lines) for v in lines[i + 1 :] if sp.diff(u - v, b) != 0
+    }
     smallest = {c: min(z.subs(b, c) for z in lines) for c in crossings}
     b_star = max(smallest, key=lambda c: smallest[c])
     return 1 / smallest[b_star], b_star

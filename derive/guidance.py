@@ -481,8 +481,9 @@ def diffused_component(mean: sp.Expr, std: sp.Expr, alpha_bar_t: sp.Expr) -> tup
     return ab * m, sp.sqrt(ab**2 * s**2 + 1 - ab**2)
 
 
-def mixture_cdf(x: Sequence[sp.Expr], weights: Sequence[sp.Expr], means: Sequence[Sequence[sp.Expr]],
-                stds: Sequence[sp.Expr]) -> sp.Expr:
+def mixture_cdf(
+    x: Sequence[sp.Expr], weights: Sequence[sp.Expr], means: Sequence[Sequence[sp.Expr]], stds: Sequence[sp.Expr]
+) -> sp.Expr:
     r"""The joint CDF of an isotropic Gaussian mixture at the point x (any dimension).
 
     .. math::

@@ -157,8 +157,11 @@ def zlpr_probability(s: sp.Expr) -> sp.Expr:
     >>> zlpr_probability(0), zlpr_probability(sp.log(3) / 2)
     (1/2, 3/4)
     """
-    return sp.nsimplify(1 / (1 + sp.exp(-2 * sp.sympify(s)))) if sp.sympify(s).is_Rational else (
-        1 / (1 + sp.exp(-2 * sp.sympify(s))))
+    return (
+        sp.nsimplify(1 / (1 + sp.exp(-2 * sp.sympify(s))))
+        if sp.sympify(s).is_Rational
+        else (1 / (1 + sp.exp(-2 * sp.sympify(s))))
+    )
 
 
 def zlpr_optimal_logits(t: Sequence[sp.Expr]) -> sp.Matrix:
@@ -251,7 +254,9 @@ def row_softmax(S: Sequence[Sequence[sp.Expr]] | sp.MatrixBase) -> sp.Matrix:
     return sp.Matrix(rows)
 
 
-def nm_cross_entropy(S: Sequence[Sequence[sp.Expr]] | sp.MatrixBase, T: Sequence[Sequence[sp.Expr]] | sp.MatrixBase) -> sp.Expr:
+def nm_cross_entropy(
+    S: Sequence[Sequence[sp.Expr]] | sp.MatrixBase, T: Sequence[Sequence[sp.Expr]] | sp.MatrixBase
+) -> sp.Expr:
     r"""The sum of the n softmax cross-entropies, :math:`-\sum_{ij} t_{ij}\log\operatorname{softmax}_j(s_{i\cdot})`.
 
     .. math::
@@ -273,7 +278,9 @@ def nm_cross_entropy(S: Sequence[Sequence[sp.Expr]] | sp.MatrixBase, T: Sequence
 def nm_cross_entropy_indexed() -> sp.Expr:
     r"""The summed softmax cross-entropy with n and m symbolic."""
     s, t = sp.IndexedBase("s", real=True), sp.IndexedBase("t")
-    return -sp.Sum(t[_i, _j] * sp.log(sp.exp(s[_i, _j]) / sp.Sum(sp.exp(s[_i, _k]), (_k, 1, _m))), (_i, 1, _n), (_j, 1, _m))
+    return -sp.Sum(
+        t[_i, _j] * sp.log(sp.exp(s[_i, _j]) / sp.Sum(sp.exp(s[_i, _k]), (_k, 1, _m))), (_i, 1, _n), (_j, 1, _m)
+    )
 
 
 def nm_loss1(S: Sequence[Sequence[sp.Expr]] | sp.MatrixBase, T: Sequence[Sequence[sp.Expr]] | sp.MatrixBase) -> sp.Expr:
@@ -299,11 +306,15 @@ def nm_loss1(S: Sequence[Sequence[sp.Expr]] | sp.MatrixBase, T: Sequence[Sequenc
 
 def _loss1_denominators(S: sp.Matrix, T: sp.Matrix) -> list[sp.Expr]:
     n, m = S.shape
-    return [1 + sp.Add(*(T[i, j] * sp.exp(S[i, k] - S[i, j]) for i in range(n) for k in range(m) if k != j))
-            for j in range(m)]
+    return [
+        1 + sp.Add(*(T[i, j] * sp.exp(S[i, k] - S[i, j]) for i in range(n) for k in range(m) if k != j))
+        for j in range(m)
+    ]
 
 
-def nm_loss1_gradient(S: Sequence[Sequence[sp.Expr]] | sp.MatrixBase, T: Sequence[Sequence[sp.Expr]] | sp.MatrixBase) -> sp.Matrix:
+def nm_loss1_gradient(
+    S: Sequence[Sequence[sp.Expr]] | sp.MatrixBase, T: Sequence[Sequence[sp.Expr]] | sp.MatrixBase
+) -> sp.Matrix:
     r"""The gradient of :func:`nm_loss1`, derived term by term (n x m matrix).
 
     With :math:`D_j = 1 + \sum_{i',k\ne j} t_{i'j} e^{s_{i'k} - s_{i'j}}`, the score
@@ -333,7 +344,9 @@ def nm_loss1_gradient(S: Sequence[Sequence[sp.Expr]] | sp.MatrixBase, T: Sequenc
     return out
 
 
-def nm_loss1_gradient_printed(S: Sequence[Sequence[sp.Expr]] | sp.MatrixBase, T: Sequence[Sequence[sp.Expr]] | sp.MatrixBase) -> sp.Matrix:
+def nm_loss1_gradient_printed(
+    S: Sequence[Sequence[sp.Expr]] | sp.MatrixBase, T: Sequence[Sequence[sp.Expr]] | sp.MatrixBase
+) -> sp.Matrix:
     r"""The gradient of loss-1 exactly as post 9158 prints it, the i in each denominator read as a new index i'.
 
     .. math::
@@ -356,13 +369,19 @@ def nm_loss1_gradient_printed(S: Sequence[Sequence[sp.Expr]] | sp.MatrixBase, T:
     n, m = S.shape
 
     def denominator(col: int) -> sp.Expr:
-        return 1 + sp.Add(*(T[ip, col] * sp.exp(-S[ip, col] + S[ip, k]) for ip in range(n) for k in range(m) if k != col))
+        return 1 + sp.Add(
+            *(T[ip, col] * sp.exp(-S[ip, col] + S[ip, k]) for ip in range(n) for k in range(m) if k != col)
+        )
 
     out = sp.zeros(n, m)
     for i in range(n):
         for j in range(m):
-            first = -T[i, j] * sp.exp(-S[i, j]) * sp.Add(*(sp.exp(S[i, k]) for k in range(m) if k != j)) / denominator(j)
-            second = sp.Add(*(T[i, h] * sp.exp(-S[i, h]) * sp.exp(S[i, j]) / denominator(h) for h in range(m) if h != j))
+            first = (
+                -T[i, j] * sp.exp(-S[i, j]) * sp.Add(*(sp.exp(S[i, k]) for k in range(m) if k != j)) / denominator(j)
+            )
+            second = sp.Add(
+                *(T[i, h] * sp.exp(-S[i, h]) * sp.exp(S[i, j]) / denominator(h) for h in range(m) if h != j)
+            )
             out[i, j] = first + second
     return out
 
@@ -412,7 +431,9 @@ def nm_loss3(S: Sequence[Sequence[sp.Expr]] | sp.MatrixBase, T: Sequence[Sequenc
     return sp.Add(*(sp.log(1 + sp.Add(*(T[i, j] * sp.exp(-_centred(S, i, j)) for i in range(n)))) for j in range(m)))
 
 
-def nm_loss3_gradient(S: Sequence[Sequence[sp.Expr]] | sp.MatrixBase, T: Sequence[Sequence[sp.Expr]] | sp.MatrixBase) -> sp.Matrix:
+def nm_loss3_gradient(
+    S: Sequence[Sequence[sp.Expr]] | sp.MatrixBase, T: Sequence[Sequence[sp.Expr]] | sp.MatrixBase
+) -> sp.Matrix:
     r"""The gradient of :func:`nm_loss3` (n x m matrix).
 
     With :math:`E_j = 1 + \sum_{i'} t_{i'j} e^{\bar s_{i'} - s_{i'j}}` and
@@ -457,7 +478,9 @@ def nm_loss3_optimal_logits(T: Sequence[Sequence[sp.Expr]] | sp.MatrixBase) -> s
     """
     T = _matrix(T)
     L = T.applyfunc(sp.log)
-    return sp.Matrix([[sp.expand_log(L[i, j] - sp.Add(*L.row(i)) / T.cols) for j in range(T.cols)] for i in range(T.rows)])
+    return sp.Matrix(
+        [[sp.expand_log(L[i, j] - sp.Add(*L.row(i)) / T.cols) for j in range(T.cols)] for i in range(T.rows)]
+    )
 
 
 def nm_loss1_indexed() -> sp.Expr:

@@ -115,25 +115,38 @@ FAMILIES: dict[str, NoiseFamily] = {
     f.name: f
     for f in (
         NoiseFamily(
-            "gumbel", r"\mathrm{Gumbel}",
-            sp.exp(-x - sp.exp(-x)), sp.exp(-sp.exp(-x)), sp.Interval(-sp.oo, sp.oo),
-            -sp.log(-sp.log(u)), 1 / (1 + sp.exp(-d)),
+            "gumbel",
+            r"\mathrm{Gumbel}",
+            sp.exp(-x - sp.exp(-x)),
+            sp.exp(-sp.exp(-x)),
+            sp.Interval(-sp.oo, sp.oo),
+            -sp.log(-sp.log(u)),
+            1 / (1 + sp.exp(-d)),
             description="standard Gumbel (max); argmax law = softmax",
         ),
         NoiseFamily(
-            "normal", r"\mathcal N",
-            sp.exp(-(x**2) / 2) / sp.sqrt(2 * sp.pi), (1 + sp.erf(x / sp.sqrt(2))) / 2,
-            sp.Interval(-sp.oo, sp.oo), sp.sqrt(2) * sp.erfinv(2 * u - 1), (1 + sp.erf(d / 2)) / 2,
+            "normal",
+            r"\mathcal N",
+            sp.exp(-(x**2) / 2) / sp.sqrt(2 * sp.pi),
+            (1 + sp.erf(x / sp.sqrt(2))) / 2,
+            sp.Interval(-sp.oo, sp.oo),
+            sp.sqrt(2) * sp.erfinv(2 * u - 1),
+            (1 + sp.erf(d / 2)) / 2,
             description="standard normal; argmax law = probit / Thurstone (EXACT)",
         ),
         NoiseFamily(
-            "logistic", r"\mathrm{Logistic}",
-            sp.exp(-x) / (1 + sp.exp(-x)) ** 2, 1 / (1 + sp.exp(-x)), sp.Interval(-sp.oo, sp.oo),
-            sp.log(u / (1 - u)), sp.exp(d) * (sp.exp(d) - 1 - d) / (sp.exp(d) - 1) ** 2,
+            "logistic",
+            r"\mathrm{Logistic}",
+            sp.exp(-x) / (1 + sp.exp(-x)) ** 2,
+            1 / (1 + sp.exp(-x)),
+            sp.Interval(-sp.oo, sp.oo),
+            sp.log(u / (1 - u)),
+            sp.exp(d) * (sp.exp(d) - 1 - d) / (sp.exp(d) - 1) ** 2,
             description="standard logistic",
         ),
         NoiseFamily(
-            "laplace", r"\mathrm{Laplace}",
+            "laplace",
+            r"\mathrm{Laplace}",
             sp.exp(-sp.Abs(x)) / 2,
             _piecewise((sp.exp(x) / 2, x < 0), (1 - sp.exp(-x) / 2, True)),
             sp.Interval(-sp.oo, sp.oo),
@@ -143,27 +156,36 @@ FAMILIES: dict[str, NoiseFamily] = {
             description="standard Laplace (double exponential)",
         ),
         NoiseFamily(
-            "uniform", r"\mathcal U",
+            "uniform",
+            r"\mathcal U",
             _piecewise((0, x < 0), (1, x <= 1), (0, True)),
             _piecewise((0, x < 0), (x, x <= 1), (1, True)),
-            sp.Interval(0, 1), u,
+            sp.Interval(0, 1),
+            u,
             _piecewise((0, d < -1), ((1 + d) ** 2 / 2, d < 0), (1 - (1 - d) ** 2 / 2, d < 1), (1, True)),
-            kinks=(sp.Integer(0), sp.Integer(1)), typical=(-1.5, 1.5),
+            kinks=(sp.Integer(0), sp.Integer(1)),
+            typical=(-1.5, 1.5),
             description="uniform on [0, 1]: bounded support, sparse laws",
         ),
         NoiseFamily(
-            "exponential", r"\mathrm{Exp}",
+            "exponential",
+            r"\mathrm{Exp}",
             _piecewise((0, x < 0), (sp.exp(-x), True)),
             _piecewise((0, x < 0), (1 - sp.exp(-x), True)),
-            sp.Interval(0, sp.oo), -sp.log(1 - u),
+            sp.Interval(0, sp.oo),
+            -sp.log(1 - u),
             _piecewise((sp.exp(d) / 2, d < 0), (1 - sp.exp(-d) / 2, True)),
             kinks=(sp.Integer(0),),
             description="standard exponential (support bounded below)",
         ),
         NoiseFamily(
-            "cauchy", r"\mathrm{Cauchy}",
-            1 / (sp.pi * (1 + x**2)), sp.Rational(1, 2) + sp.atan(x) / sp.pi, sp.Interval(-sp.oo, sp.oo),
-            sp.tan(sp.pi * (u - sp.Rational(1, 2))), sp.Rational(1, 2) + sp.atan(d / 2) / sp.pi,
+            "cauchy",
+            r"\mathrm{Cauchy}",
+            1 / (sp.pi * (1 + x**2)),
+            sp.Rational(1, 2) + sp.atan(x) / sp.pi,
+            sp.Interval(-sp.oo, sp.oo),
+            sp.tan(sp.pi * (u - sp.Rational(1, 2))),
+            sp.Rational(1, 2) + sp.atan(d / 2) / sp.pi,
             description="standard Cauchy (Student t with 1 degree of freedom): heavy tails",
             stable_cdf=sp.atan2(1, -x) / sp.pi,
         ),
@@ -268,7 +290,7 @@ class PieceIntegral(sp.Integral):
     def _eval_evalf(self, prec):
         import mpmath
 
-        (var, a, b), = self.limits
+        ((var, a, b),) = self.limits
         if self.function.free_symbols - {var} or not (a.is_number and b.is_number):
             return super()._eval_evalf(prec)
         func = sp.lambdify(var, self.function, [{"exp": _mp_exp_flushing_underflow}, "mpmath"])

@@ -124,7 +124,9 @@ def cosine_alpha_bar(t: sp.Expr, T: sp.Expr, s=COSINE_OFFSET) -> sp.Expr:
 # ---------------------------------------------------------------------------
 
 
-def ho_ddpm_posterior(ho_alpha_t: sp.Expr, ho_alpha_bar_t: sp.Expr, ho_alpha_bar_prev: sp.Expr) -> tuple[sp.Expr, sp.Expr, sp.Expr]:
+def ho_ddpm_posterior(
+    ho_alpha_t: sp.Expr, ho_alpha_bar_t: sp.Expr, ho_alpha_bar_prev: sp.Expr
+) -> tuple[sp.Expr, sp.Expr, sp.Expr]:
     r"""Ho et al. (2020), eq. (7), **in Ho's notation**: the x_0 and x_t coefficients of
     :math:`\tilde\mu_t` and the variance :math:`\tilde\beta_t` of :math:`q(x_{t-1}|x_t, x_0)`.
 
@@ -159,7 +161,9 @@ def ho_ddim_sigma(eta: sp.Expr, ho_alpha_bar_t: sp.Expr, ho_alpha_bar_prev: sp.E
     return sp.sympify(eta) * sp.sqrt((1 - abp) / (1 - ab)) * sp.sqrt(1 - ab / abp)
 
 
-def ho_ddim_coefficients(ho_alpha_bar_t: sp.Expr, ho_alpha_bar_prev: sp.Expr, sigma: sp.Expr) -> tuple[sp.Expr, sp.Expr, sp.Expr]:
+def ho_ddim_coefficients(
+    ho_alpha_bar_t: sp.Expr, ho_alpha_bar_prev: sp.Expr, sigma: sp.Expr
+) -> tuple[sp.Expr, sp.Expr, sp.Expr]:
     r"""Song et al. eq. (12), **in Ho's notation**, as coefficients of :math:`(x_0, x_t)` and the noise scale.
 
     .. math::
@@ -203,7 +207,9 @@ def schedule_alpha_bars(kind: str, T: int, s=None) -> list[sp.Expr]:
         off = sp.Rational(8, 1000) if s is None else sp.nsimplify(s)
         # The ratio of cosines of cosine_alpha_bar, left unsimplified (simplify costs ~0.1 s a term).
         f0 = sp.cos(off / (1 + off) * sp.pi / 2)
-        return [sp.Integer(1)] + [sp.cos((sp.Rational(t, T) + off) / (1 + off) * sp.pi / 2) / f0 for t in range(1, T + 1)]
+        return [sp.Integer(1)] + [
+            sp.cos((sp.Rational(t, T) + off) / (1 + off) * sp.pi / 2) / f0 for t in range(1, T + 1)
+        ]
     if kind == "linear":
         scale = sp.Rational(1000, T)
         b1, bT = sp.Rational(1, 10**4) * scale, sp.Rational(2, 100) * scale

@@ -33,6 +33,7 @@ from collections.abc import Sequence
 import mpmath
 import numba
 import numpy as np
+
 from closedform.numeric.drivers import StreamKernel
 from closedform.numeric.rng import normal
 from closedform.numeric.target import SIMULATOR, scalar_jit
@@ -78,10 +79,10 @@ def _x_route(mv: list[mpmath.mpf], y: int, degree: int) -> list[mpmath.mpf]:
     for x, w in _gauss_legendre_pieces(mv[y], degree):
         z = [x - mj for mj in mv]
         big = {j: mpmath.erfc(-z[j] / root2) / 2 for j in others}
-        core = w * norm * mpmath.exp(-z[y] ** 2 / 2) * mpmath.fprod(big.values())
+        core = w * norm * mpmath.exp(-(z[y] ** 2) / 2) * mpmath.fprod(big.values())
         out[0] += core
         for j in others:
-            out[1 + j] -= core * norm * mpmath.exp(-z[j] ** 2 / 2) / big[j]
+            out[1 + j] -= core * norm * mpmath.exp(-(z[j] ** 2) / 2) / big[j]
     out[1 + y] = -mpmath.fsum(out[1 + j] for j in others)
     return out
 
@@ -113,7 +114,9 @@ def probability_and_logit_gradient(m: Sequence, y: int) -> tuple[mpmath.mpf, lis
         tol = mpmath.mpf(10) ** (-(mpmath.mp.dps - 10) + 3)
         worst = max(abs(a - b) for a, b in zip(fine, coarse))
     if worst > max(tol, mpmath.mpf(10) ** -45):
-        raise OracleError(f"Gauss-Legendre with 96 and 48 nodes differs by {mpmath.nstr(worst, 3)} for m={list(m)}, y={y}")
+        raise OracleError(
+            f"Gauss-Legendre with 96 and 48 nodes differs by {mpmath.nstr(worst, 3)} for m={list(m)}, y={y}"
+        )
     return +fine[0], [+g for g in fine[1:]]
 
 
@@ -195,8 +198,9 @@ def toy_exact_optimum_oracle(sigma) -> mpmath.mpf:
         # Bracket the maximum on a grid (A rises then falls), then solve A'(b) = 0.
         grid = [mpmath.mpf(i) / 16 for i in range(-16, 400)]
         best = max(grid, key=acc)
-        root = mpmath.findroot(lambda b: mpmath.diff(acc, b), (best - mpmath.mpf(1) / 16, best + mpmath.mpf(1) / 16),
-                               solver="anderson")
+        root = mpmath.findroot(
+            lambda b: mpmath.diff(acc, b), (best - mpmath.mpf(1) / 16, best + mpmath.mpf(1) / 16), solver="anderson"
+        )
     return +root
 
 
@@ -213,8 +217,11 @@ def toy_ce_optimum_oracle(k) -> mpmath.mpf:
         kk = mpmath.mpf(k)
         grid = [mpmath.mpf(i) / 64 for i in range(-64, 128)]
         best = min(grid, key=lambda b: toy_ce_loss_value(kk, b))
-        root = mpmath.findroot(lambda b: mpmath.diff(lambda u: toy_ce_loss_value(kk, u), b),
-                               (best - mpmath.mpf(1) / 64, best + mpmath.mpf(1) / 64), solver="anderson")
+        root = mpmath.findroot(
+            lambda b: mpmath.diff(lambda u: toy_ce_loss_value(kk, u), b),
+            (best - mpmath.mpf(1) / 64, best + mpmath.mpf(1) / 64),
+            solver="anderson",
+        )
     return +root
 
 
@@ -228,7 +235,9 @@ def toy_ce_scale_threshold_oracle() -> mpmath.mpf:
 def toy_exact_failure_scale_oracle() -> mpmath.mpf:
     r"""The σ at which EXACT's toy optimum crosses b = 1/4, by nested root-finding."""
     with mpmath.workdps(mpmath.mp.dps + 10):
-        root = mpmath.findroot(lambda s: toy_exact_optimum_oracle(s) - mpmath.mpf(1) / 4, (0.21, 0.23), solver="anderson")
+        root = mpmath.findroot(
+            lambda s: toy_exact_optimum_oracle(s) - mpmath.mpf(1) / 4, (0.21, 0.23), solver="anderson"
+        )
     return +root
 
 

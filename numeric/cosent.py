@@ -30,6 +30,7 @@ import math
 
 import mpmath
 import numpy as np
+
 from closedform.numeric.target import scalar_jit
 
 

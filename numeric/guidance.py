@@ -36,16 +36,16 @@ import mpmath
 import numba
 import numpy as np
 import sympy as sp
-from closedform.derive import schedules as ds
-from closedform.numeric.drivers import THREADS_PER_BLOCK, StreamKernel, split_trials
-from closedform.numeric.mixtures import MAX_COMPONENTS, MAX_DIM, Mixture
-from closedform.numeric.rng import make_states, uniform
-from closedform.numeric.target import SIMULATOR, cuda_available, parallel_jit, prange, scalar_jit
 from numba import (  # module level: the CUDA simulator swaps a kernel module's ``cuda`` global
     cuda,
     float64,
 )
 
+from closedform.derive import schedules as ds
+from closedform.numeric.drivers import THREADS_PER_BLOCK, StreamKernel, split_trials
+from closedform.numeric.mixtures import MAX_COMPONENTS, MAX_DIM, Mixture
+from closedform.numeric.rng import make_states, uniform
+from closedform.numeric.target import SIMULATOR, cuda_available, parallel_jit, prange, scalar_jit
 from closedform.spec import ParameterError
 
 #: Most CDF points one CUDA thread counts (its accumulator is a fixed-size local array).
@@ -167,8 +167,10 @@ def linear_schedule(T: Any, beta_1: float | None = None, beta_T: float | None = 
     b1 = 1e-4 * 1000 / T if beta_1 is None else float(beta_1)
     bT = 0.02 * 1000 / T if beta_T is None else float(beta_T)
     if not 0 < b1 <= bT < 1:
-        raise ParameterError(f"need 0 < beta_1 <= beta_T < 1 (Ho's betas), got beta_1={b1:g}, beta_T={bT:g}; "
-                             "for the scaled default take T > 20")
+        raise ParameterError(
+            f"need 0 < beta_1 <= beta_T < 1 (Ho's betas), got beta_1={b1:g}, beta_T={bT:g}; "
+            "for the scaled default take T > 20"
+        )
     t, TT, B1, BT = sp.symbols("t T beta_1 beta_T", positive=True)
     alpha_t = sp.lambdify((t, TT, B1, BT), ds.linear_alpha(t, TT, B1, BT), "numpy")
     steps = np.arange(1, T + 1, dtype=np.float64)
@@ -199,7 +201,9 @@ def make_schedule(schedule: Any, T: Any) -> Schedule:
         return schedule
     if isinstance(schedule, str):
         if schedule not in SCHEDULES:
-            raise ParameterError(f"schedule must be one of {', '.join(SCHEDULES)} or an alpha_bar array, got {schedule!r}")
+            raise ParameterError(
+                f"schedule must be one of {', '.join(SCHEDULES)} or an alpha_bar array, got {schedule!r}"
+            )
         return SCHEDULES[schedule](T)
     return schedule_from_alpha_bar(schedule)
 
@@ -222,8 +226,16 @@ def check_gamma(gamma: Any) -> float:
     return g
 
 
-def pack_sampler(mixture: Mixture, y: Any, schedule: Schedule, gamma: Any = 1.0, mode: str = "mean",
-                 variance: str = "posterior", start: str = "exact", points: Any = None) -> np.ndarray:
+def pack_sampler(
+    mixture: Mixture,
+    y: Any,
+    schedule: Schedule,
+    gamma: Any = 1.0,
+    mode: str = "mean",
+    variance: str = "posterior",
+    start: str = "exact",
+    points: Any = None,
+) -> np.ndarray:
     r"""Pack everything one particle needs into one float64 vector (the kernels' ``params``).
 
     Layout: header (:data:`HEADER`); per t = 0..T the update coefficients
@@ -254,8 +266,15 @@ def pack_sampler(mixture: Mixture, y: Any, schedule: Schedule, gamma: Any = 1.0,
     drift = schedule.beta2 * inv_alpha
     guide = sigma**2 * g if mode == "mean" else drift * g
     per_t = np.stack([inv_alpha, drift, guide, sigma], axis=1).ravel()
-    per_tk = np.concatenate([ab[:, None, None] * mixture.means[None], (-0.5 / v)[..., None], (1.0 / v)[..., None],
-                             (np.log(mixture.weights)[None, :] - 0.5 * dim * np.log(v))[..., None]], axis=2).ravel()
+    per_tk = np.concatenate(
+        [
+            ab[:, None, None] * mixture.means[None],
+            (-0.5 / v)[..., None],
+            (1.0 / v)[..., None],
+            (np.log(mixture.weights)[None, :] - 0.5 * dim * np.log(v))[..., None],
+        ],
+        axis=2,
+    ).ravel()
     per_k = np.stack([(mixture.labels == y).astype(np.float64), mixture.weights, np.sqrt(v[T])], axis=1).ravel()
     return np.concatenate([np.asarray(header, dtype=np.float64), per_t, per_tk, per_k, pts.ravel()])
 
@@ -451,16 +470,33 @@ def _scratch_len(params: np.ndarray) -> int:
 
 def cdf_counts(dim: int) -> StreamKernel:
     """Final-CDF counts at the packed points (kind "proportion"), for ``dim``-D mixtures."""
-    return _per_dim("cdf", dim, lambda d: StreamKernel(
-        _make_trials(d)[0], acc_width=lambda p: int(p[7]), scratch_len=_scratch_len,
-        scratch_capacity=SCRATCH_CAPACITY, acc_capacity=MAX_POINTS))
+    return _per_dim(
+        "cdf",
+        dim,
+        lambda d: StreamKernel(
+            _make_trials(d)[0],
+            acc_width=lambda p: int(p[7]),
+            scratch_len=_scratch_len,
+            scratch_capacity=SCRATCH_CAPACITY,
+            acc_capacity=MAX_POINTS,
+        ),
+    )
 
 
 def moments(dim: int) -> StreamKernel:
     """Per-coordinate sums and sums of squares of x_0 (kind "mean"), for ``dim``-D mixtures."""
-    return _per_dim("moments", dim, lambda d: StreamKernel(
-        _make_trials(d)[1], acc_width=lambda p: 2 * int(p[0]), scratch_len=_scratch_len,
-        scratch_capacity=SCRATCH_CAPACITY, acc_capacity=2 * MAX_DIM, integer=False))
+    return _per_dim(
+        "moments",
+        dim,
+        lambda d: StreamKernel(
+            _make_trials(d)[1],
+            acc_width=lambda p: 2 * int(p[0]),
+            scratch_len=_scratch_len,
+            scratch_capacity=SCRATCH_CAPACITY,
+            acc_capacity=2 * MAX_DIM,
+            integer=False,
+        ),
+    )
 
 
 # ----------------------------------------------------------------------------
@@ -505,8 +541,9 @@ def _make_sample_cuda(dim: int):
     return kernel
 
 
-def sample_particles(params: np.ndarray, particles: int, seed: int, streams: int | None = None,
-                     device: str = "cpu") -> np.ndarray:
+def sample_particles(
+    params: np.ndarray, particles: int, seed: int, streams: int | None = None, device: str = "cpu"
+) -> np.ndarray:
     """Run ``particles`` guided trajectories and return x_0 as a (particles, dim) array.
 
     Stream s (of ``streams``, default ``min(particles, 2**16)``) runs the particles of its
@@ -521,7 +558,9 @@ def sample_particles(params: np.ndarray, particles: int, seed: int, streams: int
     dim = int(params[0])
     out = np.empty((particles, dim), dtype=np.float64)
     if device == "cpu":
-        _per_dim("sample_cpu", dim, _make_sample_cpu)(states, np.int64(base), np.int64(rem), params, _scratch_len(params), out)
+        _per_dim("sample_cpu", dim, _make_sample_cpu)(
+            states, np.int64(base), np.int64(rem), params, _scratch_len(params), out
+        )
     elif device == "cuda":
         if not cuda_available():
             raise RuntimeError("device='cuda' needs an NVIDIA GPU, or the simulator (NUMBA_ENABLE_CUDASIM=1)")
@@ -540,9 +579,17 @@ def sample_particles(params: np.ndarray, particles: int, seed: int, streams: int
 # ----------------------------------------------------------------------------
 
 
-def sample_numpy(mixture: Mixture, y: int, schedule: Schedule, gamma: float, particles: int,
-                 rng: np.random.Generator, mode: str = "mean", variance: str = "posterior",
-                 start: str = "exact") -> np.ndarray:
+def sample_numpy(
+    mixture: Mixture,
+    y: int,
+    schedule: Schedule,
+    gamma: float,
+    particles: int,
+    rng: np.random.Generator,
+    mode: str = "mean",
+    variance: str = "posterior",
+    start: str = "exact",
+) -> np.ndarray:
     """The same sampler written as a vectorised NumPy loop over time (all particles at once)."""
     T, dim = schedule.T, mixture.dim
     sigma = schedule.sigma(variance)
@@ -618,8 +665,7 @@ def tilt_error_mp(mu: Any, sigma: Any, a: Any, b: Any) -> mpmath.mpf:
     return +out
 
 
-def tilt_error_limit_mp(mu: Any, a: Any, b: Any, sigma0: float = 0.02, levels: int = 4,
-                        dps: int = 32) -> mpmath.mpf:
+def tilt_error_limit_mp(mu: Any, a: Any, b: Any, sigma0: float = 0.02, levels: int = 4, dps: int = 32) -> mpmath.mpf:
     r""":math:`\lim_{\sigma\to0}` (tilted mean − guided mean)/σ⁴ by Richardson extrapolation in σ².
 
     The ratio is :math:`C + c_1\sigma^2 + c_2\sigma^4 + \dots`, so halving σ and eliminating
@@ -655,9 +701,11 @@ def epsilon_shift_mp(alpha_t: Any, gamma: Any, g: Any) -> mpmath.mpf:
     alpha_t, gamma, g = _mp(alpha_t), _mp(gamma), _mp(g)
     beta2 = 1 - alpha_t**2
     shifts = []
-    for x_t, eps, bbp2 in ((mpmath.mpf("0.37"), mpmath.mpf("-1.21"), mpmath.mpf("0.5")),
-                           (mpmath.mpf("-2.5"), mpmath.mpf("0.3"), mpmath.mpf("0.01")),
-                           (mpmath.mpf("1.0"), mpmath.mpf("2.0"), mpmath.mpf("0.99"))):
+    for x_t, eps, bbp2 in (
+        (mpmath.mpf("0.37"), mpmath.mpf("-1.21"), mpmath.mpf("0.5")),
+        (mpmath.mpf("-2.5"), mpmath.mpf("0.3"), mpmath.mpf("0.01")),
+        (mpmath.mpf("1.0"), mpmath.mpf("2.0"), mpmath.mpf("0.99")),
+    ):
         bb = mpmath.sqrt(beta2 + alpha_t**2 * bbp2)  # beta_bar_t^2 = beta_t^2 + alpha_t^2 beta_bar_{t-1}^2
         mu = lambda e, x_t=x_t, bb=bb: (x_t - beta2 / bb * e) / alpha_t
         shifts.append(mu(eps - bb * gamma * g) - mu(eps))

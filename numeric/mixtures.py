@@ -107,8 +107,9 @@ class Mixture:
     def conditional(self, y: Any) -> Mixture:
         """The data law given the class, :math:`p_0(x|y)`: the class-y components, renormalised."""
         keep = self.labels == self.check_class(y)
-        return Mixture(self.weights[keep] / self.weights[keep].sum(), self.means[keep], self.stds[keep],
-                       self.labels[keep])
+        return Mixture(
+            self.weights[keep] / self.weights[keep].sum(), self.means[keep], self.stds[keep], self.labels[keep]
+        )
 
     def diffused(self, alpha_bar: float) -> Mixture:
         """The law of :math:`x_t = \\bar\\alpha_t x_0 + \\bar\\beta_t\\varepsilon` (Su's ᾱ_t)."""
@@ -158,8 +159,9 @@ class Mixture:
 _erfc = np.vectorize(math.erfc, otypes=[np.float64])
 
 
-def cdf_oracle(weights: Sequence[Any], means: Sequence[Sequence[Any]], stds: Sequence[Any],
-               point: Sequence[Any]) -> mpmath.mpf:
+def cdf_oracle(
+    weights: Sequence[Any], means: Sequence[Sequence[Any]], stds: Sequence[Any], point: Sequence[Any]
+) -> mpmath.mpf:
     """The joint CDF of an isotropic mixture at one point, by mpmath quadrature.
 
     Independent of the erfc closed form: every factor is ``quad`` of the Gaussian density
@@ -174,7 +176,9 @@ def cdf_oracle(weights: Sequence[Any], means: Sequence[Sequence[Any]], stds: Seq
         s_ = mpmath.mpf(s)
         for a, md in zip(point, m):
             md = mpmath.mpf(md)
-            dens = lambda u, md=md, s_=s_: mpmath.exp(-((u - md) ** 2) / (2 * s_**2)) / (mpmath.sqrt(2 * mpmath.pi) * s_)
+            dens = lambda u, md=md, s_=s_: (
+                mpmath.exp(-((u - md) ** 2) / (2 * s_**2)) / (mpmath.sqrt(2 * mpmath.pi) * s_)
+            )
             term *= mpmath.quad(dens, [-mpmath.inf, md, mpmath.mpf(a)])
         total += term
     return total
@@ -210,8 +214,15 @@ def tilted_mean_1d(mixture: Mixture, y: int, gamma: float, grid: int = 40001) ->
     return float(np.trapezoid(x * dens, x) / np.trapezoid(dens, x))
 
 
-def guided_score_mismatch(mixture: Mixture, y: int, gamma: float, alpha_bar: float,
-                          half_width: float = 2.0, points: int = 801, grid: int = 20001) -> float:
+def guided_score_mismatch(
+    mixture: Mixture,
+    y: int,
+    gamma: float,
+    alpha_bar: float,
+    half_width: float = 2.0,
+    points: int = 801,
+    grid: int = 20001,
+) -> float:
     r"""max over :math:`|x| \le` ``half_width`` of |guided score − score of the diffused tilted law| (1-D).
 
     The guided sampler follows :math:`\nabla\log p_t(x) + \gamma\nabla\log p_t(y|x)`; the diffusion

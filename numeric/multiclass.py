@@ -34,6 +34,7 @@ import math
 
 import mpmath
 import numpy as np
+
 from closedform.numeric.target import parallel_jit, prange, scalar_jit
 
 #: Below this largest exponent the sums are taken unshifted (e^600 * n stays finite for n < 1e47).
@@ -768,8 +769,9 @@ def zlpr_soft_oracle(s, t) -> mpmath.mpf:
     """The soft ZLPR loss summed term by term in mpmath."""
     s = [mpmath.mpf(x) for x in s]
     t = [mpmath.mpf(x) for x in t]
-    return (mpmath.log1p(mpmath.fsum(ti * mpmath.exp(-si) for si, ti in zip(s, t)))
-            + mpmath.log1p(mpmath.fsum((1 - ti) * mpmath.exp(si) for si, ti in zip(s, t))))
+    return mpmath.log1p(mpmath.fsum(ti * mpmath.exp(-si) for si, ti in zip(s, t))) + mpmath.log1p(
+        mpmath.fsum((1 - ti) * mpmath.exp(si) for si, ti in zip(s, t))
+    )
 
 
 def zlpr_hard_oracle(s, positive) -> mpmath.mpf:
@@ -778,7 +780,9 @@ def zlpr_hard_oracle(s, positive) -> mpmath.mpf:
     neg = [x for x, p in zip(s, positive) if not p]
     pos = [x for x, p in zip(s, positive) if p]
     # -log softmax of the 0-class over {0} u neg, and of each positive against {0}: log(1 + sum)
-    return mpmath.log1p(mpmath.fsum(mpmath.exp(x) for x in neg)) + mpmath.log1p(mpmath.fsum(mpmath.exp(-x) for x in pos))
+    return mpmath.log1p(mpmath.fsum(mpmath.exp(x) for x in neg)) + mpmath.log1p(
+        mpmath.fsum(mpmath.exp(-x) for x in pos)
+    )
 
 
 def bce_oracle(s, t) -> mpmath.mpf:
@@ -795,8 +799,12 @@ def nm_loss1_oracle(S, T) -> mpmath.mpf:
     n, m = len(S), len(S[0])
     total = mpmath.mpf(0)
     for j in range(m):
-        inner = mpmath.fsum(mpmath.mpf(T[i][j]) * mpmath.exp(mpmath.mpf(S[i][k]) - mpmath.mpf(S[i][j]))
-                            for i in range(n) for k in range(m) if k != j)
+        inner = mpmath.fsum(
+            mpmath.mpf(T[i][j]) * mpmath.exp(mpmath.mpf(S[i][k]) - mpmath.mpf(S[i][j]))
+            for i in range(n)
+            for k in range(m)
+            if k != j
+        )
         total += mpmath.log1p(inner)
     return total
 
@@ -832,6 +840,7 @@ def gradient_oracle(loss, point) -> list[mpmath.mpf]:
     point = [mpmath.mpf(x) for x in point]
     out = []
     for q in range(len(point)):
+
         def along(x, q=q):
             p = list(point)
             p[q] = x

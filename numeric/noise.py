@@ -34,6 +34,7 @@ from functools import cache
 import mpmath
 import numpy as np
 import sympy as sp
+
 from closedform.derive import reparam as d
 from closedform.numeric.drivers import StreamKernel
 from closedform.numeric.rng import normal, uniform
@@ -168,9 +169,11 @@ def jacobian_oracle(noise: str, mu: Sequence, tau=1) -> list[list[mpmath.mpf]]:
         jac = [[mpmath.mpf(0)] * n for _ in range(n)]
         for i in range(n):
             for l in range(i + 1, n):
+
                 def f(x, i=i, l=l):
                     rest = mpmath.fprod(cdf(x - m[j]) for j in range(n) if j not in (i, l))
                     return pdf(x - m[i]) * pdf(x - m[l]) * rest
+
                 jac[i][l] = jac[l][i] = -mpmath.quad(f, edges) / t_
         for i in range(n):
             jac[i][i] = -mpmath.fsum(jac[i][l] for l in range(n) if l != i)
@@ -252,10 +255,14 @@ def rule_convergence(noise: str, mu: Sequence, Ks: Sequence[int] = (8, 32, 128, 
     for rule in RULES:
         for K in Ks:
             p = quantile_rule_law(noise, mu, K, rule)
-            rows.append({
-                "rule": rule, "K": int(K), "sum": math.fsum(p),
-                "max_error": max(abs(a - float(b)) for a, b in zip(p, truth)),
-            })
+            rows.append(
+                {
+                    "rule": rule,
+                    "K": int(K),
+                    "sum": math.fsum(p),
+                    "max_error": max(abs(a - float(b)) for a, b in zip(p, truth)),
+                }
+            )
     return rows
 
 
@@ -270,8 +277,10 @@ def _math_quantile(noise: str) -> Callable[[float], float]:
 
 
 #: Families whose sampler is not the lambdified quantile, with the reason.
-SPECIAL_SAMPLERS = {"normal": "Marsaglia's polar method, a pair of normals per accepted pair of float64 "
-                              "uniforms (the quantile needs erfinv)"}
+SPECIAL_SAMPLERS = {
+    "normal": "Marsaglia's polar method, a pair of normals per accepted pair of float64 "
+    "uniforms (the quantile needs erfinv)"
+}
 
 
 @scalar_jit
@@ -402,6 +411,18 @@ def draws_per_trial(noise: str, n: int) -> float:
 
 
 __all__ = [
-    "MAX_CLASSES_CUDA", "RULES", "SPECIAL_SAMPLERS", "argmax_kernel", "draws_per_trial", "family_code", "jacobian_oracle",
-    "law_oracle", "mp_functions", "pack_argmax", "quantile_rule_law", "rule_convergence", "rule_nodes", "sampler",
+    "MAX_CLASSES_CUDA",
+    "RULES",
+    "SPECIAL_SAMPLERS",
+    "argmax_kernel",
+    "draws_per_trial",
+    "family_code",
+    "jacobian_oracle",
+    "law_oracle",
+    "mp_functions",
+    "pack_argmax",
+    "quantile_rule_law",
+    "rule_convergence",
+    "rule_nodes",
+    "sampler",
 ]

@@ -37,8 +37,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from closedform.numeric.target import parallel_jit, prange, scalar_jit
 
+from closedform.numeric.target import parallel_jit, prange, scalar_jit
 from closedform.spec import ParameterError
 
 #: Bound on each truncated tail of the integral (per class), well below the 1e-10 target.
@@ -261,7 +261,9 @@ def normal_law_oracle(m, dps: int = 30) -> list:
 
     return _grouped_panel_oracle(
         [float(v) for v in np.asarray(m, dtype=np.float64).ravel()],
-        mpmath.npdf, mpmath.ncdf, dps,
+        mpmath.npdf,
+        mpmath.ncdf,
+        dps,
     )
 
 
@@ -336,6 +338,7 @@ def _family_constants(name: str) -> tuple[float, float, float, float, bool]:
     """(qlo, qhi, width, panel, heavy): tail quantiles, support width, panel length, heavy-tail flag."""
     import mpmath
     import sympy as sp
+
     from closedform.derive import reparam as dr
 
     fam = dr.family(name)
@@ -352,6 +355,7 @@ def _family_constants(name: str) -> tuple[float, float, float, float, bool]:
 
 def _build_family_kernel(name: str):
     import sympy as sp
+
     from closedform.derive import reparam as dr
 
     fam = dr.family(name)

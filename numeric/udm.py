@@ -26,6 +26,7 @@ import math
 import mpmath
 import numpy as np
 import sympy as sp
+
 from closedform.derive import schedules as sch
 from closedform.derive import udm_discrete as dd
 from closedform.numeric.drivers import StreamKernel
@@ -199,8 +200,12 @@ def cold_trial(states, stream, params, scratch, acc):
 
 
 COLD = StreamKernel(
-    cold_trial, acc_width=lambda p: 4, scratch_len=lambda p: int(p[0]), scratch_capacity=MAX_PIXELS,
-    acc_capacity=4, integer=False,
+    cold_trial,
+    acc_width=lambda p: 4,
+    scratch_len=lambda p: int(p[0]),
+    scratch_capacity=MAX_PIXELS,
+    acc_capacity=4,
+    integer=False,
 )
 
 
@@ -214,7 +219,9 @@ def cold_mse_oracle(n: int, w_prev: int, w_t: int, s) -> list[mpmath.mpf]:
 
     def spectrum(w):
         off = (w - 1) // 2
-        return [mpmath.fsum(mpmath.expj(-2 * mpmath.pi * ((k - off) % n) * f / n) for k in range(w)) / w for f in range(n)]
+        return [
+            mpmath.fsum(mpmath.expj(-2 * mpmath.pi * ((k - off) % n) * f / n) for k in range(w)) / w for f in range(n)
+        ]
 
     lp, lt = spectrum(int(w_prev)), spectrum(int(w_t))
     # Parseval: tr(A^T A) = n sum_j a_j^2 = sum_k |a^_k|^2, and the MSE is s^2 tr / n.
@@ -296,8 +303,11 @@ def _deletion_step(states, stream, params, scratch, acc, l, V, t):
     j = 0
     for i in range(l):
         # (the uniform is drawn only when x0[i] can match x_t[j]: short-circuit on purpose)
-        if (j < m and params[6 + i] == scratch[XT + j]
-                and uniform(states, stream) * scratch[DP + i * w + j] < scratch[DP + (i + 1) * w + j + 1]):
+        if (
+            j < m
+            and params[6 + i] == scratch[XT + j]
+            and uniform(states, stream) * scratch[DP + i * w + j] < scratch[DP + (i + 1) * w + j + 1]
+        ):
             scratch[FLAG + i] = 0.0
             j += 1
             continue
@@ -343,7 +353,7 @@ def discrete_trial(states, stream, params, scratch, acc):
     if model == 4:
         ab_t = params[5]
         masks = 0
-        for i in range(l):
+        for _ in range(l):
             # masked at t (first draw), and still masked at t-1 (second draw, only when masked)
             if uniform(states, stream) >= ab_t and uniform(states, stream) * (1.0 - ab_t) < 1.0 - ab_p:
                 masks += 1

@@ -12,6 +12,7 @@ import random
 
 import mpmath
 import sympy as sp
+
 from closedform.derive import accuracy as d
 from closedform.proofs.core import Proof, Step, StepCheck, Verdict, check_equal
 
@@ -76,14 +77,26 @@ def binary_closed_form() -> Proof:
         "EXACT, two classes",
         r"\int \varphi(x - a)\Phi(x - b)\,dx = \Phi((a - b)/\sqrt2), so p_y = \Phi(\Delta/(\sigma\sqrt2))",
         [
-            Step(lhs_gauss, d.normal_pdf((a - b_) / sp.sqrt(2)) / sp.sqrt(2),
-                 "d/db of the left side is minus this Gaussian integral (computed by SymPy)"),
-            Step(sp.diff(rhs, b_), -d.normal_pdf((a - b_) / sp.sqrt(2)) / sp.sqrt(2),
-                 "the right side has the same b-derivative"),
-            Step(sp.limit(rhs, b_, -sp.oo), sp.integrate(d.normal_pdf(x - a), (x, -sp.oo, sp.oo)),
-                 "both sides tend to 1 as b -> -oo (Phi(x - b) -> 1), so they are equal"),
-            Step(rhs.subs({a: mu1 / sigma, b_: mu2 / sigma}), d.exact_probability([mu1, mu2], sigma, 0),
-                 "a = mu_y/sigma, b = mu_j/sigma"),
+            Step(
+                lhs_gauss,
+                d.normal_pdf((a - b_) / sp.sqrt(2)) / sp.sqrt(2),
+                "d/db of the left side is minus this Gaussian integral (computed by SymPy)",
+            ),
+            Step(
+                sp.diff(rhs, b_),
+                -d.normal_pdf((a - b_) / sp.sqrt(2)) / sp.sqrt(2),
+                "the right side has the same b-derivative",
+            ),
+            Step(
+                sp.limit(rhs, b_, -sp.oo),
+                sp.integrate(d.normal_pdf(x - a), (x, -sp.oo, sp.oo)),
+                "both sides tend to 1 as b -> -oo (Phi(x - b) -> 1), so they are equal",
+            ),
+            Step(
+                rhs.subs({a: mu1 / sigma, b_: mu2 / sigma}),
+                d.exact_probability([mu1, mu2], sigma, 0),
+                "a = mu_y/sigma, b = mu_j/sigma",
+            ),
             Step(d.orthant_covariance(2), sp.Matrix([[2]]), "equivalently eps_y - eps_j ~ N(0, 2)"),
         ],
         domains={a: (-4, 4, False), b_: (-4, 4, False)},
@@ -130,19 +143,32 @@ def three_class_closed_form() -> Proof:
         "EXACT, three classes",
         r"p_y = \Phi_2(h, k; 1/2), h = d_1/(\sigma\sqrt2), k = d_2/(\sigma\sqrt2), in Owen's T",
         [
-            Step(cov, sp.Matrix([[1, rho], [rho, 1]]),
-                 "(eps_y - eps_j)/sqrt2 has unit variances and correlation 1/2"),
-            Step(sp.diff(by_def, hp), grad[0],
-                 "Phi_2(h, k) = int_{-oo}^h phi(z) Phi((k - rho z)/sqrt(1 - rho^2)) dz: its h-derivative"),
-            Step(sp.diff(owen_pos, hp), grad[0], "the Owen-T form has the same h-derivative (h, k > 0)",
-                 simplifier=_cheap),
+            Step(cov, sp.Matrix([[1, rho], [rho, 1]]), "(eps_y - eps_j)/sqrt2 has unit variances and correlation 1/2"),
+            Step(
+                sp.diff(by_def, hp),
+                grad[0],
+                "Phi_2(h, k) = int_{-oo}^h phi(z) Phi((k - rho z)/sqrt(1 - rho^2)) dz: its h-derivative",
+            ),
+            Step(
+                sp.diff(owen_pos, hp),
+                grad[0],
+                "the Owen-T form has the same h-derivative (h, k > 0)",
+                simplifier=_cheap,
+            ),
             Step(sp.diff(owen_pos, kp), grad[1], "and the same k-derivative", simplifier=_cheap),
-            Step(owen_pos.subs(kp, hp).subs(hp, 0), sp.Rational(1, 4) + sp.asin(sp.Rational(1, 2)) / (2 * sp.pi),
-                 "at the corner h = k -> 0 (T continuous, T(0, a) = atan(a)/2pi) both are Sheppard's "
-                 "1/4 + asin(rho)/2pi: equal gradients and a common value, so they agree on h, k > 0"),
+            Step(
+                owen_pos.subs(kp, hp).subs(hp, 0),
+                sp.Rational(1, 4) + sp.asin(sp.Rational(1, 2)) / (2 * sp.pi),
+                "at the corner h = k -> 0 (T continuous, T(0, a) = atan(a)/2pi) both are Sheppard's "
+                "1/4 + asin(rho)/2pi: equal gradients and a common value, so they agree on h, k > 0",
+            ),
             Step(d.three_class_probability(0, 0), sp.Rational(1, 3), "zero margins: 1/3"),
-            Step(owen, owen, "the Owen-T form against the defining 1-D integral, all sign cases",
-                 check=_three_class_against_integral),
+            Step(
+                owen,
+                owen,
+                "the Owen-T form against the defining 1-D integral, all sign cases",
+                check=_three_class_against_integral,
+            ),
         ],
         domains={hp: (0, 3, False), kp: (0, 3, False)},
     )
@@ -164,23 +190,41 @@ def gradient_identities() -> Proof:
         r"\partial p_y/\partial m_j = -\int\varphi_y\varphi_j\prod\Phi, \sum_j \partial_j p_y = 0, "
         r"\partial_\sigma p = -\sigma^{-1}\sum_j \mu_j\partial_{\mu_j} p",
         [
-            Step(sp.diff(integrand, m_[2]),
-                 -d.normal_pdf(x - m_[0]) * d.normal_pdf(x - m_[2]) * d.normal_cdf(x - m_[1]) * d.normal_cdf(x - m_[3]),
-                 "C = 4: differentiate the integrand in m_2 (dominated convergence allows it under the integral)"),
-            Step(sum(sp.diff(integrand, v) for v in m_), -sp.diff(integrand, x),
-                 "sum over j of d/dm_j is -d/dx, whose integral vanishes: shift invariance"),
-            Step(sp.diff(f(mu1 / sigma, mu2 / sigma), sigma),
-                 -(mu1 * sp.diff(f(mu1 / sigma, mu2 / sigma), mu1) + mu2 * sp.diff(f(mu1 / sigma, mu2 / sigma), mu2)) / sigma,
-                 "p depends on mu/sigma only: Euler's identity for degree-0 homogeneity"),
-            Step(d.sigma_gradient_from_mu_gradient([mu1, mu2], sigma, [sp.diff(f(mu1 / sigma, mu2 / sigma), v) for v in (mu1, mu2)]),
-                 sp.diff(f(mu1 / sigma, mu2 / sigma), sigma), "the sigma-gradient from the mu-gradient"),
+            Step(
+                sp.diff(integrand, m_[2]),
+                -d.normal_pdf(x - m_[0]) * d.normal_pdf(x - m_[2]) * d.normal_cdf(x - m_[1]) * d.normal_cdf(x - m_[3]),
+                "C = 4: differentiate the integrand in m_2 (dominated convergence allows it under the integral)",
+            ),
+            Step(
+                sum(sp.diff(integrand, v) for v in m_),
+                -sp.diff(integrand, x),
+                "sum over j of d/dm_j is -d/dx, whose integral vanishes: shift invariance",
+            ),
+            Step(
+                sp.diff(f(mu1 / sigma, mu2 / sigma), sigma),
+                -(mu1 * sp.diff(f(mu1 / sigma, mu2 / sigma), mu1) + mu2 * sp.diff(f(mu1 / sigma, mu2 / sigma), mu2))
+                / sigma,
+                "p depends on mu/sigma only: Euler's identity for degree-0 homogeneity",
+            ),
+            Step(
+                d.sigma_gradient_from_mu_gradient(
+                    [mu1, mu2], sigma, [sp.diff(f(mu1 / sigma, mu2 / sigma), v) for v in (mu1, mu2)]
+                ),
+                sp.diff(f(mu1 / sigma, mu2 / sigma), sigma),
+                "the sigma-gradient from the mu-gradient",
+            ),
             Step(g2, direct2, "C = 2: the gradient formula equals the derivative of Phi(Delta/(sigma sqrt2))"),
-            Step(g3[0], sp.diff(p3, mu3[0]), "C = 3: d/dmu_1 of the Owen-T closed form (label 2)",
-                 simplifier=_cheap),
+            Step(g3[0], sp.diff(p3, mu3[0]), "C = 3: d/dmu_1 of the Owen-T closed form (label 2)", simplifier=_cheap),
             Step(g3[3], sp.diff(p3, sigma), "C = 3: d/dsigma of the Owen-T closed form", simplifier=_cheap),
         ],
-        domains={mu1: (-3, 3, False), mu2: (-3, 3, False), mu3[0]: (-3, 3, False), mu3[1]: (-3, 3, False),
-                 mu3[2]: (-3, 3, False), sigma: (sp.Rational(1, 5), 3, False)},
+        domains={
+            mu1: (-3, 3, False),
+            mu2: (-3, 3, False),
+            mu3[0]: (-3, 3, False),
+            mu3[1]: (-3, 3, False),
+            mu3[2]: (-3, 3, False),
+            sigma: (sp.Rational(1, 5), 3, False),
+        },
     )
 
 
@@ -207,27 +251,56 @@ def toy_ce_optimum() -> Proof:
         r"b^*(k) = \frac1k\log\Bigl(2\sqrt{r/3}\cos\bigl(\tfrac13\arccos (3/r)^{3/2}\bigr)\Bigr), r = 1 + 2\cosh(k/4)",
         [
             Step(sp.diff(loss, b) / k, d.toy_ce_stationarity(k, b), "dL/db / k"),
-            Step(sp.diff(loss, b, 2),
-                 sum(k**2 * sp.exp(-z) / (1 + sp.exp(-z)) ** 2 for z in d.toy_margins(k, b)),
-                 "d2L/db2 = k^2 sum sigma(z)(1 - sigma(z))"),
-            Step(sum(k**2 * sp.exp(-z) / (1 + sp.exp(-z)) ** 2 for z in d.toy_margins(k, b)), 0,
-                 "positive: L is strictly convex in b, a stationary point is the minimum", relation=">",
-                 check=_positive_terms(sum(k**2 * sp.exp(-z) / (1 + sp.exp(-z)) ** 2 for z in d.toy_margins(k, b)),
-                                       "k > 0, exp > 0")),
-            Step(sp.expand(station * (t + c) * (1 + c * t) * (1 + t)), cubic,
-                 "t = e^{kb}, c = e^{k/4}: clear the denominators (t + c)(1 + ct)(1 + t) > 0"),
-            Step(sp.expand(cubic / c), t**3 - rr * t - 2, "divide by c: r = c + 1 + 1/c = 1 + 2 cosh(k/4)",
-                 simplifier=lambda e: sp.simplify(e.rewrite(sp.exp))),
-            Step(r"t^3 - r t - 2", r"\text{one positive root}", "Descartes' rule of signs", relation=r"\to",
-                 check=_one_positive_root),
-            Step(sp.expand(root**3 - r * root - 2), 2 * (r / 3) ** sp.Rational(3, 2) * sp.cos(3 * theta) - 2,
-                 "t = 2 sqrt(r/3) cos(theta): triple-angle formula 4cos^3 - 3cos = cos 3theta",
-                 simplifier=lambda e: sp.simplify(sp.expand_trig(e))),
-            Step((2 * (r / 3) ** sp.Rational(3, 2) * sp.cos(3 * theta) - 2).subs(
-                theta, sp.acos((3 / r) ** sp.Rational(3, 2)) / 3), 0,
-                "cos 3theta = (3/r)^{3/2} <= 1 (r >= 3): theta in [0, pi/6], cos theta > 0, the positive root"),
-            Step(b_star, sp.log(root.subs(theta, sp.acos((3 / r) ** sp.Rational(3, 2)) / 3).subs(r, rr)) / k,
-                 "b* = log(t*)/k"),
+            Step(
+                sp.diff(loss, b, 2),
+                sum(k**2 * sp.exp(-z) / (1 + sp.exp(-z)) ** 2 for z in d.toy_margins(k, b)),
+                "d2L/db2 = k^2 sum sigma(z)(1 - sigma(z))",
+            ),
+            Step(
+                sum(k**2 * sp.exp(-z) / (1 + sp.exp(-z)) ** 2 for z in d.toy_margins(k, b)),
+                0,
+                "positive: L is strictly convex in b, a stationary point is the minimum",
+                relation=">",
+                check=_positive_terms(
+                    sum(k**2 * sp.exp(-z) / (1 + sp.exp(-z)) ** 2 for z in d.toy_margins(k, b)), "k > 0, exp > 0"
+                ),
+            ),
+            Step(
+                sp.expand(station * (t + c) * (1 + c * t) * (1 + t)),
+                cubic,
+                "t = e^{kb}, c = e^{k/4}: clear the denominators (t + c)(1 + ct)(1 + t) > 0",
+            ),
+            Step(
+                sp.expand(cubic / c),
+                t**3 - rr * t - 2,
+                "divide by c: r = c + 1 + 1/c = 1 + 2 cosh(k/4)",
+                simplifier=lambda e: sp.simplify(e.rewrite(sp.exp)),
+            ),
+            Step(
+                r"t^3 - r t - 2",
+                r"\text{one positive root}",
+                "Descartes' rule of signs",
+                relation=r"\to",
+                check=_one_positive_root,
+            ),
+            Step(
+                sp.expand(root**3 - r * root - 2),
+                2 * (r / 3) ** sp.Rational(3, 2) * sp.cos(3 * theta) - 2,
+                "t = 2 sqrt(r/3) cos(theta): triple-angle formula 4cos^3 - 3cos = cos 3theta",
+                simplifier=lambda e: sp.simplify(sp.expand_trig(e)),
+            ),
+            Step(
+                (2 * (r / 3) ** sp.Rational(3, 2) * sp.cos(3 * theta) - 2).subs(
+                    theta, sp.acos((3 / r) ** sp.Rational(3, 2)) / 3
+                ),
+                0,
+                "cos 3theta = (3/r)^{3/2} <= 1 (r >= 3): theta in [0, pi/6], cos theta > 0, the positive root",
+            ),
+            Step(
+                b_star,
+                sp.log(root.subs(theta, sp.acos((3 / r) ** sp.Rational(3, 2)) / 3).subs(r, rr)) / k,
+                "b* = log(t*)/k",
+            ),
             Step(sp.limit(b_star, k, sp.oo), sp.Rational(1, 8), "large scale: the max-margin midpoint 1/8"),
         ],
         domains={k: (sp.Rational(1, 10), 40, False), r: (3, 20, False), theta: (0, 1, False), b: (-1, 1, False)},
@@ -243,14 +316,30 @@ def toy_ce_scale_threshold() -> Proof:
         "scale threshold of the CE optimum",
         r"b^*(k) \in (0, 1/4) \iff k > 4\log c^*, \; c^{*3} - c^{*2} - c^* - 3 = 0",
         [
-            Step(sp.expand(d.toy_ce_cubic(k, t).subs(sp.exp(k / 4), cc).subs(t, cc)), cc * g,
-                 "the cubic at t = c (i.e. b = 1/4); it is -2c < 0 at t = 0, so b* < 1/4 iff this is > 0"),
-            Step(sp.discriminant(g, cc), 0, "negative discriminant: g has exactly one real root c*", relation="<",
-                 check=_negative_number(sp.discriminant(g, cc))),
-            Step(d.toy_ce_cubic(k, 1).subs(sp.exp(k / 4), cc), -(cc**2 + 2 * cc + 1), "t = 1 (b = 0): negative, so b* > 0",
-                 simplifier=sp.expand),
-            Step(d.toy_ce_optimum(kstar), sp.Rational(1, 4), "at k* the optimum sits on the edge b = 1/4",
-                 simplifier=lambda e: e),
+            Step(
+                sp.expand(d.toy_ce_cubic(k, t).subs(sp.exp(k / 4), cc).subs(t, cc)),
+                cc * g,
+                "the cubic at t = c (i.e. b = 1/4); it is -2c < 0 at t = 0, so b* < 1/4 iff this is > 0",
+            ),
+            Step(
+                sp.discriminant(g, cc),
+                0,
+                "negative discriminant: g has exactly one real root c*",
+                relation="<",
+                check=_negative_number(sp.discriminant(g, cc)),
+            ),
+            Step(
+                d.toy_ce_cubic(k, 1).subs(sp.exp(k / 4), cc),
+                -(cc**2 + 2 * cc + 1),
+                "t = 1 (b = 0): negative, so b* > 0",
+                simplifier=sp.expand,
+            ),
+            Step(
+                d.toy_ce_optimum(kstar),
+                sp.Rational(1, 4),
+                "at k* the optimum sits on the edge b = 1/4",
+                simplifier=lambda e: e,
+            ),
         ],
         domains={cc: (1, 5, False)},
     )
@@ -265,20 +354,39 @@ def toy_hinge_and_accuracy() -> Proof:
         r"\arg\min_b \text{hinge} = [3/4, 1]; \text{hinge} = 0 \text{ first at } k = 8, b = 1/8; \text{acc} = 1 \iff b \in (0, 1/4)",
         [
             Step(d.toy_hinge_loss(1, b).subs(b, 0), sp.Rational(5, 2), "L(b) = 5/2 - b on [-3/4, 3/4]"),
-            Step(sp.Matrix([d.toy_hinge_loss(1, v) for v in (sp.Rational(3, 4), sp.Rational(7, 8), 1)]),
-                 sp.Matrix([sp.Rational(7, 4)] * 3), "L = 7/4 on [3/4, 1]"),
-            _same(sp.Tuple(value, where), sp.Tuple(sp.Rational(7, 4), sp.Interval(sp.Rational(3, 4), 1)),
-                  "convex piecewise linear: minimum over the kinks, flat piece [3/4, 1]"),
+            Step(
+                sp.Matrix([d.toy_hinge_loss(1, v) for v in (sp.Rational(3, 4), sp.Rational(7, 8), 1)]),
+                sp.Matrix([sp.Rational(7, 4)] * 3),
+                "L = 7/4 on [3/4, 1]",
+            ),
+            _same(
+                sp.Tuple(value, where),
+                sp.Tuple(sp.Rational(7, 4), sp.Interval(sp.Rational(3, 4), 1)),
+                "convex piecewise linear: minimum over the kinks, flat piece [3/4, 1]",
+            ),
             _same(sp.Tuple(kz, bz), sp.Tuple(8, sp.Rational(1, 8)), "max_b min(b, 1/4 - b) = 1/8 at b = 1/8"),
             Step(d.toy_hinge_loss(8, sp.Rational(1, 8)), 0, "zero loss at k = 8, b = 1/8"),
-            _same(d.piecewise_linear_argmin(d.toy_hinge_loss(8, b), b), (0, sp.FiniteSet(sp.Rational(1, 8))),
-                  "at k = 8 the zero loss is attained at b = 1/8 only"),
+            _same(
+                d.piecewise_linear_argmin(d.toy_hinge_loss(8, b), b),
+                (0, sp.FiniteSet(sp.Rational(1, 8))),
+                "at k = 8 the zero loss is attained at b = 1/8 only",
+            ),
             Step(d.toy_hinge_argmin(sp.Rational(79, 10))[0], sp.Rational(1, 40), "k = 7.9: the best loss is 0.025 > 0"),
-            _same(d.toy_perfect_accuracy_set(), sp.Interval.open(0, sp.Rational(1, 4)),
-                  "accuracy 1 iff b > -1/4, b > 0 and b < 1/4"),
-            Step(sp.Matrix([d.toy_accuracy(v) for v in (sp.Rational(-1, 2), sp.Rational(-1, 8), sp.Rational(1, 8), sp.Rational(1, 2))]),
-                 sp.Matrix([sp.Rational(1, 3), sp.Rational(2, 3), 1, sp.Rational(2, 3)]),
-                 "accuracy on each piece: 1/3, 2/3, 1, 2/3"),
+            _same(
+                d.toy_perfect_accuracy_set(),
+                sp.Interval.open(0, sp.Rational(1, 4)),
+                "accuracy 1 iff b > -1/4, b > 0 and b < 1/4",
+            ),
+            Step(
+                sp.Matrix(
+                    [
+                        d.toy_accuracy(v)
+                        for v in (sp.Rational(-1, 2), sp.Rational(-1, 8), sp.Rational(1, 8), sp.Rational(1, 2))
+                    ]
+                ),
+                sp.Matrix([sp.Rational(1, 3), sp.Rational(2, 3), 1, sp.Rational(2, 3)]),
+                "accuracy on each piece: 1/3, 2/3, 1, 2/3",
+            ),
         ],
     )
 
@@ -296,23 +404,41 @@ def toy_exact_optimum() -> Proof:
         "EXACT's optimum on the toy example",
         r"b^*(\sigma) = 8\sigma^2\operatorname{asinh}(e^{1/(64\sigma^2)}/2)",
         [
-            Step(sp.diff(acc, b) / factor, 1 - u**2 - av * u,
-                 "A'(b) = -(phi(z_3)/(3 sigma sqrt2)) (1 - u^2 - a u), u = e^{-b/8sigma^2}, a = e^{1/64sigma^2}",
-                 simplifier=lambda e: sp.simplify(sp.powsimp(sp.expand(e)))),
+            Step(
+                sp.diff(acc, b) / factor,
+                1 - u**2 - av * u,
+                "A'(b) = -(phi(z_3)/(3 sigma sqrt2)) (1 - u^2 - a u), u = e^{-b/8sigma^2}, a = e^{1/64sigma^2}",
+                simplifier=lambda e: sp.simplify(sp.powsimp(sp.expand(e))),
+            ),
             Step(sp.solve(uu**2 + aa * uu - 1, uu)[-1], (sp.sqrt(aa**2 + 4) - aa) / 2, "the positive root in u"),
-            Step(-8 * sigma**2 * sp.log((sp.sqrt(aa**2 + 4) - aa) / 2), 8 * sigma**2 * sp.asinh(aa / 2),
-                 "b = -8 sigma^2 log u", simplifier=lambda e: sp.simplify(sp.expand_log(e.rewrite(sp.log), force=True))),
-            Step(sp.diff(uu**2 + aa * uu - 1, uu), 2 * uu + aa,
-                 "u^2 + a u - 1 rises with u, u falls with b: A' > 0 before b*, < 0 after; the maximum is global"),
+            Step(
+                -8 * sigma**2 * sp.log((sp.sqrt(aa**2 + 4) - aa) / 2),
+                8 * sigma**2 * sp.asinh(aa / 2),
+                "b = -8 sigma^2 log u",
+                simplifier=lambda e: sp.simplify(sp.expand_log(e.rewrite(sp.log), force=True)),
+            ),
+            Step(
+                sp.diff(uu**2 + aa * uu - 1, uu),
+                2 * uu + aa,
+                "u^2 + a u - 1 rises with u, u falls with b: A' > 0 before b*, < 0 after; the maximum is global",
+            ),
             Step(sp.limit(d.toy_exact_optimum(sigma), sigma, 0, "+"), sp.Rational(1, 8), "sigma -> 0: b* -> 1/8"),
-            Step(sp.sinh(2 * sp.log(w)), (w**2 - w**-2) / 2,
-                 "b* = 1/4 iff asinh(w/2) = 2 log w with w = e^{1/(64 sigma^2)}, i.e. w/2 = sinh(2 log w)",
-                 simplifier=lambda e: sp.simplify(e.rewrite(sp.exp))),
+            Step(
+                sp.sinh(2 * sp.log(w)),
+                (w**2 - w**-2) / 2,
+                "b* = 1/4 iff asinh(w/2) = 2 log w with w = e^{1/(64 sigma^2)}, i.e. w/2 = sinh(2 log w)",
+                simplifier=lambda e: sp.simplify(e.rewrite(sp.exp)),
+            ),
             Step(sp.expand((w**2 - w**-2 - w) * w**2), w**4 - w**3 - 1, "times w^2: the quartic of sigma*"),
             Step(d.toy_exact_optimum(s_star), sp.Rational(1, 4), "at sigma* = 1/(8 sqrt(log w*)) the optimum is 1/4"),
         ],
-        domains={b: (-1, 1, False), sigma: (sp.Rational(1, 10), 2, False), uu: (0, 3, False), aa: (1, 3, False),
-                 w: (1, 3, False)},
+        domains={
+            b: (-1, 1, False),
+            sigma: (sp.Rational(1, 10), 2, False),
+            uu: (0, 3, False),
+            aa: (1, 3, False),
+            w: (1, 3, False),
+        },
     )
 
 
@@ -326,17 +452,30 @@ def ce_as_smooth_accuracy() -> Proof:
         "cross-entropy as reweighted smooth accuracy",
         r"-\log p = \sum_{m\ge1} (1-p)^m/m \ge 1 - p;\; \partial(-\log p) = \tfrac1p\,\partial(1 - p)",
         [
-            Step(series.doit(), -sp.log(p), "the Mercator series of log(1 - q) at q = 1 - p, 0 < p <= 1",
-                 simplifier=lambda e: sp.simplify(sp.piecewise_fold(e).subs(sp.Abs(p - 1) <= 1, True))),
+            Step(
+                series.doit(),
+                -sp.log(p),
+                "the Mercator series of log(1 - q) at q = 1 - p, 0 < p <= 1",
+                simplifier=lambda e: sp.simplify(sp.piecewise_fold(e).subs(sp.Abs(p - 1) <= 1, True)),
+            ),
             Step(d.neg_log_series(p, 1), 1 - p, "the first term"),
-            Step(tail, 0, "the other terms are >= 0 for 0 < p <= 1, so -log p >= 1 - p, equal to first order at p = 1",
-                 relation=r"\ge",
-                 check=lambda: StepCheck(
-                     Verdict.PROVED if ((1 - p) ** m / m).subs(p, 1 - sp.Symbol("q", nonnegative=True)).is_nonnegative
-                     else Verdict.UNDECIDED,
-                     "each term q^m/m with q = 1 - p in [0, 1) is non-negative (SymPy, from the assumptions)")),
-            Step(sp.diff(-sp.log(pf), theta_), d.ce_gradient_weight(pf) * sp.diff(1 - pf, theta_),
-                 "chain rule: the CE gradient is the (1 - p) gradient reweighted by 1/p"),
+            Step(
+                tail,
+                0,
+                "the other terms are >= 0 for 0 < p <= 1, so -log p >= 1 - p, equal to first order at p = 1",
+                relation=r"\ge",
+                check=lambda: StepCheck(
+                    Verdict.PROVED
+                    if ((1 - p) ** m / m).subs(p, 1 - sp.Symbol("q", nonnegative=True)).is_nonnegative
+                    else Verdict.UNDECIDED,
+                    "each term q^m/m with q = 1 - p in [0, 1) is non-negative (SymPy, from the assumptions)",
+                ),
+            ),
+            Step(
+                sp.diff(-sp.log(pf), theta_),
+                d.ce_gradient_weight(pf) * sp.diff(1 - pf, theta_),
+                "chain rule: the CE gradient is the (1 - p) gradient reweighted by 1/p",
+            ),
             Step(d.ce_gradient_weight(p), 1 / p, "the weight"),
         ],
         domains={p: (sp.Rational(1, 100), 1, False)},
@@ -356,12 +495,22 @@ def exact_losses() -> Proof:
             Step(d.expected_error(ps), 1 - (p1 + p2 + p3) / 3, "expected error: one minus the mean accuracy"),
             Step(sp.diff(d.expected_error(ps), p1), -sp.Rational(1, 3), "every sample weighs -1/B"),
             Step(d.log_mean_loss(ps), -sp.log((p1 + p2 + p3) / 3), "the variant: log outside the data-set mean"),
-            Step(sp.diff(d.log_mean_loss(ps), p1), -1 / (3 * (p1 + p2 + p3) / 3),
-                 "every sample weighs -1/(B mean p): one common factor, unlike CE's per-sample 1/p_b"),
-            Step(sp.Matrix(d.clipped_margins(mu, 0, rr)), sp.Matrix([sp.Min(mu[0] - mu[1], rr), sp.Min(mu[0] - mu[2], rr)]),
-                 "the margin clips d_j = mu_y - mu_j at r"),
-            Step(sp.diff(sp.Min(dd, rr), dd), sp.Heaviside(rr - dd),
-                 "a clipped margin (d_j > r) carries no gradient", simplifier=lambda e: sp.simplify(e.rewrite(sp.Heaviside))),
+            Step(
+                sp.diff(d.log_mean_loss(ps), p1),
+                -1 / (3 * (p1 + p2 + p3) / 3),
+                "every sample weighs -1/(B mean p): one common factor, unlike CE's per-sample 1/p_b",
+            ),
+            Step(
+                sp.Matrix(d.clipped_margins(mu, 0, rr)),
+                sp.Matrix([sp.Min(mu[0] - mu[1], rr), sp.Min(mu[0] - mu[2], rr)]),
+                "the margin clips d_j = mu_y - mu_j at r",
+            ),
+            Step(
+                sp.diff(sp.Min(dd, rr), dd),
+                sp.Heaviside(rr - dd),
+                "a clipped margin (d_j > r) carries no gradient",
+                simplifier=lambda e: sp.simplify(e.rewrite(sp.Heaviside)),
+            ),
         ],
         domains={dd: (-3, 3, False), rr: (-3, 3, False)},
     )

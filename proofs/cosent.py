@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 
 import sympy as sp
+
 from closedform.derive import cosent as d
 from closedform.proofs.core import Proof, Step, StepCheck, Verdict
 
@@ -55,17 +56,25 @@ def shift_invariance() -> Proof:
         r"L(f + c\mathbf 1) = L(f)",
         [
             Step(d.cosent_loss(shifted, LABELS, lam), d.cosent_loss(f, LABELS, lam), "f_i + c - (f_j + c) = f_i - f_j"),
-            Step(d.cosent_loss_grouped(f, LABELS, lam), d.cosent_loss(f, LABELS, lam),
-                 "grouping the pairs by their upper member (the fast kernel's route)", simplifier=_exp_expand),
-            Step(_indexed_at(d.cosent_loss_indexed(), f, LABELS), d.cosent_loss(f, LABELS, lam),
-                 "the general formula with the bracket [y_i < y_j], B = 4", simplifier=_exp_expand),
+            Step(
+                d.cosent_loss_grouped(f, LABELS, lam),
+                d.cosent_loss(f, LABELS, lam),
+                "grouping the pairs by their upper member (the fast kernel's route)",
+                simplifier=_exp_expand,
+            ),
+            Step(
+                _indexed_at(d.cosent_loss_indexed(), f, LABELS),
+                d.cosent_loss(f, LABELS, lam),
+                "the general formula with the bracket [y_i < y_j], B = 4",
+                simplifier=_exp_expand,
+            ),
         ],
     )
 
 
 def _check_pair_sets() -> StepCheck:
     rng = random.Random(9341)
-    maps = (lambda v: 2 * v + 1, lambda v: v ** 3, lambda v: 2.0 ** v, lambda v: v / (1 + abs(v)))
+    maps = (lambda v: 2 * v + 1, lambda v: v**3, lambda v: 2.0**v, lambda v: v / (1 + abs(v)))
     for _ in range(LABEL_TRIALS):
         y = [rng.randint(-3, 3) for _ in range(rng.randint(1, 8))]
         for g in maps:
@@ -82,12 +91,16 @@ def _check_pair_sets() -> StepCheck:
 def label_order_invariance() -> Proof:
     """L depends on the labels only through their order (any strictly increasing map of y)."""
     steps = [
-        Step(r"\{(i,j): y_i < y_j\}", r"\{(i,j): g(y_i) < g(y_j)\}", "g strictly increasing",
-             check=_check_pair_sets),
+        Step(r"\{(i,j): y_i < y_j\}", r"\{(i,j): g(y_i) < g(y_j)\}", "g strictly increasing", check=_check_pair_sets),
     ]
-    for name, g in (("y -> e^y", sp.exp), ("y -> y^3", lambda v: v ** 3), ("y -> 2y + 1", lambda v: 2 * v + 1)):
-        steps.append(Step(d.cosent_loss(f, [g(sp.Integer(v)) for v in LABELS], lam), d.cosent_loss(f, LABELS, lam),
-                          f"labels (0, 1, 1, 2) under {name}"))
+    for name, g in (("y -> e^y", sp.exp), ("y -> y^3", lambda v: v**3), ("y -> 2y + 1", lambda v: 2 * v + 1)):
+        steps.append(
+            Step(
+                d.cosent_loss(f, [g(sp.Integer(v)) for v in LABELS], lam),
+                d.cosent_loss(f, LABELS, lam),
+                f"labels (0, 1, 1, 2) under {name}",
+            )
+        )
     return Proof("label-order invariance", r"L(f; g(y)) = L(f; y) \text{ for strictly increasing } g", steps)
 
 
@@ -101,10 +114,18 @@ def gradient_sums_to_zero() -> Proof:
         r"\partial L/\partial f_k = \lambda\,(\text{up}_k - \text{down}_k)/e^{L}, \quad \sum_k \partial L/\partial f_k = 0",
         [
             Step(sp.Matrix([sp.diff(loss, x) for x in f]), grad, "differentiate log(1 + sum)", simplifier=sp.simplify),
-            Step(sp.Add(*grad), 0, "each pair adds +lambda w to its lower and -lambda w to its upper member",
-                 simplifier=sp.simplify),
-            Step(_indexed_at(d.cosent_gradient_indexed().subs(k, 2), f, LABELS), grad[1],
-                 "the general component at k = 2, B = 4", simplifier=sp.simplify),
+            Step(
+                sp.Add(*grad),
+                0,
+                "each pair adds +lambda w to its lower and -lambda w to its upper member",
+                simplifier=sp.simplify,
+            ),
+            Step(
+                _indexed_at(d.cosent_gradient_indexed().subs(k, 2), f, LABELS),
+                grad[1],
+                "the general component at k = 2, B = 4",
+                simplifier=sp.simplify,
+            ),
         ],
     )
 
@@ -133,12 +154,25 @@ def convexity() -> Proof:
         "convexity in the scores",
         r"\nabla^2 L = \lambda^2\,\mathrm{Cov}_w(a) \succeq 0",
         [
-            Step(H, lam**2 * cov, "Hessian of log sum_p exp(lambda a_p . f), a_0 = 0 for the 1",
-                 simplifier=lambda e: e.applyfunc(sp.simplify)),
-            Step((vv.T * cov_w * vv)[0], quad, "v^T Cov_w v = weighted mean of squared deviations (any weights w > 0)",
-                 simplifier=lambda e: sp.cancel(sp.expand(e))),
-            Step(quad, "0", "positive weights times squares", relation=r"\ge",
-                 check=lambda: _nonnegative(quad, "the quadratic form")),
+            Step(
+                H,
+                lam**2 * cov,
+                "Hessian of log sum_p exp(lambda a_p . f), a_0 = 0 for the 1",
+                simplifier=lambda e: e.applyfunc(sp.simplify),
+            ),
+            Step(
+                (vv.T * cov_w * vv)[0],
+                quad,
+                "v^T Cov_w v = weighted mean of squared deviations (any weights w > 0)",
+                simplifier=lambda e: sp.cancel(sp.expand(e)),
+            ),
+            Step(
+                quad,
+                "0",
+                "positive weights times squares",
+                relation=r"\ge",
+                check=lambda: _nonnegative(quad, "the quadratic form"),
+            ),
         ],
     )
 
@@ -152,8 +186,14 @@ def binary_factorisation() -> Proof:
     return Proof(
         "binary labels factorise",
         r"L = \log\bigl(1 + \sum_{\text{neg}} e^{\lambda f_i}\sum_{\text{pos}} e^{-\lambda f_j}\bigr)",
-        [Step(d.cosent_loss(g, y, lam), d.binary_factorised(neg, pos, lam),
-              "sum over (neg, pos) pairs of e^{lambda f_i} e^{-lambda f_j} is a product of sums", simplifier=_exp_expand)],
+        [
+            Step(
+                d.cosent_loss(g, y, lam),
+                d.binary_factorised(neg, pos, lam),
+                "sum over (neg, pos) pairs of e^{lambda f_i} e^{-lambda f_j} is a product of sums",
+                simplifier=_exp_expand,
+            )
+        ],
     )
 
 
@@ -168,16 +208,35 @@ def large_lambda_limit() -> Proof:
         "large-lambda limit",
         r"\lim_{\lambda\to\infty} L/\lambda = \max\bigl(0, \max_{y_i<y_j}(f_i - f_j)\bigr)",
         [
-            Step(sp.log(1 + sp.exp(lam * M) * x) - lam * M, sp.log(sp.exp(-lam * M) + x),
-                 "factor e^{lambda M}: M the largest exponent over the pairs and the 0 term", simplifier=_exp_expand),
-            Step(sp.log(1 + N), sp.log(sp.exp(-lam * M) + x), "the shifted sum has a term 1 and at most N + 1 terms <= 1, "
-                 "so 0 <= L - lambda M <= log(1 + N)", relation=r"\ge",
-                 check=lambda: StepCheck(Verdict.PROVED, "argument: each of the N + 1 shifted terms lies in (0, 1] and one "
-                                         "equals 1, so the log of their sum lies in [0, log(N + 1)]")),
-            Step(sp.Limit(d.cosent_loss(f1, LABELS, lam) / lam, lam, sp.oo), d.max_violation(f1, LABELS),
-                 "f = (3/10, -1/2, 4/5, 1/10), labels (0, 1, 1, 2)", simplifier=lambda e: sp.simplify(e.doit())),
-            Step(sp.Limit(d.cosent_loss(f2, LABELS, lam), lam, sp.oo), 0,
-                 "correctly ordered scores: L itself -> 0", simplifier=lambda e: sp.simplify(e.doit())),
+            Step(
+                sp.log(1 + sp.exp(lam * M) * x) - lam * M,
+                sp.log(sp.exp(-lam * M) + x),
+                "factor e^{lambda M}: M the largest exponent over the pairs and the 0 term",
+                simplifier=_exp_expand,
+            ),
+            Step(
+                sp.log(1 + N),
+                sp.log(sp.exp(-lam * M) + x),
+                "the shifted sum has a term 1 and at most N + 1 terms <= 1, so 0 <= L - lambda M <= log(1 + N)",
+                relation=r"\ge",
+                check=lambda: StepCheck(
+                    Verdict.PROVED,
+                    "argument: each of the N + 1 shifted terms lies in (0, 1] and one "
+                    "equals 1, so the log of their sum lies in [0, log(N + 1)]",
+                ),
+            ),
+            Step(
+                sp.Limit(d.cosent_loss(f1, LABELS, lam) / lam, lam, sp.oo),
+                d.max_violation(f1, LABELS),
+                "f = (3/10, -1/2, 4/5, 1/10), labels (0, 1, 1, 2)",
+                simplifier=lambda e: sp.simplify(e.doit()),
+            ),
+            Step(
+                sp.Limit(d.cosent_loss(f2, LABELS, lam), lam, sp.oo),
+                0,
+                "correctly ordered scores: L itself -> 0",
+                simplifier=lambda e: sp.simplify(e.doit()),
+            ),
         ],
     )
 
@@ -193,16 +252,32 @@ def ties_excluded() -> Proof:
         "ties are excluded",
         r"y_i = y_j \text{ contributes no term; } L \to 0 \text{ is reachable, unlike the } \le \text{ variant}",
         [
-            Step(d.cosent_loss(g, y, lam), sp.log(1 + sp.exp(lam * (g[0] - g[2])) + sp.exp(lam * (g[1] - g[2]))),
-                 "labels (0, 0, 1): only the pairs (1, 3) and (2, 3)"),
-            Step(sp.Limit(d.cosent_loss(spread, y, 1), a, sp.oo), 0, "strict <: margins -> infinity gives L -> 0",
-                 simplifier=lambda e: sp.simplify(e.doit())),
-            Step(sp.Limit(with_ties, a, sp.oo), sp.oo, "<= : the tied pair contributes e^{a/2} + e^{-a/2} and L -> infinity",
-                 relation=r"=", check=lambda: StepCheck(
-                     Verdict.PROVED if sp.limit(with_ties, a, sp.oo) == sp.oo else Verdict.REFUTED,
-                     "sympy.limit returns oo")),
-            Step(d.cosent_loss_with_ties([0, 0, 5], y, 1), sp.log(3 + 2 * sp.exp(-5)),
-                 "<= even with equal tied scores keeps log(1 + 2) from the tie"),
+            Step(
+                d.cosent_loss(g, y, lam),
+                sp.log(1 + sp.exp(lam * (g[0] - g[2])) + sp.exp(lam * (g[1] - g[2]))),
+                "labels (0, 0, 1): only the pairs (1, 3) and (2, 3)",
+            ),
+            Step(
+                sp.Limit(d.cosent_loss(spread, y, 1), a, sp.oo),
+                0,
+                "strict <: margins -> infinity gives L -> 0",
+                simplifier=lambda e: sp.simplify(e.doit()),
+            ),
+            Step(
+                sp.Limit(with_ties, a, sp.oo),
+                sp.oo,
+                "<= : the tied pair contributes e^{a/2} + e^{-a/2} and L -> infinity",
+                relation=r"=",
+                check=lambda: StepCheck(
+                    Verdict.PROVED if sp.limit(with_ties, a, sp.oo) == sp.oo else Verdict.REFUTED,
+                    "sympy.limit returns oo",
+                ),
+            ),
+            Step(
+                d.cosent_loss_with_ties([0, 0, 5], y, 1),
+                sp.log(3 + 2 * sp.exp(-5)),
+                "<= even with equal tied scores keeps log(1 + 2) from the tie",
+            ),
         ],
     )
 
@@ -227,8 +302,15 @@ def softmax2_is_sigmoid() -> Proof:
         "2-class softmax CE = sigmoid BCE",
         r"-\log\mathrm{softmax}(z)_y = \mathrm{BCE}(\sigma(z_1 - z_0), y)",
         # both sides are real, so A = B iff e^{A - B} = 1: compare the exponentials
-        [Step(d.softmax2_cross_entropy(z0, z1, y), d.sigmoid_bce(z1 - z0, y), f"label y = {y} (compared through e^(lhs - rhs) = 1)",
-              simplifier=lambda e: sp.simplify(sp.exp(e)) - 1) for y in (0, 1)],
+        [
+            Step(
+                d.softmax2_cross_entropy(z0, z1, y),
+                d.sigmoid_bce(z1 - z0, y),
+                f"label y = {y} (compared through e^(lhs - rhs) = 1)",
+                simplifier=lambda e: sp.simplify(sp.exp(e)) - 1,
+            )
+            for y in (0, 1)
+        ],
     )
 
 
@@ -238,10 +320,16 @@ def table_averages() -> Proof:
         "table averages",
         r"\mathrm{avg} = \mathrm{round}_{1/2\uparrow}\bigl(\tfrac14\sum \text{tasks}, 2\bigr)",
         [
-            Step(d.mean_half_up(["85.38", "83.57", "88.10", "81.45"]), sp.Rational(8463, 100),
-                 "BERT+CE accuracy: mean 84.625 rounds half up to 84.63"),
-            Step(d.mean_half_up(["86.06", "84.23", "88.14", "83.03"]), sp.Rational(8537, 100),
-                 "RoBERTa+CoSENT accuracy: mean 85.365 rounds half up to 85.37"),
+            Step(
+                d.mean_half_up(["85.38", "83.57", "88.10", "81.45"]),
+                sp.Rational(8463, 100),
+                "BERT+CE accuracy: mean 84.625 rounds half up to 84.63",
+            ),
+            Step(
+                d.mean_half_up(["86.06", "84.23", "88.14", "83.03"]),
+                sp.Rational(8537, 100),
+                "RoBERTa+CoSENT accuracy: mean 85.365 rounds half up to 85.37",
+            ),
         ],
     )
 

@@ -13,6 +13,7 @@ import random
 from fractions import Fraction
 
 import sympy as sp
+
 from closedform.derive import guidance as d
 from closedform.derive import schedules as ds
 from closedform.proofs.core import Proof, Step, StepCheck, Verdict
@@ -88,20 +89,34 @@ def bayes_taylor_guided_mean() -> Proof:
         "classifier guidance: the guided mean",
         r"p(x_{t-1}|x_t,y) \approx \mathcal N(\mu(x_t) + \sigma_t^2\gamma\nabla\log p(y|x_t), \sigma_t^2)",
         [
-            Step(r"p(x_{t-1}|x_t, y)", r"\frac{p(x_{t-1}|x_t)\,p(y|x_{t-1})}{p(y|x_t)}",
-                 "Bayes' rule, and p(y|x_{t-1}, x_t) = p(y|x_{t-1}) on the chain y -> x_0 -> x_{t-1} -> x_t",
-                 check=_check_bayes_on_chains),
-            Step(sp.series(f(xt + delta) - f(xt), delta, 0, 2).removeO(), delta * sp.Derivative(f(xt), xt),
-                 "first-order Taylor step of log p(y|.) about x_t, delta = x_{t-1} - x_t (p(x_{t-1}|x_t) is "
-                 "concentrated near x_t)", simplifier=lambda e: sp.simplify(e.doit())),
-            Step(quad, square + rest, "completing the square; the rest does not depend on x_{t-1}",
-                 simplifier=sp.expand),
+            Step(
+                r"p(x_{t-1}|x_t, y)",
+                r"\frac{p(x_{t-1}|x_t)\,p(y|x_{t-1})}{p(y|x_t)}",
+                "Bayes' rule, and p(y|x_{t-1}, x_t) = p(y|x_{t-1}) on the chain y -> x_0 -> x_{t-1} -> x_t",
+                check=_check_bayes_on_chains,
+            ),
+            Step(
+                sp.series(f(xt + delta) - f(xt), delta, 0, 2).removeO(),
+                delta * sp.Derivative(f(xt), xt),
+                "first-order Taylor step of log p(y|.) about x_t, delta = x_{t-1} - x_t (p(x_{t-1}|x_t) is "
+                "concentrated near x_t)",
+                simplifier=lambda e: sp.simplify(e.doit()),
+            ),
+            Step(
+                quad, square + rest, "completing the square; the rest does not depend on x_{t-1}", simplifier=sp.expand
+            ),
             Step(mean_g, d.guided_mean(mu, sigma, g), "mean of N(mu, sigma^2) e^{g x}/Z, integrated by SymPy"),
             Step(var_g, sigma**2, "its variance: the step keeps sigma_t^2"),
-            Step(lin.subs(x, xp) - lin.subs(x, xt) - (xp - xt) * sp.diff(lin, x).subs(x, xt), 0,
-                 "a linear log-likelihood has no Taylor remainder: the guided mean is then exact"),
-            Step(d.guided_mean(mu, sigma, gamma * g), d.guided_mean(mu, sigma, g, gamma),
-                 "gradient scale: log p(y|x) -> gamma log p(y|x) multiplies g by gamma"),
+            Step(
+                lin.subs(x, xp) - lin.subs(x, xt) - (xp - xt) * sp.diff(lin, x).subs(x, xt),
+                0,
+                "a linear log-likelihood has no Taylor remainder: the guided mean is then exact",
+            ),
+            Step(
+                d.guided_mean(mu, sigma, gamma * g),
+                d.guided_mean(mu, sigma, g, gamma),
+                "gradient scale: log p(y|x) -> gamma log p(y|x) multiplies g by gamma",
+            ),
         ],
         domains={sigma: (sp.Rational(1, 10), 2, False)},
     )
@@ -116,11 +131,17 @@ def quadratic_tilt() -> Proof:
         "quadratic log-likelihood",
         r"\mathbb E[x] = \mu + \sigma^2 g/(1-\sigma^2 c),\ \mathrm{Var} = \sigma^2/(1 - \sigma^2 c)",
         [
-            Step(expo, -((x - m_q) ** 2) / (2 * v_q) + g**2 * sigma**2 / (2 * (1 - sigma**2 * c)),
-                 "completing the square with precision 1/sigma^2 - c (needs sigma^2 c < 1)",
-                 simplifier=lambda e: sp.simplify(sp.expand(e))),
-            Step(sp.series(m_q, sigma, 0, 6).removeO(), mu + sigma**2 * g + sigma**4 * g * c,
-                 "expanded in sigma: the sigma^4 term g c = h'h'' is the guided mean's error (h''' = 0)"),
+            Step(
+                expo,
+                -((x - m_q) ** 2) / (2 * v_q) + g**2 * sigma**2 / (2 * (1 - sigma**2 * c)),
+                "completing the square with precision 1/sigma^2 - c (needs sigma^2 c < 1)",
+                simplifier=lambda e: sp.simplify(sp.expand(e)),
+            ),
+            Step(
+                sp.series(m_q, sigma, 0, 6).removeO(),
+                mu + sigma**2 * g + sigma**4 * g * c,
+                "expanded in sigma: the sigma^4 term g c = h'h'' is the guided mean's error (h''' = 0)",
+            ),
         ],
         domains={sigma: (sp.Rational(1, 10), sp.Rational(1, 2), False), c: (-2, 2, False)},
     )
@@ -137,15 +158,24 @@ def tilt_error_order_sigma4() -> Proof:
         "error of the guided mean",
         r"\mathbb E_{\rm tilt}[x] - \mu - \sigma^2 h'(\mu) = \sigma^4(h'h'' + h'''/2) + O(\sigma^6)",
         [
-            Step((x - mu) * d.gaussian_density(x, mu, sigma), -(sigma**2) * sp.diff(d.gaussian_density(x, mu, sigma), x),
-                 "Stein: (x - mu) N = -sigma^2 N', so E_tilt[x] - mu = sigma^2 E_tilt[h'(x)] after integrating by parts"),
+            Step(
+                (x - mu) * d.gaussian_density(x, mu, sigma),
+                -(sigma**2) * sp.diff(d.gaussian_density(x, mu, sigma), x),
+                "Stein: (x - mu) N = -sigma^2 N', so E_tilt[x] - mu = sigma^2 E_tilt[h'(x)] after integrating by parts",
+            ),
             Step(series.coeff(sig, 2), h1, "sigma^2 term of the moment expansion (x = mu + sigma z, z ~ N(0,1))"),
             Step(series.coeff(sig, 4), h1 * h2 + h3 / 2, "sigma^4 term: the error constant h'h'' + h'''/2"),
             Step(series.coeff(sig, 3), 0, "odd powers vanish: the ratio is even in sigma after the leading sigma"),
-            Step(sp.series(m_q, sig, 0, 5).removeO() - mu, series.subs(h3, 0),
-                 "consistency: with h''' = 0 the series is the expansion of the exact quadratic answer"),
-            Step(d.tilt_error_constant(d.log_sigmoid(a * x + b), x, mu), logistic_c,
-                 "h = log sigmoid(a x + b): h' = a(1-s), h'' = -a^2 s(1-s), h''' = -a^3 s(1-s)(1-2s)"),
+            Step(
+                sp.series(m_q, sig, 0, 5).removeO() - mu,
+                series.subs(h3, 0),
+                "consistency: with h''' = 0 the series is the expansion of the exact quadratic answer",
+            ),
+            Step(
+                d.tilt_error_constant(d.log_sigmoid(a * x + b), x, mu),
+                logistic_c,
+                "h = log sigmoid(a x + b): h' = a(1-s), h'' = -a^2 s(1-s), h''' = -a^3 s(1-s)(1-2s)",
+            ),
         ],
         domains={sigma: (sp.Rational(1, 10), 2, False), a: (sp.Rational(1, 2), 3, False)},
     )
@@ -171,20 +201,39 @@ def sharpened_classifier_normaliser() -> Proof:
         "the sharpened classifier's normaliser",
         r"\nabla\log\frac{p^\gamma}{Z} = \gamma\nabla\log p - \nabla\log Z,\ \nabla\log Z \ne 0 for \gamma \ne 1",
         [
-            Step(sp.diff(sp.log(p(x) ** gamma / q(x)), x), gamma * sp.diff(sp.log(p(x)), x) - sp.diff(sp.log(q(x)), x),
-                 "log of p^gamma / Z(x): Z depends on x_t when gamma != 1",
-                 simplifier=lambda e: sp.simplify(sp.expand_log(e, force=True))),
-            Step(pz[0], d.sharpened_logistic(a, x, gamma),
-                 "logistic p = sigmoid(a x): sigmoid(u)/sigmoid(-u) = e^u, so the sharpened one is sigmoid(gamma a x)",
-                 simplifier=lambda e: sp.simplify(sp.powsimp(sp.expand_power_base(e.rewrite(sp.exp), force=True), force=True))),
-            Step(sp.diff(log_z, x), d.log_normaliser_gradient_logistic(a, x, gamma),
-                 "grad log Z = gamma grad log p - grad log sigmoid(gamma a x)"),
+            Step(
+                sp.diff(sp.log(p(x) ** gamma / q(x)), x),
+                gamma * sp.diff(sp.log(p(x)), x) - sp.diff(sp.log(q(x)), x),
+                "log of p^gamma / Z(x): Z depends on x_t when gamma != 1",
+                simplifier=lambda e: sp.simplify(sp.expand_log(e, force=True)),
+            ),
+            Step(
+                pz[0],
+                d.sharpened_logistic(a, x, gamma),
+                "logistic p = sigmoid(a x): sigmoid(u)/sigmoid(-u) = e^u, so the sharpened one is sigmoid(gamma a x)",
+                simplifier=lambda e: sp.simplify(
+                    sp.powsimp(sp.expand_power_base(e.rewrite(sp.exp), force=True), force=True)
+                ),
+            ),
+            Step(
+                sp.diff(log_z, x),
+                d.log_normaliser_gradient_logistic(a, x, gamma),
+                "grad log Z = gamma grad log p - grad log sigmoid(gamma a x)",
+            ),
             Step(sig(a * x) + sig(-a * x), 1, "gamma = 1: Z = 1 identically, so the original reading holds only there"),
-            Step(sharp[0], sp.exp(gamma * l1) / (sp.exp(gamma * l1) + sp.exp(gamma * l2) + sp.exp(gamma * l3)),
-                 "any softmax classifier: sharpening = softmax(gamma * logits), whose Z depends on x",
-                 simplifier=lambda e: sp.simplify(sp.powsimp(sp.expand_power_base(e, force=True), force=True))),
-            Step(z_val, r"\ne 0", "a = 1.3, gamma = 3, x = 0.7", relation=r"\ne",
-                 check=lambda: _check_nonzero(z_val, "grad log Z at a = 1.3, gamma = 3, x = 0.7")),
+            Step(
+                sharp[0],
+                sp.exp(gamma * l1) / (sp.exp(gamma * l1) + sp.exp(gamma * l2) + sp.exp(gamma * l3)),
+                "any softmax classifier: sharpening = softmax(gamma * logits), whose Z depends on x",
+                simplifier=lambda e: sp.simplify(sp.powsimp(sp.expand_power_base(e, force=True), force=True)),
+            ),
+            Step(
+                z_val,
+                r"\ne 0",
+                "a = 1.3, gamma = 3, x = 0.7",
+                relation=r"\ne",
+                check=lambda: _check_nonzero(z_val, "grad log Z at a = 1.3, gamma = 3, x = 0.7"),
+            ),
         ],
         domains={a: (sp.Rational(1, 2), 3, False), gamma: (sp.Rational(1, 2), 4, False), x: (-2, 2, False)},
     )
@@ -199,14 +248,20 @@ def similarity_guidance() -> Proof:
         "similarity guidance",
         r"p(x_{t-1}|x_t,y) \approx \mathcal N(\mu(x_t) + \sigma_t^2\gamma\nabla{\rm sim}(x_t,y), \sigma_t^2)",
         [
-            Step(sp.series(gamma * sim(xt + delta), delta, 0, 2).removeO(),
-                 gamma * sim(xt) + gamma * delta * sp.Derivative(sim(xt), xt),
-                 "expand e^{gamma sim(x_{t-1}, y)} at x_{t-1} = x_t (delta = x_{t-1} - x_t)",
-                 simplifier=lambda e: sp.simplify(e.doit())),
-            Step(quad, -((xp - d.similarity_guided_mean(mu, sigma, gamma, s_)) ** 2) / (2 * sigma**2)
-                 + gamma * s_ * (mu - xt) + sigma**2 * gamma**2 * s_**2 / 2,
-                 "complete the square with s = grad sim(x_t, y); gamma is part of the definition",
-                 simplifier=sp.expand),
+            Step(
+                sp.series(gamma * sim(xt + delta), delta, 0, 2).removeO(),
+                gamma * sim(xt) + gamma * delta * sp.Derivative(sim(xt), xt),
+                "expand e^{gamma sim(x_{t-1}, y)} at x_{t-1} = x_t (delta = x_{t-1} - x_t)",
+                simplifier=lambda e: sp.simplify(e.doit()),
+            ),
+            Step(
+                quad,
+                -((xp - d.similarity_guided_mean(mu, sigma, gamma, s_)) ** 2) / (2 * sigma**2)
+                + gamma * s_ * (mu - xt)
+                + sigma**2 * gamma**2 * s_**2 / 2,
+                "complete the square with s = grad sim(x_t, y); gamma is part of the definition",
+                simplifier=sp.expand,
+            ),
         ],
     )
 
@@ -218,7 +273,9 @@ def continuous_guidance() -> Proof:
     ab_prev = sp.sqrt(1 - bb_prev**2)
     ab_t = alpha_t * ab_prev
     x0_hat = (xt - bbt * eps) / ab_t
-    shift = d.reverse_mean(xt, d.conditional_epsilon(eps, bb_t, g, gamma), alpha_t, bb_t) - d.reverse_mean(xt, eps, alpha_t, bb_t)
+    shift = d.reverse_mean(xt, d.conditional_epsilon(eps, bb_t, g, gamma), alpha_t, bb_t) - d.reverse_mean(
+        xt, eps, alpha_t, bb_t
+    )
     beta_t = sp.sqrt(1 - alpha_t**2)
     ho = ds.ho_from_su(alpha_t, ab_t)
     ho_prev = ds.ho_from_su(alpha_t, ab_prev)
@@ -227,24 +284,44 @@ def continuous_guidance() -> Proof:
         r"\nabla\log p_t(x|y) = -[\varepsilon_\theta - \bar\beta_t\nabla\log p_t(y|x)]/\bar\beta_t;"
         r" \varepsilon\text{-space shifts } \mu \text{ by } \beta_t^2\gamma g/\alpha_t",
         [
-            Step(sp.diff(sp.log(p(x) * q(x) / c), x), sp.diff(sp.log(p(x)), x) + sp.diff(sp.log(q(x)), x),
-                 "Bayes: log p_t(x|y) = log p_t(x) + log p_t(y|x) - log p(y)",
-                 simplifier=lambda e: sp.simplify(sp.expand_log(e, force=True))),
-            Step(d.score_from_epsilon(eps, bb_t) + g, d.score_from_epsilon(d.conditional_epsilon(eps, bb_t, g), bb_t),
-                 "score = -eps/betabar_t: the conditional score is that of eps - betabar_t g"),
-            Step(shift, d.epsilon_guidance_mean_shift(alpha_t, gamma, g),
-                 "substitute the guided eps in mu = (x_t - beta_t^2 eps/betabar_t)/alpha_t"),
-            Step(d.epsilon_guidance_mean_shift(alpha_t, gamma, g) / (d.guided_mean(0, beta_t, g, gamma)), 1 / alpha_t,
-                 "against the mean-space rule with sigma_t = beta_t: the factor 1/alpha_t (-> 1 as alpha_t -> 1)"),
-            Step(d.reverse_mean(xt, eps, alpha_t, bbt), d.ddpm_posterior_mean(xt, x0_hat, alpha_t, bb_prev, bbt),
-                 "DDPM's eps-parameterised mean is the posterior mean at x0_hat = (x_t - betabar_t eps)/alphabar_t",
-                 simplifier=lambda e: sp.simplify(sp.radsimp(sp.expand(e)))),
-            Step(d.ddpm_posterior_sigma(alpha_t, bb_prev, bbt) ** 2,
-                 (1 - ho_prev["alpha_bar"]) / (1 - ho["alpha_bar"]) * ho["beta"],
-                 "posterior sigma_t^2 is Ho's beta-tilde (1 - abar_{t-1})/(1 - abar_t) beta_t in Ho's convention"),
+            Step(
+                sp.diff(sp.log(p(x) * q(x) / c), x),
+                sp.diff(sp.log(p(x)), x) + sp.diff(sp.log(q(x)), x),
+                "Bayes: log p_t(x|y) = log p_t(x) + log p_t(y|x) - log p(y)",
+                simplifier=lambda e: sp.simplify(sp.expand_log(e, force=True)),
+            ),
+            Step(
+                d.score_from_epsilon(eps, bb_t) + g,
+                d.score_from_epsilon(d.conditional_epsilon(eps, bb_t, g), bb_t),
+                "score = -eps/betabar_t: the conditional score is that of eps - betabar_t g",
+            ),
+            Step(
+                shift,
+                d.epsilon_guidance_mean_shift(alpha_t, gamma, g),
+                "substitute the guided eps in mu = (x_t - beta_t^2 eps/betabar_t)/alpha_t",
+            ),
+            Step(
+                d.epsilon_guidance_mean_shift(alpha_t, gamma, g) / (d.guided_mean(0, beta_t, g, gamma)),
+                1 / alpha_t,
+                "against the mean-space rule with sigma_t = beta_t: the factor 1/alpha_t (-> 1 as alpha_t -> 1)",
+            ),
+            Step(
+                d.reverse_mean(xt, eps, alpha_t, bbt),
+                d.ddpm_posterior_mean(xt, x0_hat, alpha_t, bb_prev, bbt),
+                "DDPM's eps-parameterised mean is the posterior mean at x0_hat = (x_t - betabar_t eps)/alphabar_t",
+                simplifier=lambda e: sp.simplify(sp.radsimp(sp.expand(e))),
+            ),
+            Step(
+                d.ddpm_posterior_sigma(alpha_t, bb_prev, bbt) ** 2,
+                (1 - ho_prev["alpha_bar"]) / (1 - ho["alpha_bar"]) * ho["beta"],
+                "posterior sigma_t^2 is Ho's beta-tilde (1 - abar_{t-1})/(1 - abar_t) beta_t in Ho's convention",
+            ),
         ],
-        domains={alpha_t: (sp.Rational(1, 2), sp.Rational(99, 100), False), bb_prev: (sp.Rational(1, 10), sp.Rational(9, 10), False),
-                 bb_t: (sp.Rational(1, 10), 1, False)},
+        domains={
+            alpha_t: (sp.Rational(1, 2), sp.Rational(99, 100), False),
+            bb_prev: (sp.Rational(1, 10), sp.Rational(9, 10), False),
+            bb_t: (sp.Rational(1, 10), 1, False),
+        },
     )
 
 
@@ -257,17 +334,28 @@ def classifier_free_identities() -> Proof:
         "classifier-free guidance identities",
         r"(1+w)\varepsilon_c - w\varepsilon_u = \varepsilon_u + s(\varepsilon_c - \varepsilon_u),\ s = 1 + w = \gamma",
         [
-            Step(d.cfg_mean(d.guided_mean(mu_u, sigma, g), mu_u, gamma), d.guided_mean(mu_u, sigma, g, gamma),
-                 "mean form: gamma [mu + sigma^2 grad log p] - (gamma - 1) mu"),
-            Step(d.cfg_epsilon(eps_c, eps_u, w), d.cfg_epsilon_from_scale(eps_c, eps_u, d.guidance_scale_from_w(w)),
-                 "Ho & Salimans' w form = the libraries' guidance_scale form with s = 1 + w"),
+            Step(
+                d.cfg_mean(d.guided_mean(mu_u, sigma, g), mu_u, gamma),
+                d.guided_mean(mu_u, sigma, g, gamma),
+                "mean form: gamma [mu + sigma^2 grad log p] - (gamma - 1) mu",
+            ),
+            Step(
+                d.cfg_epsilon(eps_c, eps_u, w),
+                d.cfg_epsilon_from_scale(eps_c, eps_u, d.guidance_scale_from_w(w)),
+                "Ho & Salimans' w form = the libraries' guidance_scale form with s = 1 + w",
+            ),
             Step(d.w_from_guidance_scale(d.guidance_scale_from_w(w)), w, "s = 1 + w and w = s - 1 are inverse"),
-            Step(d.reverse_mean(xt, d.cfg_epsilon(eps_c, eps_u, w), alpha_t, bb_t),
-                 d.cfg_mean(d.reverse_mean(xt, eps_c, alpha_t, bb_t), d.reverse_mean(xt, eps_u, alpha_t, bb_t), gam),
-                 "mu is affine in eps, so the eps form is the mean form with gamma = 1 + w"),
-            Step(d.cfg_epsilon(eps_cond_exact, eps_u, w), d.conditional_epsilon(eps_u, bb_t, g, gam),
-                 "with the exact conditional model eps_c = eps_u - betabar_t grad log p_t(y|x), CFG is eps-space "
-                 "classifier guidance with gamma = 1 + w"),
+            Step(
+                d.reverse_mean(xt, d.cfg_epsilon(eps_c, eps_u, w), alpha_t, bb_t),
+                d.cfg_mean(d.reverse_mean(xt, eps_c, alpha_t, bb_t), d.reverse_mean(xt, eps_u, alpha_t, bb_t), gam),
+                "mu is affine in eps, so the eps form is the mean form with gamma = 1 + w",
+            ),
+            Step(
+                d.cfg_epsilon(eps_cond_exact, eps_u, w),
+                d.conditional_epsilon(eps_u, bb_t, g, gam),
+                "with the exact conditional model eps_c = eps_u - betabar_t grad log p_t(y|x), CFG is eps-space "
+                "classifier guidance with gamma = 1 + w",
+            ),
         ],
     )
 
@@ -292,13 +380,25 @@ def guided_score_at_gamma_one() -> Proof:
         "guidance at gamma = 1 samples p(x|y) (exact scores)",
         r"\nabla\log p_t(x) + \nabla\log p_t(y|x) = \nabla\log p_t(x|y)",
         [
-            Step(mgf(ab * m1, ab**2 * s1**2) * mgf(0, 1 - ab**2), mgf(mean1, sd1**2),
-                 "x_t = alphabar x_0 + betabar eps, independent: the MGFs multiply, so N(m, s^2) diffuses to "
-                 "N(alphabar m, alphabar^2 s^2 + betabar^2)"),
-            Step(sp.diff(sp.log(p_t), x) + sp.diff(sp.log(p_y), x), sp.diff(sp.log(n1), x),
-                 "class y = component 1: p_t(x) p_t(y|x) = pi_1 N_1, the diffused p_0(x|y) up to a constant"),
-            Step(d.mixture_cdf([zpt], [1], [[mean_c[0]]], [sp.Rational(1, 2)]),
-                 d.normal_cdf((zpt + 1) * 2), "the target CDF of a one-component class is Phi((x - m)/s)"),
+            Step(
+                mgf(ab * m1, ab**2 * s1**2) * mgf(0, 1 - ab**2),
+                mgf(mean1, sd1**2),
+                "x_t = alphabar x_0 + betabar eps, independent: the MGFs multiply, so N(m, s^2) diffuses to "
+                "N(alphabar m, alphabar^2 s^2 + betabar^2)",
+            ),
+            Step(
+                sp.diff(sp.log(p_t), x) + sp.diff(sp.log(p_y), x),
+                sp.diff(sp.log(n1), x),
+                "class y = component 1: p_t(x) p_t(y|x) = pi_1 N_1, the diffused p_0(x|y) up to a constant",
+            ),
+            Step(
+                d.mixture_cdf([zpt], [1], [[mean_c[0]]], [sp.Rational(1, 2)]),
+                d.normal_cdf((zpt + 1) * 2),
+                "the target CDF of a one-component class is Phi((x - m)/s)",
+            ),
         ],
-        domains={ab: (sp.Rational(1, 10), sp.Rational(9, 10), False), pi1: (sp.Rational(1, 10), sp.Rational(9, 10), False)},
+        domains={
+            ab: (sp.Rational(1, 10), sp.Rational(9, 10), False),
+            pi1: (sp.Rational(1, 10), sp.Rational(9, 10), False),
+        },
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 
 import sympy as sp
+
 from closedform.derive import multiclass as d
 from closedform.proofs.core import Proof, Step, StepCheck, Verdict
 
@@ -61,8 +62,11 @@ def _indexed_to_symbols(expr: sp.Expr, n: int, m: int | None = None) -> sp.Expr:
     for idx in out.atoms(sp.Indexed):
         base = idx.base.label.name
         if m is None:
-            rep[idx] = sp.Symbol(f"{base}{idx.indices[0] - 1}", real=True) if base == "s" else (
-                sp.Symbol(f"{base}{idx.indices[0] - 1}", nonnegative=True))
+            rep[idx] = (
+                sp.Symbol(f"{base}{idx.indices[0] - 1}", real=True)
+                if base == "s"
+                else (sp.Symbol(f"{base}{idx.indices[0] - 1}", nonnegative=True))
+            )
         else:
             name = f"{base}{idx.indices[0] - 1}{idx.indices[1] - 1}"
             rep[idx] = sp.Symbol(name, real=True) if base == "s" else sp.Symbol(name, nonnegative=True)
@@ -80,19 +84,33 @@ def zlpr_nonnegative() -> Proof:
     x_neg = sp.Add(*(ui * sp.exp(si) for si, ui in zip(s, u)))
     soft = d.zlpr_soft_loss(s, t).subs({1 - ti: ui for ti, ui in zip(t, u)})
     hard = d.zlpr_hard_loss([lam * s[0], -lam * s[1], -lam * s[2]], [1, 0, 0]).subs(
-        {s[0]: 1, s[1]: sp.Rational(1, 2), s[2]: 2})
+        {s[0]: 1, s[1]: sp.Rational(1, 2), s[2]: 2}
+    )
     return Proof(
         "ZLPR is nonnegative",
         r"\ell \ge 0, \text{ with } \ell \to 0 \text{ as the margins grow}",
         [
             Step(soft, sp.log(1 + x_pos) + sp.log(1 + x_neg), "the soft loss, with u_i = 1 - t_i >= 0"),
-            Step(x_pos, "0", "t_i >= 0 and e^{-s_i} > 0", relation=r"\ge",
-                 check=lambda: _nonnegative(x_pos, "sum t_i e^{-s_i}")),
-            Step(sp.log(1 + x_pos) + sp.log(1 + x_neg), "0", "log(1 + x) >= 0 for x >= 0", relation=r"\ge",
-                 check=lambda: _nonnegative(sp.log(1 + x_pos) + sp.log(1 + x_neg), "the loss")),
-            Step(sp.Limit(hard, lam, sp.oo), 0,
-                 "hard labels (pos = {0}), scores lambda*(1, -1/2, -2): every term decays",
-                 simplifier=lambda e: sp.simplify(e.doit())),
+            Step(
+                x_pos,
+                "0",
+                "t_i >= 0 and e^{-s_i} > 0",
+                relation=r"\ge",
+                check=lambda: _nonnegative(x_pos, "sum t_i e^{-s_i}"),
+            ),
+            Step(
+                sp.log(1 + x_pos) + sp.log(1 + x_neg),
+                "0",
+                "log(1 + x) >= 0 for x >= 0",
+                relation=r"\ge",
+                check=lambda: _nonnegative(sp.log(1 + x_pos) + sp.log(1 + x_neg), "the loss"),
+            ),
+            Step(
+                sp.Limit(hard, lam, sp.oo),
+                0,
+                "hard labels (pos = {0}), scores lambda*(1, -1/2, -2): every term decays",
+                simplifier=lambda e: sp.simplify(e.doit()),
+            ),
         ],
     )
 
@@ -109,20 +127,34 @@ def zlpr_threshold_zero() -> Proof:
         "ZLPR's threshold is 0",
         r"\text{predict label } i \iff s_i > 0 \iff \sigma(2 s_i) > 1/2",
         [
-            Step(neg_part.subs(s0, 0), sp.log(1 + sp.exp(s[1]) + sp.exp(s[2])),
-                 "negatives' term = softmax cross-entropy of a class of score s_0 = 0 against them"),
-            Step(d.zlpr_hard_loss(s, pos),
-                 neg_part.subs(s0, 0) + sp.log(1 + sp.exp(-s[0])),
-                 "the hard loss is that term plus the positives' term against s_0 = 0"),
-            Step(sp.Limit(scaled / lam, lam, sp.oo), sp.Max(0, *(concrete[i] for i in (1, 2))) + sp.Max(0, -concrete[0]),
-                 "L(lambda s)/lambda -> max(0, max_neg s) + max(0, max_pos -s): zero iff negatives <= 0 <= positives",
-                 simplifier=lambda e: sp.simplify(e.doit())),
-            Step(sp.ConditionSet(sv, d.zlpr_probability(sv) > sp.Rational(1, 2), sp.Reals),
-                 sp.Interval.open(0, sp.oo), "sigma(2s) > 1/2 exactly for s > 0",
-                 check=lambda: StepCheck(
-                     Verdict.PROVED if sp.solve_univariate_inequality(
-                         d.zlpr_probability(sv) > sp.Rational(1, 2), sv, relational=False) == sp.Interval.open(0, sp.oo)
-                     else Verdict.REFUTED, "solve_univariate_inequality returns (0, oo)")),
+            Step(
+                neg_part.subs(s0, 0),
+                sp.log(1 + sp.exp(s[1]) + sp.exp(s[2])),
+                "negatives' term = softmax cross-entropy of a class of score s_0 = 0 against them",
+            ),
+            Step(
+                d.zlpr_hard_loss(s, pos),
+                neg_part.subs(s0, 0) + sp.log(1 + sp.exp(-s[0])),
+                "the hard loss is that term plus the positives' term against s_0 = 0",
+            ),
+            Step(
+                sp.Limit(scaled / lam, lam, sp.oo),
+                sp.Max(0, *(concrete[i] for i in (1, 2))) + sp.Max(0, -concrete[0]),
+                "L(lambda s)/lambda -> max(0, max_neg s) + max(0, max_pos -s): zero iff negatives <= 0 <= positives",
+                simplifier=lambda e: sp.simplify(e.doit()),
+            ),
+            Step(
+                sp.ConditionSet(sv, d.zlpr_probability(sv) > sp.Rational(1, 2), sp.Reals),
+                sp.Interval.open(0, sp.oo),
+                "sigma(2s) > 1/2 exactly for s > 0",
+                check=lambda: StepCheck(
+                    Verdict.PROVED
+                    if sp.solve_univariate_inequality(d.zlpr_probability(sv) > sp.Rational(1, 2), sv, relational=False)
+                    == sp.Interval.open(0, sp.oo)
+                    else Verdict.REFUTED,
+                    "solve_univariate_inequality returns (0, oo)",
+                ),
+            ),
         ],
     )
 
@@ -140,20 +172,42 @@ def _soft_opt_steps() -> list[Step]:
     single = d.zlpr_soft_gradient([x], [1 / (1 + sp.exp(-x))])[0].subs(x, 1)
     return [
         Step(sp.Matrix([sp.diff(loss, si) for si in s]), grad, "differentiate the two logs", simplifier=sp.cancel),
-        Step(grad[0] * A * Bd, -t[0] * sp.exp(-s[0]) * Bd + (1 - t[0]) * sp.exp(s[0]) * A,
-             "stationarity <=> u_i B = v_i A with u_i = t_i e^{-s_i}, v_i = (1-t_i) e^{s_i}",
-             simplifier=lambda e: sp.expand(sp.cancel(e))),
-        Step(A_r - r * B_r, 1 - r, "if u_i = r v_i for every i, then A - r B = 1 - r, so A = r B forces r = 1",
-             simplifier=sp.expand),
-        Step(sp.solve(sp.Eq(t[0] * sp.exp(-s[0]), (1 - t[0]) * sp.exp(s[0])), t[0])[0], d.zlpr_probability(s[0]),
-             "u_i = v_i solved for t_i: t_i = sigma(2 s_i)"),
-        Step(grad.subs(at_opt), sp.zeros(N_LABELS, 1), "the gradient vanishes at t = sigma(2s)",
-             simplifier=lambda e: e.applyfunc(sp.simplify)),
-        Step(d.zlpr_optimal_logits(t).subs({ti: d.zlpr_probability(si) for si, ti in zip(s, t)}),
-             sp.Matrix(s), "s* = logit(t)/2 inverts sigma(2s)",
-             simplifier=lambda e: e.applyfunc(lambda q: sp.simplify(sp.expand_log(sp.simplify(q), force=True)))),
-        Step(single, "0", "n = 1 at t = sigma(s), s = 1: the BCE calibration is not ZLPR's optimum",
-             relation=r"\ne", check=lambda: _nonzero_number(single, "dl/ds")),
+        Step(
+            grad[0] * A * Bd,
+            -t[0] * sp.exp(-s[0]) * Bd + (1 - t[0]) * sp.exp(s[0]) * A,
+            "stationarity <=> u_i B = v_i A with u_i = t_i e^{-s_i}, v_i = (1-t_i) e^{s_i}",
+            simplifier=lambda e: sp.expand(sp.cancel(e)),
+        ),
+        Step(
+            A_r - r * B_r,
+            1 - r,
+            "if u_i = r v_i for every i, then A - r B = 1 - r, so A = r B forces r = 1",
+            simplifier=sp.expand,
+        ),
+        Step(
+            sp.solve(sp.Eq(t[0] * sp.exp(-s[0]), (1 - t[0]) * sp.exp(s[0])), t[0])[0],
+            d.zlpr_probability(s[0]),
+            "u_i = v_i solved for t_i: t_i = sigma(2 s_i)",
+        ),
+        Step(
+            grad.subs(at_opt),
+            sp.zeros(N_LABELS, 1),
+            "the gradient vanishes at t = sigma(2s)",
+            simplifier=lambda e: e.applyfunc(sp.simplify),
+        ),
+        Step(
+            d.zlpr_optimal_logits(t).subs({ti: d.zlpr_probability(si) for si, ti in zip(s, t)}),
+            sp.Matrix(s),
+            "s* = logit(t)/2 inverts sigma(2s)",
+            simplifier=lambda e: e.applyfunc(lambda q: sp.simplify(sp.expand_log(sp.simplify(q), force=True))),
+        ),
+        Step(
+            single,
+            "0",
+            "n = 1 at t = sigma(s), s = 1: the BCE calibration is not ZLPR's optimum",
+            relation=r"\ne",
+            check=lambda: _nonzero_number(single, "dl/ds"),
+        ),
     ]
 
 
@@ -171,17 +225,36 @@ def zlpr_hard_is_soft_at_binary_labels() -> Proof:
     steps = []
     for pattern in itertools.product((0, 1), repeat=N_LABELS):
         steps.append(Step(d.zlpr_soft_loss(s, pattern), d.zlpr_hard_loss(s, pattern), f"t = {pattern}"))
-    steps.append(Step(_indexed_to_symbols(d.zlpr_soft_loss_indexed(), N_LABELS), d.zlpr_soft_loss(s, t),
-                      "the general formula with n = 3"))
+    steps.append(
+        Step(
+            _indexed_to_symbols(d.zlpr_soft_loss_indexed(), N_LABELS),
+            d.zlpr_soft_loss(s, t),
+            "the general formula with n = 3",
+        )
+    )
     y = sp.symbols(f"y0:{N_LABELS}", nonnegative=True)
     hard_ix = _indexed_to_symbols(d.zlpr_hard_loss_indexed(), N_LABELS)
-    steps.append(Step(hard_ix.subs(dict(zip(y, (1, 0, 1)))), d.zlpr_hard_loss(s, (1, 0, 1)),
-                      "the indicator form with y = (1, 0, 1)"))
-    steps.append(Step(_indexed_to_symbols(d.zlpr_soft_gradient_indexed().subs(sp.Symbol("j", integer=True, positive=True), 2),
-                                          N_LABELS),
-                      d.zlpr_soft_gradient(s, t)[1], "the general gradient, component j = 2, n = 3"))
-    return Proof("hard = soft on binary labels", r"\ell_{\text{soft}}(s, t) = \ell_{\text{hard}}(s, t) \text{ for } t \in \{0,1\}^n",
-                 steps)
+    steps.append(
+        Step(
+            hard_ix.subs(dict(zip(y, (1, 0, 1)))),
+            d.zlpr_hard_loss(s, (1, 0, 1)),
+            "the indicator form with y = (1, 0, 1)",
+        )
+    )
+    steps.append(
+        Step(
+            _indexed_to_symbols(
+                d.zlpr_soft_gradient_indexed().subs(sp.Symbol("j", integer=True, positive=True), 2), N_LABELS
+            ),
+            d.zlpr_soft_gradient(s, t)[1],
+            "the general gradient, component j = 2, n = 3",
+        )
+    )
+    return Proof(
+        "hard = soft on binary labels",
+        r"\ell_{\text{soft}}(s, t) = \ell_{\text{hard}}(s, t) \text{ for } t \in \{0,1\}^n",
+        steps,
+    )
 
 
 def zlpr_truncates_bce() -> Proof:
@@ -198,12 +271,18 @@ def zlpr_truncates_bce() -> Proof:
         r"\sum_i \mathrm{BCE}(s_i, t_i) = \log\prod_i(1 + e^{-s_i})^{t_i}(1 + e^{s_i})^{1-t_i}"
         r"\text{; first order in the products gives } \ell_{\text{soft}}",
         [
-            Step(d.binary_cross_entropy(s, t), sp.log(prod_pos.subs(eps, 1)) + sp.log(prod_neg.subs(eps, 1)),
-                 "-log sigma(s) = log(1 + e^{-s}); a sum of logs is the log of the product",
-                 simplifier=lambda e: sp.expand_log(e, force=True)),
-            Step(sp.log(first_order(prod_pos)) + sp.log(first_order(prod_neg)), d.zlpr_soft_loss(s, t),
-                 "keep the terms of order <= 1 in each product: 1 + sum_i t_i e^{-s_i} and 1 + sum_i (1-t_i) e^{s_i}",
-                 simplifier=lambda e: sp.simplify(sp.expand(e))),
+            Step(
+                d.binary_cross_entropy(s, t),
+                sp.log(prod_pos.subs(eps, 1)) + sp.log(prod_neg.subs(eps, 1)),
+                "-log sigma(s) = log(1 + e^{-s}); a sum of logs is the log of the product",
+                simplifier=lambda e: sp.expand_log(e, force=True),
+            ),
+            Step(
+                sp.log(first_order(prod_pos)) + sp.log(first_order(prod_neg)),
+                d.zlpr_soft_loss(s, t),
+                "keep the terms of order <= 1 in each product: 1 + sum_i t_i e^{-s_i} and 1 + sum_i (1-t_i) e^{s_i}",
+                simplifier=lambda e: sp.simplify(sp.expand(e)),
+            ),
         ],
     )
 
@@ -217,20 +296,44 @@ def nm_cross_entropy_rewrite() -> Proof:
     """The first two lines of post 9158's attempt 1 are exact equalities."""
     S, T = _score_matrix(N_TASKS, M_CLASSES), _label_matrix(N_TASKS, M_CLASSES)
     n, m = S.shape
-    line1 = sp.Add(*(T[i, j] * sp.log(1 + sp.Add(*(sp.exp(S[i, k] - S[i, j]) for k in range(m) if k != j)))
-                     for i in range(n) for j in range(m)))
-    line2 = sp.Add(*(sp.log(sp.Mul(*((1 + sp.Add(*(sp.exp(S[i, k] - S[i, j]) for k in range(m) if k != j))) ** T[i, j]
-                                     for i in range(n)))) for j in range(m)))
+    line1 = sp.Add(
+        *(
+            T[i, j] * sp.log(1 + sp.Add(*(sp.exp(S[i, k] - S[i, j]) for k in range(m) if k != j)))
+            for i in range(n)
+            for j in range(m)
+        )
+    )
+    line2 = sp.Add(
+        *(
+            sp.log(
+                sp.Mul(
+                    *(
+                        (1 + sp.Add(*(sp.exp(S[i, k] - S[i, j]) for k in range(m) if k != j))) ** T[i, j]
+                        for i in range(n)
+                    )
+                )
+            )
+            for j in range(m)
+        )
+    )
     force = lambda e: sp.simplify(sp.expand_log(sp.expand(e), force=True))
     return Proof(
         "cross-entropy rewritten",
         r"-\sum_{ij} t_{ij}\log\mathrm{softmax}_j = \sum_j \log\prod_i\bigl(1 + \sum_{k\ne j} e^{s_{ik}-s_{ij}}\bigr)^{t_{ij}}",
         [
-            Step(d.nm_cross_entropy(S, T), line1, "-log(e^a / sum_k e^{s_k}) = log(1 + sum_{k != j} e^{s_k - a})",
-                 simplifier=force),
+            Step(
+                d.nm_cross_entropy(S, T),
+                line1,
+                "-log(e^a / sum_k e^{s_k}) = log(1 + sum_{k != j} e^{s_k - a})",
+                simplifier=force,
+            ),
             Step(line1, line2, "sum over i of t log(.) = log of the product of powers", simplifier=force),
-            Step(_indexed_to_symbols(d.nm_cross_entropy_indexed(), n, m), d.nm_cross_entropy(S, T),
-                 "the general formula at n = 2, m = 3", simplifier=force),
+            Step(
+                _indexed_to_symbols(d.nm_cross_entropy_indexed(), n, m),
+                d.nm_cross_entropy(S, T),
+                "the general formula at n = 2, m = 3",
+                simplifier=force,
+            ),
         ],
     )
 
@@ -243,16 +346,40 @@ def nm_loss1_printed_gradient() -> Proof:
     steps = []
     for i in range(N_TASKS):
         for j in range(M_CLASSES):
-            steps.append(Step(sp.diff(loss, S[i, j]), printed[i, j], f"d loss-1 / d s_{{{i + 1}{j + 1}}} as printed",
-                              simplifier=lambda e: sp.cancel(sp.powsimp(sp.expand(e)))))
-    steps.append(Step(d.nm_loss1_gradient(S, T), printed, "the derived form (D_j notation) is the printed one",
-                      simplifier=lambda e: e.applyfunc(lambda q: sp.cancel(sp.powsimp(sp.expand(q))))))
+            steps.append(
+                Step(
+                    sp.diff(loss, S[i, j]),
+                    printed[i, j],
+                    f"d loss-1 / d s_{{{i + 1}{j + 1}}} as printed",
+                    simplifier=lambda e: sp.cancel(sp.powsimp(sp.expand(e))),
+                )
+            )
+    steps.append(
+        Step(
+            d.nm_loss1_gradient(S, T),
+            printed,
+            "the derived form (D_j notation) is the printed one",
+            simplifier=lambda e: e.applyfunc(lambda q: sp.cancel(sp.powsimp(sp.expand(q)))),
+        )
+    )
     ix, jx = sp.symbols("i j", integer=True, positive=True)
     general = _indexed_to_symbols(d.nm_loss1_gradient_indexed().subs({ix: 2, jx: 3}), N_TASKS, M_CLASSES)
-    steps.append(Step(general, printed[1, 2], "the general printed formula at i = 2, j = 3",
-                      simplifier=lambda e: sp.cancel(sp.powsimp(sp.expand(e)))))
-    steps.append(Step(_indexed_to_symbols(d.nm_loss1_indexed(), N_TASKS, M_CLASSES), loss, "the general loss-1 at n = 2, m = 3",
-                      simplifier=lambda e: sp.simplify(sp.powsimp(sp.expand(e)))))
+    steps.append(
+        Step(
+            general,
+            printed[1, 2],
+            "the general printed formula at i = 2, j = 3",
+            simplifier=lambda e: sp.cancel(sp.powsimp(sp.expand(e))),
+        )
+    )
+    steps.append(
+        Step(
+            _indexed_to_symbols(d.nm_loss1_indexed(), N_TASKS, M_CLASSES),
+            loss,
+            "the general loss-1 at n = 2, m = 3",
+            simplifier=lambda e: sp.simplify(sp.powsimp(sp.expand(e))),
+        )
+    )
     return Proof("loss-1 gradient as printed", r"\partial\ell_1/\partial s_{ij} \text{ (post 9158)}", steps)
 
 
@@ -266,7 +393,12 @@ def nm_loss3_softmax_stationary() -> Proof:
     at_softmax = {T[i, j]: P[i, j] for i in range(n) for j in range(m)}
     f_centred = lambda M, i, j: M[i, j] - sp.Add(*M.row(i)) / M.cols
     Z0 = sp.Add(*(sp.exp(f_centred(S, 0, k)) for k in range(m)))
-    T_opt = sp.Matrix([[sp.Rational(1, 2), sp.Rational(1, 3), sp.Rational(1, 6)], [sp.Rational(1, 5), sp.Rational(3, 5), sp.Rational(1, 5)]])
+    T_opt = sp.Matrix(
+        [
+            [sp.Rational(1, 2), sp.Rational(1, 3), sp.Rational(1, 6)],
+            [sp.Rational(1, 5), sp.Rational(3, 5), sp.Rational(1, 5)],
+        ]
+    )
     s_opt = d.nm_loss3_optimal_logits(T_opt)
     ix, kx = sp.symbols("i k", integer=True, positive=True)
     return Proof(
@@ -274,22 +406,51 @@ def nm_loss3_softmax_stationary() -> Proof:
         r"t_{ij} = \mathrm{softmax}_j(s_{ij}) \implies \nabla_s \ell_3 = 0",
         [
             Step(d.nm_loss2(S, T, f_centred), loss, "loss-3 is loss-2 with f(s_ij) = s_ij - mean_k s_ik"),
-            Step(sp.Matrix(n, m, lambda i, j: sp.diff(loss, S[i, j])), grad, "differentiate",
-                 simplifier=lambda e: e.applyfunc(sp.simplify)),
-            Step(sp.Add(*(f_centred(S, 0, j) for j in range(m))), 0, "sum_j f(s_ij) = 0: constant, so its gradient is 0"),
-            Step(T[0, 0] * sp.exp(-f_centred(S, 0, 0)), 1 / Z0,
-                 "with t_ij = e^{f(s_ij)}/Z_i every t e^{-f} is 1/Z_i, the same for every j",
-                 simplifier=lambda e: sp.simplify(e.subs(T[0, 0], sp.exp(f_centred(S, 0, 0)) / Z0))),
-            Step(grad.subs(at_softmax), sp.zeros(n, m), "at t = softmax(s) every gradient entry is 0",
-                 simplifier=lambda e: e.applyfunc(sp.simplify)),
-            Step(d.row_softmax(s_opt), T_opt, "the centred optimum log t - mean log t has softmax t",
-                 simplifier=lambda e: e.applyfunc(lambda q: sp.nsimplify(sp.simplify(q)))),
-            Step(d.nm_loss3_gradient(s_opt, T_opt), sp.zeros(n, m), "and the gradient vanishes there (T rational)",
-                 simplifier=lambda e: e.applyfunc(lambda q: sp.simplify(sp.expand_log(q, force=True)))),
-            Step(_indexed_to_symbols(d.nm_loss3_gradient_indexed().subs({ix: 1, kx: 2}), n, m), grad[0, 1],
-                 "the general gradient at i = 1, k = 2", simplifier=sp.simplify),
-            Step(_indexed_to_symbols(d.nm_loss3_indexed(), n, m), loss, "the general loss-3 at n = 2, m = 3",
-                 simplifier=sp.simplify),
+            Step(
+                sp.Matrix(n, m, lambda i, j: sp.diff(loss, S[i, j])),
+                grad,
+                "differentiate",
+                simplifier=lambda e: e.applyfunc(sp.simplify),
+            ),
+            Step(
+                sp.Add(*(f_centred(S, 0, j) for j in range(m))), 0, "sum_j f(s_ij) = 0: constant, so its gradient is 0"
+            ),
+            Step(
+                T[0, 0] * sp.exp(-f_centred(S, 0, 0)),
+                1 / Z0,
+                "with t_ij = e^{f(s_ij)}/Z_i every t e^{-f} is 1/Z_i, the same for every j",
+                simplifier=lambda e: sp.simplify(e.subs(T[0, 0], sp.exp(f_centred(S, 0, 0)) / Z0)),
+            ),
+            Step(
+                grad.subs(at_softmax),
+                sp.zeros(n, m),
+                "at t = softmax(s) every gradient entry is 0",
+                simplifier=lambda e: e.applyfunc(sp.simplify),
+            ),
+            Step(
+                d.row_softmax(s_opt),
+                T_opt,
+                "the centred optimum log t - mean log t has softmax t",
+                simplifier=lambda e: e.applyfunc(lambda q: sp.nsimplify(sp.simplify(q))),
+            ),
+            Step(
+                d.nm_loss3_gradient(s_opt, T_opt),
+                sp.zeros(n, m),
+                "and the gradient vanishes there (T rational)",
+                simplifier=lambda e: e.applyfunc(lambda q: sp.simplify(sp.expand_log(q, force=True))),
+            ),
+            Step(
+                _indexed_to_symbols(d.nm_loss3_gradient_indexed().subs({ix: 1, kx: 2}), n, m),
+                grad[0, 1],
+                "the general gradient at i = 1, k = 2",
+                simplifier=sp.simplify,
+            ),
+            Step(
+                _indexed_to_symbols(d.nm_loss3_indexed(), n, m),
+                loss,
+                "the general loss-3 at n = 2, m = 3",
+                simplifier=sp.simplify,
+            ),
         ],
     )
 
@@ -312,14 +473,31 @@ def nm_m2_reductions() -> Proof:
         r"\ell_1(S, T) = \ell_{\text{ZLPR}}(s_1 - s_2, t), \quad \ell_3(S, T) = \ell_{\text{ZLPR}}((s_1 - s_2)/2, t)",
         [
             Step(d.nm_loss1(S, T), d.zlpr_soft_loss(diff, tv), "loss-1, n = 3 tasks of 2 classes", simplifier=expand),
-            Step(d.nm_loss3(S, T), d.zlpr_soft_loss([q / 2 for q in diff], tv), "loss-3: the centred logit is half the gap",
-                 simplifier=expand),
-            Step(gap, "0", "so loss-3 is not ZLPR of the full gap: n = 1, s = (1, 0), t = 1/2", relation=r"\ne",
-                 check=lambda: _nonzero_number(gap, "loss-3 - ZLPR(s1 - s2)")),
-            Step(sp.solve(sp.Eq(d.zlpr_soft_gradient([x], [tt])[0], 0), tt)[0], d.zlpr_probability(x),
-                 "loss-1's optimum: t = sigma(2(s1 - s2))", simplifier=sp.simplify),
-            Step(sp.solve(sp.Eq(d.zlpr_soft_gradient([x / 2], [tt])[0], 0), tt)[0], 1 / (1 + sp.exp(-x)),
-                 "loss-3's optimum: t = sigma(s1 - s2) = softmax", simplifier=sp.simplify),
+            Step(
+                d.nm_loss3(S, T),
+                d.zlpr_soft_loss([q / 2 for q in diff], tv),
+                "loss-3: the centred logit is half the gap",
+                simplifier=expand,
+            ),
+            Step(
+                gap,
+                "0",
+                "so loss-3 is not ZLPR of the full gap: n = 1, s = (1, 0), t = 1/2",
+                relation=r"\ne",
+                check=lambda: _nonzero_number(gap, "loss-3 - ZLPR(s1 - s2)"),
+            ),
+            Step(
+                sp.solve(sp.Eq(d.zlpr_soft_gradient([x], [tt])[0], 0), tt)[0],
+                d.zlpr_probability(x),
+                "loss-1's optimum: t = sigma(2(s1 - s2))",
+                simplifier=sp.simplify,
+            ),
+            Step(
+                sp.solve(sp.Eq(d.zlpr_soft_gradient([x / 2], [tt])[0], 0), tt)[0],
+                1 / (1 + sp.exp(-x)),
+                "loss-3's optimum: t = sigma(s1 - s2) = softmax",
+                simplifier=sp.simplify,
+            ),
         ],
     )
 
@@ -340,10 +518,19 @@ def nm_loss1_below_cross_entropy() -> Proof:
         "loss-1 below cross-entropy",
         r"t \text{ one-hot} \implies \ell_1 \le \ell_{CE}, \text{ with equality for } n = 1",
         [
-            Step(gap, "0", "prod(1 + a_i) - 1 - sum a_i is a polynomial with positive coefficients in a_i >= 0",
-                 relation=r"\ge", check=lambda: _nonnegative(gap, "prod(1+a_i) - 1 - sum a_i")),
-            Step(ce_minus_l1, sp.log((1 + a0) * (1 + a1)) - sp.log(1 + a0 + a1),
-                 "tasks 1, 2 in class 1: the class-1 terms differ by log prod - log(1 + sum)", simplifier=force),
+            Step(
+                gap,
+                "0",
+                "prod(1 + a_i) - 1 - sum a_i is a polynomial with positive coefficients in a_i >= 0",
+                relation=r"\ge",
+                check=lambda: _nonnegative(gap, "prod(1+a_i) - 1 - sum a_i"),
+            ),
+            Step(
+                ce_minus_l1,
+                sp.log((1 + a0) * (1 + a1)) - sp.log(1 + a0 + a1),
+                "tasks 1, 2 in class 1: the class-1 terms differ by log prod - log(1 + sum)",
+                simplifier=force,
+            ),
             Step(d.nm_loss1(S, T), d.nm_cross_entropy(S, T), "n = 1: nothing is dropped", simplifier=force),
         ],
     )
@@ -359,8 +546,13 @@ def nm_loss3_pathology() -> Proof:
         [
             Step(d.nm_loss3(S, T), sp.log(1 + sp.exp(-10)), "mean score 0, target score 10: only e^{-10} remains"),
             Step(d.nm_loss1(S, T), sp.log(1 + sp.exp(10) + sp.exp(-40)), "loss-1 sees the larger score 20"),
-            Step(S[0, 1] - S[0, 0], "0", "the target logit is not the largest", relation=">",
-                 check=lambda: _nonzero_number(S[0, 1] - S[0, 0], "s_2 - s_1")),
+            Step(
+                S[0, 1] - S[0, 0],
+                "0",
+                "the target logit is not the largest",
+                relation=">",
+                check=lambda: _nonzero_number(S[0, 1] - S[0, 0], "s_2 - s_1"),
+            ),
         ],
     )
 

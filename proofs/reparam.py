@@ -14,6 +14,7 @@ import random
 
 import mpmath
 import sympy as sp
+
 from closedform.derive import reparam as d
 from closedform.proofs.core import Proof, Step, StepCheck, Verdict, check_equal
 
@@ -67,8 +68,12 @@ def _numeric_agreement(pairs, digits=35) -> StepCheck:
         va, vb = sp.N(a, 40), sp.N(b, 40)
         if abs(va - vb) > sp.Float(10) ** (-digits) * max(1, abs(vb)):
             return StepCheck(Verdict.REFUTED, f"{label}: {sp.N(va, 15)} vs {sp.N(vb, 15)}")
-    return StepCheck(Verdict.CHECKED_NUMERICALLY, f"agree to {digits} digits at {len(pairs)} points: " +
-                     ", ".join(p[0] for p in pairs[:4]) + ("..." if len(pairs) > 4 else ""))
+    return StepCheck(
+        Verdict.CHECKED_NUMERICALLY,
+        f"agree to {digits} digits at {len(pairs)} points: "
+        + ", ".join(p[0] for p in pairs[:4])
+        + ("..." if len(pairs) > 4 else ""),
+    )
 
 
 def _rationals(rng: random.Random, k: int, lo: float = -2, hi: float = 2):
@@ -82,8 +87,9 @@ def _rationals(rng: random.Random, k: int, lo: float = -2, hi: float = 2):
 
 def _check_family_consistency(fam) -> StepCheck:
     # F' = f, F(Q(u)) = u, F(-oo) = 0, F(oo) = 1, f >= 0: the table's entries describe one law.
-    diff_ok = check_equal(sp.diff(fam.cdf, x), fam.pdf, {x: (-3, 3, False)},
-                          simplifier=lambda e: sp.simplify(sp.piecewise_fold(e)))
+    diff_ok = check_equal(
+        sp.diff(fam.cdf, x), fam.pdf, {x: (-3, 3, False)}, simplifier=lambda e: sp.simplify(sp.piecewise_fold(e))
+    )
     if diff_ok.verdict == Verdict.REFUTED:
         return StepCheck(Verdict.REFUTED, f"F' != f: {diff_ok.reason}")
     inv = check_equal(fam.cdf.subs(x, fam.quantile), d.u, {d.u: (sp.Rational(1, 50), sp.Rational(49, 50), False)})
@@ -105,24 +111,39 @@ def _check_family_consistency(fam) -> StepCheck:
 def sum_to_one() -> Proof:
     """Requirements 1 and 2: p_i >= 0 and the p_i sum to 1, for every family and n."""
     steps = [
-        Step("f, F, Q", r"\text{one law}", "each family's pdf, CDF and quantile agree (F' = f, F(Q(u)) = u, limits 0 and 1, f >= 0)",
-             relation=r"\iff", check=lambda: _all_families(_check_family_consistency)),
-        Step(r"f(x-\mu_i)\prod_{j\ne i}F(x-\mu_j)", "0", "a density times CDF values", relation=r"\ge",
-             check=lambda: StepCheck(Verdict.PROVED, "f >= 0 and F in [0, 1] (checked per family in step 1)")),
+        Step(
+            "f, F, Q",
+            r"\text{one law}",
+            "each family's pdf, CDF and quantile agree (F' = f, F(Q(u)) = u, limits 0 and 1, f >= 0)",
+            relation=r"\iff",
+            check=lambda: _all_families(_check_family_consistency),
+        ),
+        Step(
+            r"f(x-\mu_i)\prod_{j\ne i}F(x-\mu_j)",
+            "0",
+            "a density times CDF values",
+            relation=r"\ge",
+            check=lambda: StepCheck(Verdict.PROVED, "f >= 0 and F in [0, 1] (checked per family in step 1)"),
+        ),
     ]
     for n in (2, 3, 4, 5):
         mus = sp.symbols(f"mu_1:{n + 1}", real=True)
-        steps.append(Step(
-            sp.Add(*[_integrand(mus, i) for i in range(n)]),
-            sp.diff(sp.Mul(*[F(x - m) for m in mus]), x),
-            f"the integrands sum to the derivative of the product (product rule), n = {n}",
-            simplifier=sp.expand,
-        ))
-    steps.append(Step(
-        r"\sum_i p_i", r"\Bigl[\prod_j F(x-\mu_j)\Bigr]_{-\infty}^{\infty} = 1^n - 0^n = 1",
-        "integrate the derivative; F(oo) = 1 and F(-oo) = 0 per family (step 1)",
-        check=lambda: StepCheck(Verdict.PROVED, "fundamental theorem of calculus with the limits of step 1"),
-    ))
+        steps.append(
+            Step(
+                sp.Add(*[_integrand(mus, i) for i in range(n)]),
+                sp.diff(sp.Mul(*[F(x - m) for m in mus]), x),
+                f"the integrands sum to the derivative of the product (product rule), n = {n}",
+                simplifier=sp.expand,
+            )
+        )
+    steps.append(
+        Step(
+            r"\sum_i p_i",
+            r"\Bigl[\prod_j F(x-\mu_j)\Bigr]_{-\infty}^{\infty} = 1^n - 0^n = 1",
+            "integrate the derivative; F(oo) = 1 and F(-oo) = 0 per family (step 1)",
+            check=lambda: StepCheck(Verdict.PROVED, "fundamental theorem of calculus with the limits of step 1"),
+        )
+    )
     return Proof("the law is a probability vector", r"p_i \ge 0,\ \sum_i p_i = 1", steps)
 
 
@@ -137,10 +158,14 @@ def shift_invariance() -> Proof:
             simplifier=lambda e: sp.simplify(e.doit()),
         ),
         Step(
-            d.gumbel_law([m + c for m in mus]), d.gumbel_law(mus), "softmax is shift invariant (Gumbel)",
+            d.gumbel_law([m + c for m in mus]),
+            d.gumbel_law(mus),
+            "softmax is shift invariant (Gumbel)",
         ),
         Step(
-            d.pair_law("normal", [m1 + c, m2 + c]), d.pair_law("normal", [m1, m2]), "n = 2: F_D of a difference (Normal)",
+            d.pair_law("normal", [m1 + c, m2 + c]),
+            d.pair_law("normal", [m1, m2]),
+            "n = 2: F_D of a difference (Normal)",
         ),
     ]
     return Proof("shift invariance", r"p(\mu + c\mathbf 1) = p(\mu)", steps)
@@ -180,9 +205,11 @@ def _check_order_exact_families() -> StepCheck:
                         if p[i] < p[j] - sp.Float(1e-28) or (strict and not p[i] > p[j]):
                             return StepCheck(Verdict.REFUTED, f"{name} mu = {mu}: p = {p}")
             checked += 1
-    return StepCheck(Verdict.CHECKED_NUMERICALLY,
-                     f"coupling argument; on {checked} random configurations of the exact laws (n = 3..5), "
-                     "mu_i > mu_j gives p_i >= p_j, strictly exactly when the support condition holds")
+    return StepCheck(
+        Verdict.CHECKED_NUMERICALLY,
+        f"coupling argument; on {checked} random configurations of the exact laws (n = 3..5), "
+        "mu_i > mu_j gives p_i >= p_j, strictly exactly when the support condition holds",
+    )
 
 
 def order_preservation() -> Proof:
@@ -192,21 +219,26 @@ def order_preservation() -> Proof:
         r"\mu_i > \mu_j \Rightarrow p_i \ge p_j,\ \text{strictly iff } \max_k\mu_k - \mu_i < \tau w",
         [
             Step(
-                r"p_j", r"P\bigl(\mu_j + \varepsilon_i > \mu_i + \varepsilon_j,\ \mu_j + \varepsilon_i > \mu_k + \varepsilon_k\bigr)",
+                r"p_j",
+                r"P\bigl(\mu_j + \varepsilon_i > \mu_i + \varepsilon_j,\ \mu_j + \varepsilon_i > \mu_k + \varepsilon_k\bigr)",
                 "swap the i.i.d. noises of i and j (the law is unchanged)",
                 check=lambda: StepCheck(Verdict.PROVED, "(eps_i, eps_j) and (eps_j, eps_i) have the same law"),
             ),
             Step(
-                r"p_j", r"p_i",
+                r"p_j",
+                r"p_i",
                 "on that event mu_i + eps_i > mu_j + eps_i > mu_i + eps_j > mu_j + eps_j and > every other "
                 "score, so class i wins: the event lies inside {argmax = i}",
-                relation=r"\le", check=_check_order_all_families,
+                relation=r"\le",
+                check=_check_order_all_families,
             ),
             Step(
-                r"p_i - p_j", r"P\bigl(i \text{ wins},\ \varepsilon_j \in [\varepsilon_i - \delta, \varepsilon_i + \delta)\bigr) > 0",
+                r"p_i - p_j",
+                r"P\bigl(i \text{ wins},\ \varepsilon_j \in [\varepsilon_i - \delta, \varepsilon_i + \delta)\bigr) > 0",
                 "delta = mu_i - mu_j > 0; with eps_i near the top b of a support [a, b] on which f > 0 the event "
                 "has positive probability iff mu_i + b > mu_k + a for all k, i.e. p_i > 0",
-                relation=r"\ge", check=_check_order_exact_families,
+                relation=r"\ge",
+                check=_check_order_exact_families,
             ),
         ],
     )
@@ -233,8 +265,9 @@ def _check_integral_jacobian() -> StepCheck:
         syms = sp.symbols(f"a0:{len(point)}", real=True)
         closed = d.closed_form_law(noise, syms).jacobian(syms).subs(dict(zip(syms, point)))
         integral = d.integral_jacobian(noise, point)
-        pairs += [(f"{noise} J[{i},{j}]", integral[i, j], closed[i, j])
-                  for i in range(len(point)) for j in range(len(point))]
+        pairs += [
+            (f"{noise} J[{i},{j}]", integral[i, j], closed[i, j]) for i in range(len(point)) for j in range(len(point))
+        ]
     return _numeric_agreement(pairs)
 
 
@@ -247,19 +280,44 @@ def jacobian_symmetry() -> Proof:
         "the Jacobian is symmetric with zero row sums",
         r"J_{il} = J_{li},\ \sum_l J_{il} = 0",
         [
-            Step(sp.diff(g, m2), cross, "differentiate p_1's integrand in mu_2 (n = 3)",
-                 simplifier=lambda e: sp.simplify(e.doit())),
-            Step(sp.diff(_integrand(mus, 1), m1), sp.diff(g, m2), "the same integrand for dp_2/dmu_1: J is symmetric",
-                 simplifier=lambda e: sp.simplify(e.doit())),
-            Step(sp.diff(g, m1) + sp.diff(g, m2) + sp.diff(g, m3), -sp.diff(g, x),
-                 "the sum over l of d/dmu_l is -d/dx (shift invariance)", simplifier=lambda e: sp.simplify(e.doit())),
-            Step(r"\sum_l J_{1l}", "0", "the integral of -d/dx of an integrand vanishing at both ends",
-                 check=lambda: StepCheck(Verdict.PROVED, "f(x - mu_1) -> 0 as x -> +-oo")),
-            Step(d.softmax_jacobian([m1, m2, m3]), d.softmax_jacobian([m1, m2, m3]).T, "Gumbel: diag(p) - pp^T is symmetric"),
-            Step("J^{(2)}", "J^{(2)T}", "n = 2, every family: symmetric, rows sum to 0", check=_check_jacobian_families),
-            Step(r"J^{\mathrm{integral}}", r"J^{\mathrm{closed}}",
-                 "the 1-D integral Jacobian against the derivative of the closed forms (logistic n = 2, Gumbel n = 3)",
-                 check=_check_integral_jacobian),
+            Step(
+                sp.diff(g, m2),
+                cross,
+                "differentiate p_1's integrand in mu_2 (n = 3)",
+                simplifier=lambda e: sp.simplify(e.doit()),
+            ),
+            Step(
+                sp.diff(_integrand(mus, 1), m1),
+                sp.diff(g, m2),
+                "the same integrand for dp_2/dmu_1: J is symmetric",
+                simplifier=lambda e: sp.simplify(e.doit()),
+            ),
+            Step(
+                sp.diff(g, m1) + sp.diff(g, m2) + sp.diff(g, m3),
+                -sp.diff(g, x),
+                "the sum over l of d/dmu_l is -d/dx (shift invariance)",
+                simplifier=lambda e: sp.simplify(e.doit()),
+            ),
+            Step(
+                r"\sum_l J_{1l}",
+                "0",
+                "the integral of -d/dx of an integrand vanishing at both ends",
+                check=lambda: StepCheck(Verdict.PROVED, "f(x - mu_1) -> 0 as x -> +-oo"),
+            ),
+            Step(
+                d.softmax_jacobian([m1, m2, m3]),
+                d.softmax_jacobian([m1, m2, m3]).T,
+                "Gumbel: diag(p) - pp^T is symmetric",
+            ),
+            Step(
+                "J^{(2)}", "J^{(2)T}", "n = 2, every family: symmetric, rows sum to 0", check=_check_jacobian_families
+            ),
+            Step(
+                r"J^{\mathrm{integral}}",
+                r"J^{\mathrm{closed}}",
+                "the 1-D integral Jacobian against the derivative of the closed forms (logistic n = 2, Gumbel n = 3)",
+                check=_check_integral_jacobian,
+            ),
         ],
     )
 
@@ -280,14 +338,24 @@ def gumbel_softmax() -> Proof:
         s = sp.Add(*[sp.exp(m) for m in mus])
         in_u = sp.exp(mus[0]) * sp.exp(-u * s)
         steps += [
-            Step(integrand.subs(x, -sp.log(u)) / u, in_u,
-                 f"n = {n}: x = -log u, dx = -du/u; exp(-(x - mu_j)) = u e^(mu_j)",
-                 simplifier=lambda e: sp.simplify(sp.powsimp(sp.expand_power_exp(sp.expand(e)), force=True))),
-            Step(sp.integrate(in_u, (u, 0, sp.oo), conds="none"), sp.exp(mus[0]) / s, "the exponential integral, S > 0"),
+            Step(
+                integrand.subs(x, -sp.log(u)) / u,
+                in_u,
+                f"n = {n}: x = -log u, dx = -du/u; exp(-(x - mu_j)) = u e^(mu_j)",
+                simplifier=lambda e: sp.simplify(sp.powsimp(sp.expand_power_exp(sp.expand(e)), force=True)),
+            ),
+            Step(
+                sp.integrate(in_u, (u, 0, sp.oo), conds="none"), sp.exp(mus[0]) / s, "the exponential integral, S > 0"
+            ),
             Step(sp.exp(mus[0]) / s, d.gumbel_law(mus)[0], "= softmax(mu)_1"),
         ]
-    steps.append(Step(d.gumbel_law([m1 / tau, m2 / tau])[0], d.pair_law("gumbel", [m1, m2], tau)[0],
-                      "n = 2: softmax is the sigmoid of the difference; tau scales the noise"))
+    steps.append(
+        Step(
+            d.gumbel_law([m1 / tau, m2 / tau])[0],
+            d.pair_law("gumbel", [m1, m2], tau)[0],
+            "n = 2: softmax is the sigmoid of the difference; tau scales the noise",
+        )
+    )
     return Proof("Gumbel-max run backwards", r"p = \operatorname{softmax}(\mu/\tau)", steps)
 
 
@@ -318,15 +386,25 @@ def temperature_limits() -> Proof:
     mu = [1, 3, 2]
     soft = d.gumbel_law(mu, tau)
     steps = [
-        Step(sp.Limit(soft[k], tau, 0, "+"), d.limit_law(mu, "zero")[k], f"softmax component {k + 1}, tau -> 0+",
-             relation=r"=", check=lambda k=k: _check_limit(soft[k], tau, 0, d.limit_law(mu, "zero")[k]))
+        Step(
+            sp.Limit(soft[k], tau, 0, "+"),
+            d.limit_law(mu, "zero")[k],
+            f"softmax component {k + 1}, tau -> 0+",
+            relation=r"=",
+            check=lambda k=k: _check_limit(soft[k], tau, 0, d.limit_law(mu, "zero")[k]),
+        )
         for k in range(3)
     ]
     steps += [
-        Step(sp.Limit(soft[k], tau, sp.oo), d.limit_law(mu, "infinity")[k], f"softmax component {k + 1}, tau -> oo",
-             check=lambda k=k: _check_limit(soft[k], tau, sp.oo, sp.Rational(1, 3)))
+        Step(
+            sp.Limit(soft[k], tau, sp.oo),
+            d.limit_law(mu, "infinity")[k],
+            f"softmax component {k + 1}, tau -> oo",
+            check=lambda k=k: _check_limit(soft[k], tau, sp.oo, sp.Rational(1, 3)),
+        )
         for k in range(3)
     ]
+
     def pair_limits(fam):
         # p_1 = F_D(delta/tau) with delta > 0: tau -> 0+ sends the argument to +oo, tau -> oo to 0+.
         got = (_limit_pos(fam.pair_cdf, d.d, sp.oo), _limit_pos(fam.pair_cdf, d.d, 0))
@@ -334,9 +412,14 @@ def temperature_limits() -> Proof:
             return StepCheck(Verdict.REFUTED, f"limits {got}")
         return StepCheck(Verdict.PROVED, "F_D(+oo) = 1, F_D(0+) = 1/2")
 
-    steps.append(Step(r"\lim p_1(\delta, 0)", r"1,\ \tfrac12",
-                      "n = 2, every family: p_1 = F_D(delta/tau), delta > 0; tau -> 0+ and tau -> oo",
-                      check=lambda: _all_families(pair_limits)))
+    steps.append(
+        Step(
+            r"\lim p_1(\delta, 0)",
+            r"1,\ \tfrac12",
+            "n = 2, every family: p_1 = F_D(delta/tau), delta > 0; tau -> 0+ and tau -> oo",
+            check=lambda: _all_families(pair_limits),
+        )
+    )
     return Proof("temperature limits", r"\tau\to0: \text{one-hot};\ \tau\to\infty: 1/n", steps)
 
 
@@ -351,8 +434,12 @@ def _check_pair(fam) -> StepCheck:
 
 
 def _check_pair_symmetry(fam) -> StepCheck:
-    res = check_equal(fam.pair_cdf + fam.pair_cdf.subs(d.d, -d.d), 1, {d.d: (-4, 4, False)},
-                      simplifier=lambda e: sp.simplify(sp.piecewise_fold(e)))
+    res = check_equal(
+        fam.pair_cdf + fam.pair_cdf.subs(d.d, -d.d),
+        1,
+        {d.d: (-4, 4, False)},
+        simplifier=lambda e: sp.simplify(sp.piecewise_fold(e)),
+    )
     lim = _limit_pos(fam.pair_cdf, d.d, sp.oo)
     if lim != 1:
         return StepCheck(Verdict.REFUTED, f"F_D(oo) = {lim}")
@@ -365,14 +452,28 @@ def pair_closed_forms() -> Proof:
         "two classes: the CDF of a difference",
         r"p_1 = P(\varepsilon_2 - \varepsilon_1 < \mu_1 - \mu_2) = F_D(\mu_1 - \mu_2)",
         [
-            Step(r"F_D(\delta)", r"\int f(x) F(x + \delta)\,dx", "condition on eps_1 = x",
-                 check=lambda: _all_families(_check_pair)),
-            Step(r"F_D(\delta) + F_D(-\delta)", "1", "D is symmetric (D and -D have the same law); F_D(oo) = 1",
-                 check=lambda: _all_families(_check_pair_symmetry)),
-            Step(d.FAMILIES["normal"].pair_cdf, (1 + sp.erf(d.d / (sp.sqrt(2) * sp.sqrt(2)))) / 2,
-                 "Normal: D ~ N(0, 2), so F_D(d) = Phi(d / sqrt 2)"),
-            Step(d.FAMILIES["exponential"].pair_cdf.subs(d.d, sp.Symbol("t", positive=True)),
-                 1 - sp.exp(-sp.Symbol("t", positive=True)) / 2, "Exponential: D is Laplace(0, 1)"),
+            Step(
+                r"F_D(\delta)",
+                r"\int f(x) F(x + \delta)\,dx",
+                "condition on eps_1 = x",
+                check=lambda: _all_families(_check_pair),
+            ),
+            Step(
+                r"F_D(\delta) + F_D(-\delta)",
+                "1",
+                "D is symmetric (D and -D have the same law); F_D(oo) = 1",
+                check=lambda: _all_families(_check_pair_symmetry),
+            ),
+            Step(
+                d.FAMILIES["normal"].pair_cdf,
+                (1 + sp.erf(d.d / (sp.sqrt(2) * sp.sqrt(2)))) / 2,
+                "Normal: D ~ N(0, 2), so F_D(d) = Phi(d / sqrt 2)",
+            ),
+            Step(
+                d.FAMILIES["exponential"].pair_cdf.subs(d.d, sp.Symbol("t", positive=True)),
+                1 - sp.exp(-sp.Symbol("t", positive=True)) / 2,
+                "Exponential: D is Laplace(0, 1)",
+            ),
         ],
     )
 
@@ -384,22 +485,45 @@ def exponential_closed_form() -> Proof:
         closed = d.exponential_law(mu)
         integ = d.argmax_integrals("exponential", mu)
         for k in range(len(mu)):
-            steps.append(Step(integ[k].doit(), closed[k], f"mu = {tuple(mu)}, class {k + 1}: integrate the pieces exactly",
-                              simplifier=lambda e: sp.simplify(sp.expand(e))))
-    pmath = [sp.Rational(347129, 10**6), sp.Rational(228310, 10**6), sp.Rational(126524, 10**6), sp.Rational(298037, 10**6)]
+            steps.append(
+                Step(
+                    integ[k].doit(),
+                    closed[k],
+                    f"mu = {tuple(mu)}, class {k + 1}: integrate the pieces exactly",
+                    simplifier=lambda e: sp.simplify(sp.expand(e)),
+                )
+            )
+    pmath = [
+        sp.Rational(347129, 10**6),
+        sp.Rational(228310, 10**6),
+        sp.Rational(126524, 10**6),
+        sp.Rational(298037, 10**6),
+    ]
     closed = d.exponential_law([sp.Rational(3, 10), 0, sp.Rational(-1, 2), sp.Rational(1, 5)])
-    steps.append(Step(
-        r"p(0.3, 0, -0.5, 0.2)", r"(0.347129, 0.228310, 0.126524, 0.298037)", "MATH.md 1.4, to its 6 digits",
-        check=lambda: StepCheck(Verdict.PROVED, "exact values round to the quoted digits")
-        if all(abs(sp.N(a - b, 30)) <= sp.Rational(5, 10**7) for a, b in zip(closed, pmath))
-        else StepCheck(Verdict.REFUTED, f"exact values {[sp.N(v, 8) for v in closed]}"),
-    ))
+    steps.append(
+        Step(
+            r"p(0.3, 0, -0.5, 0.2)",
+            r"(0.347129, 0.228310, 0.126524, 0.298037)",
+            "MATH.md 1.4, to its 6 digits",
+            check=lambda: (
+                StepCheck(Verdict.PROVED, "exact values round to the quoted digits")
+                if all(abs(sp.N(a - b, 30)) <= sp.Rational(5, 10**7) for a, b in zip(closed, pmath))
+                else StepCheck(Verdict.REFUTED, f"exact values {[sp.N(v, 8) for v in closed]}")
+            ),
+        )
+    )
     a1, a2 = sp.symbols("a_1 a_2", positive=True)
     U = sp.Symbol("U", positive=True)
-    steps.append(Step(sp.integrate(sp.expand((1 - a1 * d.u) * (1 - a2 * d.u)), (d.u, 0, U)),
-                      U - (a1 + a2) * U**2 / 2 + a1 * a2 * U**3 / 3, "the elementary symmetric sum, n = 3"))
-    return Proof("Exponential noise: a closed form for every n",
-                 r"p_i = \sum_k \frac{(-1)^k e_k(a)}{k+1} U_i^{k+1}", steps)
+    steps.append(
+        Step(
+            sp.integrate(sp.expand((1 - a1 * d.u) * (1 - a2 * d.u)), (d.u, 0, U)),
+            U - (a1 + a2) * U**2 / 2 + a1 * a2 * U**3 / 3,
+            "the elementary symmetric sum, n = 3",
+        )
+    )
+    return Proof(
+        "Exponential noise: a closed form for every n", r"p_i = \sum_k \frac{(-1)^k e_k(a)}{k+1} U_i^{k+1}", steps
+    )
 
 
 def _check_uniform_condition() -> StepCheck:
@@ -413,9 +537,11 @@ def _check_uniform_condition() -> StepCheck:
             if (p[i] == 0) != zero:
                 return StepCheck(Verdict.REFUTED, f"mu = {mu}, class {i}: p = {p[i]}, condition {zero}")
         count += 1
-    return StepCheck(Verdict.CHECKED_NUMERICALLY,
-                     f"argument in the step; exact rational laws of {count} random configurations (n = 3..5) "
-                     "are zero exactly where the condition says")
+    return StepCheck(
+        Verdict.CHECKED_NUMERICALLY,
+        f"argument in the step; exact rational laws of {count} random configurations (n = 3..5) "
+        "are zero exactly where the condition says",
+    )
 
 
 def bounded_support_sparsity() -> Proof:
@@ -427,15 +553,25 @@ def bounded_support_sparsity() -> Proof:
         [
             Step(p, sp.Matrix([0, 0, 1]), "U[0,1] noise, mu = (0, 5, 10): class 3 wins surely"),
             Step(p[0] - p[1], 0, "so p_1 = p_2 although mu_1 < mu_2: strict order preservation fails"),
-            Step(r"\{p_i = 0\}", r"\{\max_k\mu_k - \mu_i \ge \tau w\}",
-                 "if mu_k >= mu_i + tau w then mu_k + tau eps_k > mu_k + tau a >= mu_i + tau b > mu_i + tau eps_i a.s.; "
-                 "otherwise eps_i near b and every eps_k near a happen together with positive probability",
-                 relation=r"\iff", check=_check_uniform_condition),
+            Step(
+                r"\{p_i = 0\}",
+                r"\{\max_k\mu_k - \mu_i \ge \tau w\}",
+                "if mu_k >= mu_i + tau w then mu_k + tau eps_k > mu_k + tau a >= mu_i + tau b > mu_i + tau eps_i a.s.; "
+                "otherwise eps_i near b and every eps_k near a happen together with positive probability",
+                relation=r"\iff",
+                check=_check_uniform_condition,
+            ),
             Step(d.support_width("uniform"), 1, "w = 1 for U[0, 1]"),
-            Step(r"w_{\mathrm{Exp}}", r"\infty", "half-bounded or full support: no zeros, strict order",
-                 check=lambda: StepCheck(Verdict.PROVED, "support_width = oo for every family but uniform")
-                 if all((d.support_width(n) == sp.oo) == (n != "uniform") for n in d.FAMILIES)
-                 else StepCheck(Verdict.REFUTED, "a support width differs")),
+            Step(
+                r"w_{\mathrm{Exp}}",
+                r"\infty",
+                "half-bounded or full support: no zeros, strict order",
+                check=lambda: (
+                    StepCheck(Verdict.PROVED, "support_width = oo for every family but uniform")
+                    if all((d.support_width(n) == sp.oo) == (n != "uniform") for n in d.FAMILIES)
+                    else StepCheck(Verdict.REFUTED, "a support width differs")
+                ),
+            ),
         ],
     )
 
@@ -462,9 +598,12 @@ def normal_three_orthant() -> Proof:
             Step(cov(dd2, dd2), 2, "Var(eps_2 - eps_1)"),
             Step(rho, sp.Rational(1, 2), "corr(eps_2 - eps_1, eps_3 - eps_1) = Cov / Var = 1/2"),
             Step(d.BivariateNormalCDF(0, 0, rho), sp.Rational(1, 3), "Sheppard: 1/4 + asin(1/2)/(2 pi) = 1/3, ties"),
-            Step(r"\Phi_2(\cdot)", r"\int\varphi(x-\mu_1)\Phi(x-\mu_2)\Phi(x-\mu_3)\,dx",
-                 "the Sheppard-Drezner angle integral against the 1-D integral of the law",
-                 check=lambda: _numeric_agreement(pairs)),
+            Step(
+                r"\Phi_2(\cdot)",
+                r"\int\varphi(x-\mu_1)\Phi(x-\mu_2)\Phi(x-\mu_3)\,dx",
+                "the Sheppard-Drezner angle integral against the 1-D integral of the law",
+                check=lambda: _numeric_agreement(pairs),
+            ),
         ],
     )
 

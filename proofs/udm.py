@@ -14,6 +14,7 @@ import itertools
 from fractions import Fraction
 
 import sympy as sp
+
 from closedform.derive import schedules as sch
 from closedform.derive import udm as d
 from closedform.derive import udm_discrete as dd
@@ -25,15 +26,23 @@ A = sp.sqrt(1 - B**2)  # alpha_t
 AP = sp.sqrt(1 - Q**2)  # alphabar_{t-1}
 AB = A * AP  # alphabar_t
 BB = sp.sqrt(1 - AB**2)  # betabar_t
-x0, xt, e1, e2, mu0, s0, lam, eta, st = sp.symbols("x_0 x_t varepsilon_1 varepsilon_2 mu_0 s_0 lambda eta sigmatilde", real=True)
+x0, xt, e1, e2, mu0, s0, lam, eta, st = sp.symbols(
+    "x_0 x_t varepsilon_1 varepsilon_2 mu_0 s_0 lambda eta sigmatilde", real=True
+)
 s0p = sp.Symbol("s_0", positive=True)
 sig = sp.Symbol("sigma_t", nonnegative=True)
 u = sp.Symbol("u", real=True)
 l_, t_, V_ = sp.symbols("l t V", integer=True, positive=True)
 a_, b_, s_ = sp.symbols("a b s", positive=True)
 
-_DOM = {B: (sp.Rational(1, 50), sp.Rational(49, 50), False), Q: (sp.Rational(1, 50), sp.Rational(49, 50), False),
-        sig: (0, sp.Rational(1, 50), False), lam: (0, 1, False), eta: (0, 1, False), st: (0, 1, False)}
+_DOM = {
+    B: (sp.Rational(1, 50), sp.Rational(49, 50), False),
+    Q: (sp.Rational(1, 50), sp.Rational(49, 50), False),
+    sig: (0, sp.Rational(1, 50), False),
+    lam: (0, 1, False),
+    eta: (0, 1, False),
+    st: (0, 1, False),
+}
 
 
 def _exp(e):
@@ -78,23 +87,40 @@ def conversion_round_trip() -> Proof:
     ho = sch.ho_from_su(a, ab)
     again = sch.su_from_ho(ho["alpha"], ho["alpha_bar"])
     round_ho = sch.ho_from_su(*(sch.su_from_ho(ha, hab)[k] for k in ("alpha", "alpha_bar")))
-    table = sp.Matrix([sch.HO_FROM_SU[k] for k in ("alpha_t (Ho)", "beta_t (Ho)", "alpha_bar_t (Ho)", "1 - alpha_bar_t (Ho)")])
+    table = sp.Matrix(
+        [sch.HO_FROM_SU[k] for k in ("alpha_t (Ho)", "beta_t (Ho)", "alpha_bar_t (Ho)", "1 - alpha_bar_t (Ho)")]
+    )
     return Proof(
         "Su/Ho conversion round trip",
         r"\alpha^{Ho} = \alpha^2,\ \beta^{Ho} = \beta^2,\ \bar\alpha^{Ho} = \bar\alpha^2,\ 1-\bar\alpha^{Ho} = \bar\beta^2, and back",
         [
-            Step(sp.Matrix([back[k] for k in su]), sp.Matrix([su[k] for k in su]),
-                 "SU_FROM_HO after substituting HO_FROM_SU (alpha, alphabar in (0, 1))"),
-            Step(table.subs({sch.beta: sp.sqrt(1 - a**2), sch.beta_bar: sp.sqrt(1 - ab**2)}),
-                 sp.Matrix([ho["alpha"], ho["beta"], ho["alpha_bar"], 1 - ho["alpha_bar"]]),
-                 "HO_FROM_SU agrees with ho_from_su"),
-            Step(sp.Matrix([again["alpha"], again["beta"], again["alpha_bar"], again["beta_bar"]]),
-                 sp.Matrix([a, sp.sqrt(1 - a**2), ab, sp.sqrt(1 - ab**2)]), "su_from_ho(ho_from_su(.)) is the identity"),
-            Step(sp.Matrix([round_ho["alpha"], round_ho["beta"], round_ho["alpha_bar"]]), sp.Matrix([ha, 1 - ha, hab]),
-                 "ho_from_su(su_from_ho(.)) is the identity"),
+            Step(
+                sp.Matrix([back[k] for k in su]),
+                sp.Matrix([su[k] for k in su]),
+                "SU_FROM_HO after substituting HO_FROM_SU (alpha, alphabar in (0, 1))",
+            ),
+            Step(
+                table.subs({sch.beta: sp.sqrt(1 - a**2), sch.beta_bar: sp.sqrt(1 - ab**2)}),
+                sp.Matrix([ho["alpha"], ho["beta"], ho["alpha_bar"], 1 - ho["alpha_bar"]]),
+                "HO_FROM_SU agrees with ho_from_su",
+            ),
+            Step(
+                sp.Matrix([again["alpha"], again["beta"], again["alpha_bar"], again["beta_bar"]]),
+                sp.Matrix([a, sp.sqrt(1 - a**2), ab, sp.sqrt(1 - ab**2)]),
+                "su_from_ho(ho_from_su(.)) is the identity",
+            ),
+            Step(
+                sp.Matrix([round_ho["alpha"], round_ho["beta"], round_ho["alpha_bar"]]),
+                sp.Matrix([ha, 1 - ha, hab]),
+                "ho_from_su(su_from_ho(.)) is the identity",
+            ),
         ],
-        domains={a: (sp.Rational(1, 50), sp.Rational(49, 50), False), ab: (sp.Rational(1, 50), sp.Rational(49, 50), False),
-                 ha: (sp.Rational(1, 50), sp.Rational(49, 50), False), hab: (sp.Rational(1, 50), sp.Rational(49, 50), False)},
+        domains={
+            a: (sp.Rational(1, 50), sp.Rational(49, 50), False),
+            ab: (sp.Rational(1, 50), sp.Rational(49, 50), False),
+            ha: (sp.Rational(1, 50), sp.Rational(49, 50), False),
+            hab: (sp.Rational(1, 50), sp.Rational(49, 50), False),
+        },
     )
 
 
@@ -109,23 +135,58 @@ def ho_formulas_in_su_notation() -> Proof:
     s_off = sp.Rational(8, 1000)
     nichol = sp.cos((t / T + s_off) / (1 + s_off) * sp.pi / 2) ** 2 / sp.cos(s_off / (1 + s_off) * sp.pi / 2) ** 2
     lin_steps = [
-        Step(sch.schedule_alpha_bars("linear", 1000)[k] ** 2, sch.linear_alpha_bar(k, 1000) ** 2,
-             f"linear schedule at T = 1000, t = {k}: product of alpha_t = sqrt(1 - beta^Ho_t) (linear_alpha)",
-             simplifier=sp.nsimplify)
+        Step(
+            sch.schedule_alpha_bars("linear", 1000)[k] ** 2,
+            sch.linear_alpha_bar(k, 1000) ** 2,
+            f"linear schedule at T = 1000, t = {k}: product of alpha_t = sqrt(1 - beta^Ho_t) (linear_alpha)",
+            simplifier=sp.nsimplify,
+        )
         for k in (1, 2, 3)
     ]
     return Proof(
         "Ho's and Song's formulas in Su's notation",
         r"\tilde\mu_t, \tilde\beta_t (Ho eq. 7) and DDIM eqs. (12), (16) equal the Su-notation formulas",
         [
-            Step(sp.Matrix([sp.sqrt(ho_ab), sp.sqrt(1 - ho_ab)]), sp.Matrix([AB, BB]),
-                 "forward marginal q(x_t|x_0) = N(sqrt(abar^Ho) x_0, 1 - abar^Ho) is N(abar x_0, betabar^2)", simplifier=_su),
-            Step(sp.Matrix(ho_post), sp.Matrix(su_post), "DDPM posterior mean coefficients and variance (Ho eq. 7)", simplifier=_su),
-            Step(sch.ho_ddim_sigma(1, ho_ab, ho_abp), d.ddpm_sigma(A, AP), "Song's sigma_t(eta = 1) is DDPM's sigma", simplifier=_su),
-            Step(sch.ho_ddim_sigma(eta, ho_ab, ho_abp), eta * d.ddpm_sigma(A, AP), "Song's eta scales DDPM's sigma", simplifier=_su),
-            Step(sp.Matrix(song), sp.Matrix(general), "Song's eq. (12) is the general posterior, for every sigma", simplifier=_su),
-            Step(sch.cosine_alpha_bar(t, T) ** 2, nichol, "cosine schedule: Su's alphabar is the square root of Nichol-Dhariwal's"),
-            Step(sch.schedule_alpha_bars("cosine", 4, s=0)[2], sp.sqrt(2) / 2, "cosine schedule with s = 0: alphabar_t = cos(pi t / 2T)"),
+            Step(
+                sp.Matrix([sp.sqrt(ho_ab), sp.sqrt(1 - ho_ab)]),
+                sp.Matrix([AB, BB]),
+                "forward marginal q(x_t|x_0) = N(sqrt(abar^Ho) x_0, 1 - abar^Ho) is N(abar x_0, betabar^2)",
+                simplifier=_su,
+            ),
+            Step(
+                sp.Matrix(ho_post),
+                sp.Matrix(su_post),
+                "DDPM posterior mean coefficients and variance (Ho eq. 7)",
+                simplifier=_su,
+            ),
+            Step(
+                sch.ho_ddim_sigma(1, ho_ab, ho_abp),
+                d.ddpm_sigma(A, AP),
+                "Song's sigma_t(eta = 1) is DDPM's sigma",
+                simplifier=_su,
+            ),
+            Step(
+                sch.ho_ddim_sigma(eta, ho_ab, ho_abp),
+                eta * d.ddpm_sigma(A, AP),
+                "Song's eta scales DDPM's sigma",
+                simplifier=_su,
+            ),
+            Step(
+                sp.Matrix(song),
+                sp.Matrix(general),
+                "Song's eq. (12) is the general posterior, for every sigma",
+                simplifier=_su,
+            ),
+            Step(
+                sch.cosine_alpha_bar(t, T) ** 2,
+                nichol,
+                "cosine schedule: Su's alphabar is the square root of Nichol-Dhariwal's",
+            ),
+            Step(
+                sch.schedule_alpha_bars("cosine", 4, s=0)[2],
+                sp.sqrt(2) / 2,
+                "cosine schedule with s = 0: alphabar_t = cos(pi t / 2T)",
+            ),
             *lin_steps,
             Step(sch.beta_bar_of(AB), BB, "betabar_t = sqrt(1 - alphabar_t^2)"),
             Step(sch.linear_alpha(1, 1000) ** 2, 1 - sp.Rational(1, 10**4), "alpha_1^2 = 1 - beta^Ho_1"),
@@ -149,14 +210,25 @@ def hot_marginal_constraint() -> Proof:
         "hot diffusion: marginal constraint",
         r"\int p(x_{t-1}|x_t,x_0)p(x_t|x_0)dx_t = N(\bar\alpha_{t-1}x_0, \bar\beta_{t-1}^2) for 0 \le \sigma_t \le \bar\beta_{t-1}",
         [
-            Step(post, AP * x0 + c1 * e1 + sig * e2,
-                 "substitute x_t = alphabar_t x_0 + betabar_t eps_1: the x_0 terms of (x_t - alphabar_t x_0) cancel",
-                 simplifier=_exp),
+            Step(
+                post,
+                AP * x0 + c1 * e1 + sig * e2,
+                "substitute x_t = alphabar_t x_0 + betabar_t eps_1: the x_0 terms of (x_t - alphabar_t x_0) cancel",
+                simplifier=_exp,
+            ),
             Step(c1**2 + sig**2, Q**2, "variance of c eps_1 + sigma eps_2 (independent, unit variance)"),
-            Step(sp.exp(-(c1**2) * w**2 / 2) * sp.exp(-(sig**2) * w**2 / 2), sp.exp(-(Q**2) * w**2 / 2),
-                 "characteristic functions multiply: the sum is N(0, betabar_{t-1}^2)", simplifier=lambda e: sp.simplify(sp.powsimp(e))),
-            Step(3 * c1**4 + 6 * c1**2 * sig**2 + 3 * sig**4, 3 * Q**4, "fourth moment 3 betabar^4, what the simulation checks",
-                 simplifier=_exp),
+            Step(
+                sp.exp(-(c1**2) * w**2 / 2) * sp.exp(-(sig**2) * w**2 / 2),
+                sp.exp(-(Q**2) * w**2 / 2),
+                "characteristic functions multiply: the sum is N(0, betabar_{t-1}^2)",
+                simplifier=lambda e: sp.simplify(sp.powsimp(e)),
+            ),
+            Step(
+                3 * c1**4 + 6 * c1**2 * sig**2 + 3 * sig**4,
+                3 * Q**4,
+                "fourth moment 3 betabar^4, what the simulation checks",
+                simplifier=_exp,
+            ),
         ],
         domains=_DOM,
     )
@@ -174,16 +246,32 @@ def ddpm_and_ddim_reductions() -> Proof:
         r"\sigma_t = \bar\beta_{t-1}\beta_t/\bar\beta_t \Rightarrow DDPM's posterior; \sigma_t = 0 \Rightarrow DDIM",
         [
             Step(s_ddpm, Q * B / BB, "DDPM's sigma in the free symbols"),
-            Step(BB**2 - B**2, A**2 * Q**2, "key identity betabar_t^2 - beta_t^2 = alpha_t^2 betabar_{t-1}^2", simplifier=_exp),
-            Step(Q**2 - s_ddpm**2, A**2 * Q**4 / BB**2, "so betabar_{t-1}^2 - sigma_t^2 = alpha_t^2 betabar_{t-1}^4 / betabar_t^2"),
+            Step(
+                BB**2 - B**2,
+                A**2 * Q**2,
+                "key identity betabar_t^2 - beta_t^2 = alpha_t^2 betabar_{t-1}^2",
+                simplifier=_exp,
+            ),
+            Step(
+                Q**2 - s_ddpm**2,
+                A**2 * Q**4 / BB**2,
+                "so betabar_{t-1}^2 - sigma_t^2 = alpha_t^2 betabar_{t-1}^4 / betabar_t^2",
+            ),
             Step(ct, pt, "x_t coefficient: alpha_t betabar_{t-1}^2 / betabar_t^2", simplifier=_su),
             Step(c0, p0, "x_0 coefficient: alphabar_{t-1} beta_t^2 / betabar_t^2", simplifier=_su),
             Step(s**2, pv, "variance: betabar_{t-1}^2 beta_t^2 / betabar_t^2"),
-            Step(z0 * x0 + zt * xt, AP * x0 + Q * eps_hat, "sigma = 0: x_{t-1} = alphabar_{t-1} x0hat + betabar_{t-1} epshat (DDIM, deterministic)",
-                 simplifier=_exp),
-            Step(d.sigma_from_sigma_tilde(st, Q) ** 2 + (Q**2 - d.sigma_from_sigma_tilde(st, Q) ** 2), Q**2 * (1 - st**2) + Q**2 * st**2,
-                 "post 9262's mixing sqrt(1 - sigmatilde^2) eps_1 + sigmatilde eps_2 scaled by betabar_{t-1}: sigma_t = sigmatilde betabar_{t-1}",
-                 simplifier=_exp),
+            Step(
+                z0 * x0 + zt * xt,
+                AP * x0 + Q * eps_hat,
+                "sigma = 0: x_{t-1} = alphabar_{t-1} x0hat + betabar_{t-1} epshat (DDIM, deterministic)",
+                simplifier=_exp,
+            ),
+            Step(
+                d.sigma_from_sigma_tilde(st, Q) ** 2 + (Q**2 - d.sigma_from_sigma_tilde(st, Q) ** 2),
+                Q**2 * (1 - st**2) + Q**2 * st**2,
+                "post 9262's mixing sqrt(1 - sigmatilde^2) eps_1 + sigmatilde eps_2 scaled by betabar_{t-1}: sigma_t = sigmatilde betabar_{t-1}",
+                simplifier=_exp,
+            ),
         ],
         domains=_DOM,
     )
@@ -214,9 +302,11 @@ def _exact_chain_check() -> StepCheck:
             var = sp.simplify(c0**2 * var_hat + ct**2 * var + 2 * c0 * ct * cov + s**2)
         if sp.simplify(mean - m0) != 0 or sp.simplify(var - v0) != 0:
             return StepCheck(Verdict.REFUTED, f"T={T}: final moments {mean}, {var}")
-    return StepCheck(Verdict.CHECKED_NUMERICALLY,
-                     "induction on t from the previous step (x_T is drawn from p_T); the exact rational recursion of "
-                     "(mean, variance) through random schedules and sigmas, T = 1..4, ends exactly at (mu_0, s_0^2)")
+    return StepCheck(
+        Verdict.CHECKED_NUMERICALLY,
+        "induction on t from the previous step (x_T is drawn from p_T); the exact rational recursion of "
+        "(mean, variance) through random schedules and sigmas, T = 1..4, ends exactly at (mu_0, s_0^2)",
+    )
 
 
 def exactness_theorem() -> Proof:
@@ -234,12 +324,23 @@ def exactness_theorem() -> Proof:
             Step(v, s0p**2 * BB**2 / v_t, "Bayes for N(mu_0, s_0^2) data: the posterior variance of x_0 given x_t"),
             Step(k**2 * v_t + v, s0p**2, "x0hat = m(x_t) + sqrt(v) xi has the variance of x_0 ..."),
             Step(k * v_t, AB * s0p**2, "... and the covariance with x_t of x_0: (x0hat, x_t) ~ p(x_0, x_t)"),
-            Step(var_prev, AP**2 * s0p**2 + Q**2, "then x_{t-1} has variance alphabar_{t-1}^2 s_0^2 + betabar_{t-1}^2: the marginal p_{t-1}"),
-            Step(c0 * (mu0 + k * 0) + ct * AB * mu0 - (c0 + ct * AB) * mu0, 0,
-                 "means: E x0hat = mu_0 (tower property), so E x_{t-1} = (c_0 + c_t alphabar_t) mu_0 = alphabar_{t-1} mu_0"),
+            Step(
+                var_prev,
+                AP**2 * s0p**2 + Q**2,
+                "then x_{t-1} has variance alphabar_{t-1}^2 s_0^2 + betabar_{t-1}^2: the marginal p_{t-1}",
+            ),
+            Step(
+                c0 * (mu0 + k * 0) + ct * AB * mu0 - (c0 + ct * AB) * mu0,
+                0,
+                "means: E x0hat = mu_0 (tower property), so E x_{t-1} = (c_0 + c_t alphabar_t) mu_0 = alphabar_{t-1} mu_0",
+            ),
             Step(c0 + ct * AB, AP, "c_0 + c_t alphabar_t = alphabar_{t-1}"),
             Step("p_T", "p_0", "by induction down from t = T", relation=r"\Rightarrow", check=_exact_chain_check),
-            Step(plug, d.plugin_gain(AP, AB, sig, s0p) ** 2 * v_t + s**2, "plug-in mean (v = 0): Var_{t-1} = g^2 Var_t + sigma_t^2"),
+            Step(
+                plug,
+                d.plugin_gain(AP, AB, sig, s0p) ** 2 * v_t + s**2,
+                "plug-in mean (v = 0): Var_{t-1} = g^2 Var_t + sigma_t^2",
+            ),
             Step(var_prev - plug, c0**2 * v, "the deficit of one plug-in step is c_0^2 Var(x_0|x_t) >= 0"),
         ],
         domains={**_DOM, s0p: (sp.Rational(1, 10), 2, False)},
@@ -256,12 +357,29 @@ def uniform_mixing_fails() -> Proof:
         r"w = \sqrt{1-\tilde\sigma^2}u_1 + \tilde\sigma u_2: E w^4 \ne 9/5 and P(|w| > \sqrt3) > 0 for 0 < \tilde\sigma < 1",
         [
             Step(m2, 1, "the variance is right: a^2 + b^2 = 1"),
-            Step(m4 - sp.Rational(9, 5), sp.Rational(12, 5) * st**2 * (1 - st**2), "but E w^4 - E u^4 = (12/5) a^2 b^2 > 0", simplifier=_exp),
-            Step((a_ + b_) ** 2 - (a_**2 + b_**2), 2 * a_ * b_, "(a + b)^2 = 1 + 2ab > 1: the support of w/sqrt3 reaches past 1", simplifier=_exp),
-            Step(sp.integrate((a_ + b_ - sv) / (4 * a_ * b_), (sv, 1, a_ + b_)), (a_ + b_ - 1) ** 2 / (8 * a_ * b_),
-                 "mass of the trapezoid's ramp (a - b <= 1 <= a + b) beyond 1", simplifier=sp.factor),
-            Step(d.uniform_mixing_tail(sp.Rational(3, 5)), ((a + b - 1) ** 2 / (4 * a * b)).subs(st, sp.Rational(3, 5)),
-                 "two tails: P(|w| > sqrt3) = (a + b - 1)^2 / 4ab; at sigmatilde = 3/5 it is 1/12"),
+            Step(
+                m4 - sp.Rational(9, 5),
+                sp.Rational(12, 5) * st**2 * (1 - st**2),
+                "but E w^4 - E u^4 = (12/5) a^2 b^2 > 0",
+                simplifier=_exp,
+            ),
+            Step(
+                (a_ + b_) ** 2 - (a_**2 + b_**2),
+                2 * a_ * b_,
+                "(a + b)^2 = 1 + 2ab > 1: the support of w/sqrt3 reaches past 1",
+                simplifier=_exp,
+            ),
+            Step(
+                sp.integrate((a_ + b_ - sv) / (4 * a_ * b_), (sv, 1, a_ + b_)),
+                (a_ + b_ - 1) ** 2 / (8 * a_ * b_),
+                "mass of the trapezoid's ramp (a - b <= 1 <= a + b) beyond 1",
+                simplifier=sp.factor,
+            ),
+            Step(
+                d.uniform_mixing_tail(sp.Rational(3, 5)),
+                ((a + b - 1) ** 2 / (4 * a * b)).subs(st, sp.Rational(3, 5)),
+                "two tails: P(|w| > sqrt3) = (a + b - 1)^2 / 4ab; at sigmatilde = 3/5 it is 1/12",
+            ),
         ],
         domains=_DOM,
     )
@@ -285,17 +403,33 @@ def cold_improved_exact() -> Proof:
         "cold diffusion: improved sampling is exact",
         r"x_t = F_t(x_0) + \sigma\varepsilon,\ \hat x_0 = x_0 \Rightarrow x_t + F_{t-1}(\hat x_0) - F_t(\hat x_0) = F_{t-1}(x_0) + \sigma\varepsilon",
         [
-            Step(d.improved_cold_step(Ft(x0) + sigma * eps, Fp(x0), Ft(x0)), Fp(x0) + sigma * eps,
-                 "eps = (x_t - F_t(x_0)) / sigma is recovered exactly: the step is the forward process with the same noise"),
-            Step(d.naive_cold_step(Fp(x0)) - (Fp(x0) + sigma * eps), -sigma * eps,
-                 "the naive step F_{t-1}(x_0) discards that noise (exact only as sigma -> 0)"),
-            Step(d.improved_cold_step(at * x, ap * (x + e), at * (x + e)) - ap * x, (ap - at) * e,
-                 "linear blur (n = 6, widths 3 -> 2, sigma -> 0): improved error (A_{t-1} - A_t) e, first order cancels",
-                 simplifier=lambda m: m.applyfunc(sp.expand)),
-            Step(d.naive_cold_step(ap * (x + e)) - ap * x, ap * e, "naive error A_{t-1} e", simplifier=lambda m: m.applyfunc(sp.expand)),
-            Step(sp.Matrix([naive_mse, improved_mse]),
-                 sp.Matrix([s_**2 * sum(v**2 for v in ap) / n, s_**2 * sum(v**2 for v in ap - at) / n]),
-                 "E |M e|^2 / n = s^2 tr(M^T M) / n for e ~ N(0, s^2 I)"),
+            Step(
+                d.improved_cold_step(Ft(x0) + sigma * eps, Fp(x0), Ft(x0)),
+                Fp(x0) + sigma * eps,
+                "eps = (x_t - F_t(x_0)) / sigma is recovered exactly: the step is the forward process with the same noise",
+            ),
+            Step(
+                d.naive_cold_step(Fp(x0)) - (Fp(x0) + sigma * eps),
+                -sigma * eps,
+                "the naive step F_{t-1}(x_0) discards that noise (exact only as sigma -> 0)",
+            ),
+            Step(
+                d.improved_cold_step(at * x, ap * (x + e), at * (x + e)) - ap * x,
+                (ap - at) * e,
+                "linear blur (n = 6, widths 3 -> 2, sigma -> 0): improved error (A_{t-1} - A_t) e, first order cancels",
+                simplifier=lambda m: m.applyfunc(sp.expand),
+            ),
+            Step(
+                d.naive_cold_step(ap * (x + e)) - ap * x,
+                ap * e,
+                "naive error A_{t-1} e",
+                simplifier=lambda m: m.applyfunc(sp.expand),
+            ),
+            Step(
+                sp.Matrix([naive_mse, improved_mse]),
+                sp.Matrix([s_**2 * sum(v**2 for v in ap) / n, s_**2 * sum(v**2 for v in ap - at) / n]),
+                "E |M e|^2 / n = s^2 tr(M^T M) / n for e ~ N(0, s^2 I)",
+            ),
         ],
     )
 
@@ -323,18 +457,33 @@ def edit_v1_not_invertible() -> Proof:
     k = sp.Symbol("k", integer=True, nonnegative=True)
     x0_ = (0, 1, 2, 0)
     law = dd.forward_law("edit_v1", x0_, 3, 3)
-    counts = [sum((p for x, p in law.items() if sum(a != b for a, b in zip(x, x0_)) == j), Fraction(0)) for j in range(4)]
+    counts = [
+        sum((p for x, p in law.items() if sum(a != b for a, b in zip(x, x0_)) == j), Fraction(0)) for j in range(4)
+    ]
     consistent = sum(1 for s in itertools.combinations(range(4), 3))  # x_t = x_0 is reached from every 3-set
     return Proof(
         "edit model v1 is not invertible",
         r"K \sim \mathrm{Binomial}(t, (V-1)/V), e.g. t = V = 3: 1/27, 2/9, 4/9, 8/27",
         [
-            *(Step(sp.Sum(dd.edit_v1_change_law(tt, V_, k), (k, 0, tt)), 1, f"t = {tt}: the law sums to 1 (binomial theorem)",
-                   simplifier=lambda e: sp.simplify(e.doit())) for tt in range(1, 7)),
-            Step(sp.Matrix([sp.Rational(c.numerator, c.denominator) for c in counts]),
-                 sp.Matrix([dd.edit_v1_change_law(3, 3, j) for j in range(4)]),
-                 "exact enumeration of all (3-subset, tokens) for l = 4, V = 3, t = 3"),
-            Step(sp.Integer(consistent), sp.binomial(4, 3), "x_t = x_0 arises from all C(4, 3) edit sets: eps is not a function of (x_0, x_t)"),
+            *(
+                Step(
+                    sp.Sum(dd.edit_v1_change_law(tt, V_, k), (k, 0, tt)),
+                    1,
+                    f"t = {tt}: the law sums to 1 (binomial theorem)",
+                    simplifier=lambda e: sp.simplify(e.doit()),
+                )
+                for tt in range(1, 7)
+            ),
+            Step(
+                sp.Matrix([sp.Rational(c.numerator, c.denominator) for c in counts]),
+                sp.Matrix([dd.edit_v1_change_law(3, 3, j) for j in range(4)]),
+                "exact enumeration of all (3-subset, tokens) for l = 4, V = 3, t = 3",
+            ),
+            Step(
+                sp.Integer(consistent),
+                sp.binomial(4, 3),
+                "x_t = x_0 arises from all C(4, 3) edit sets: eps is not a function of (x_0, x_t)",
+            ),
         ],
     )
 
@@ -346,24 +495,56 @@ def restore_one_marginal() -> Proof:
         "restore-one posteriors satisfy the marginal constraint",
         r"\sum_{x_t} p(x_{t-1}|x_t,x_0)p(x_t|x_0) = p(x_{t-1}|x_0) for edit v2, mask and deletion",
         [
-            Step(counting, 1 / sp.binomial(l_, t_ - 1),
-                 "a (t-1)-set lies in l-t+1 t-sets of mass 1/C(l,t), each restoring its missing element w.p. 1/t",
-                 simplifier=lambda e: sp.simplify(sp.combsimp(e))),
-            Step((l_ - t_ + 1) * (V_ - 1) * dd.edit_v2_forward_probability(l_, t_, V_) / t_, dd.edit_v2_forward_probability(l_, t_ - 1, V_),
-                 "edit v2: x_{t-1} at distance t-1 has (l-t+1)(V-1) predecessors",
-                 simplifier=lambda e: sp.simplify(sp.combsimp(e))),
-            Step((l_ - t_ + 1) * dd.mask_forward_probability(l_, t_) / t_, dd.mask_forward_probability(l_, t_ - 1),
-                 "mask: (l-t+1) predecessors", simplifier=lambda e: sp.simplify(sp.combsimp(e))),
-            Step(sp.Matrix(sorted(sp.Rational(p.numerator, p.denominator) for p in dd.posterior_law("mask", (3, 1, 3), (0, 1, 2), 2, 3).values())),
-                 sp.Matrix([sp.Rational(1, 2), sp.Rational(1, 2)]), "the mask posterior: each of the t = 2 masked positions is unmasked w.p. 1/2"),
-            Step(_mismatches("edit_v2", _small_cases("edit_v2")), 0, "edit v2, exact enumeration, l = 4, V = 3, t = 1..4: mismatching x_{t-1}"),
+            Step(
+                counting,
+                1 / sp.binomial(l_, t_ - 1),
+                "a (t-1)-set lies in l-t+1 t-sets of mass 1/C(l,t), each restoring its missing element w.p. 1/t",
+                simplifier=lambda e: sp.simplify(sp.combsimp(e)),
+            ),
+            Step(
+                (l_ - t_ + 1) * (V_ - 1) * dd.edit_v2_forward_probability(l_, t_, V_) / t_,
+                dd.edit_v2_forward_probability(l_, t_ - 1, V_),
+                "edit v2: x_{t-1} at distance t-1 has (l-t+1)(V-1) predecessors",
+                simplifier=lambda e: sp.simplify(sp.combsimp(e)),
+            ),
+            Step(
+                (l_ - t_ + 1) * dd.mask_forward_probability(l_, t_) / t_,
+                dd.mask_forward_probability(l_, t_ - 1),
+                "mask: (l-t+1) predecessors",
+                simplifier=lambda e: sp.simplify(sp.combsimp(e)),
+            ),
+            Step(
+                sp.Matrix(
+                    sorted(
+                        sp.Rational(p.numerator, p.denominator)
+                        for p in dd.posterior_law("mask", (3, 1, 3), (0, 1, 2), 2, 3).values()
+                    )
+                ),
+                sp.Matrix([sp.Rational(1, 2), sp.Rational(1, 2)]),
+                "the mask posterior: each of the t = 2 masked positions is unmasked w.p. 1/2",
+            ),
+            Step(
+                _mismatches("edit_v2", _small_cases("edit_v2")),
+                0,
+                "edit v2, exact enumeration, l = 4, V = 3, t = 1..4: mismatching x_{t-1}",
+            ),
             Step(_mismatches("mask", _small_cases("mask")), 0, "mask, exact enumeration, l = 4, t = 1..4"),
-            Step(_mismatches("deletion", _small_cases("deletion")), 0,
-                 "deletion: the deletion set S given (x_0, x_t) is uniform on the consistent sets (uniform prior), and "
-                 "S minus a uniform element is a uniform (t-1)-set; exact enumeration, x_0 = (0,1,0,1), t = 1..4"),
-            Step(_mismatches("edit_v1", _small_cases("edit_v1")), 0, "edit v1's baseline posterior p(x_{t-1}|x_0), l = 4, V = 3"),
-            Step(sp.Matrix([dd.deletion_position_law(5, 3, i, 1) for i in range(5)]).T * sp.ones(5, 1), sp.Matrix([1]),
-                 "the position law of a kept element sums to 1 (l = 5, m = 3, j = 1)"),
+            Step(
+                _mismatches("deletion", _small_cases("deletion")),
+                0,
+                "deletion: the deletion set S given (x_0, x_t) is uniform on the consistent sets (uniform prior), and "
+                "S minus a uniform element is a uniform (t-1)-set; exact enumeration, x_0 = (0,1,0,1), t = 1..4",
+            ),
+            Step(
+                _mismatches("edit_v1", _small_cases("edit_v1")),
+                0,
+                "edit v1's baseline posterior p(x_{t-1}|x_0), l = 4, V = 3",
+            ),
+            Step(
+                sp.Matrix([dd.deletion_position_law(5, 3, i, 1) for i in range(5)]).T * sp.ones(5, 1),
+                sp.Matrix([1]),
+                "the position law of a kept element sums to 1 (l = 5, m = 3, j = 1)",
+            ),
         ],
         domains={l_: (5, 30, True), t_: (1, 5, True), V_: (2, 9, True)},
     )
@@ -378,16 +559,29 @@ def mask_and_absorbing() -> Proof:
         "mask model vs D3PM absorbing",
         r"\frac{\bar\alpha_{t-1}-\bar\alpha_t}{1-\bar\alpha_t} = \frac1t at \bar\alpha_t = 1 - t/l; counts differ",
         [
-            Step(dd.absorbing_posterior(sabp, sabt)[1], 1 / t_, "per-position unmask probability at alphabar_t = 1 - t/l"),
-            Step(dd.absorbing_posterior(sabp, sabt)[0], (t_ - 1) / t_, "stay masked: (1 - alphabar_{t-1}) / (1 - alphabar_t)"),
+            Step(
+                dd.absorbing_posterior(sabp, sabt)[1], 1 / t_, "per-position unmask probability at alphabar_t = 1 - t/l"
+            ),
+            Step(
+                dd.absorbing_posterior(sabp, sabt)[0],
+                (t_ - 1) / t_,
+                "stay masked: (1 - alphabar_{t-1}) / (1 - alphabar_t)",
+            ),
             Step((1 - abt) * stay, 1 - abp, "D3PM absorbing marginal constraint per token: P(masked at t-1)"),
             Step((1 - abt) * unmask + abt, abp, "... and P(x_{t-1} = x_0)"),
             Step(1 - dd.su_mask_alpha_bar(t_, l_), dd.mask_position_law(l_, t_), "same per-position mask rate t / l"),
-            Step(dd.absorbing_mask_count_law(4, dd.su_mask_alpha_bar(2, 4), 2), sp.Rational(3, 8),
-                 "but D3PM's mask count is Binomial (P(2 masks of 4) = 3/8), Su's is exactly t"),
+            Step(
+                dd.absorbing_mask_count_law(4, dd.su_mask_alpha_bar(2, 4), 2),
+                sp.Rational(3, 8),
+                "but D3PM's mask count is Binomial (P(2 masks of 4) = 3/8), Su's is exactly t",
+            ),
         ],
-        domains={l_: (5, 30, True), t_: (2, 5, True), abp: (sp.Rational(1, 2), sp.Rational(99, 100), False),
-                 abt: (sp.Rational(1, 100), sp.Rational(1, 2), False)},
+        domains={
+            l_: (5, 30, True),
+            t_: (2, 5, True),
+            abp: (sp.Rational(1, 2), sp.Rational(99, 100), False),
+            abt: (sp.Rational(1, 100), sp.Rational(1, 2), False),
+        },
     )
 
 
@@ -397,13 +591,36 @@ def d3pm_uniform_constraint() -> Proof:
     steps = []
     for K in (2, 3, 4):
         for j, k in ((0, 0), (1, 0)):
-            lhs = sum(dd.d3pm_uniform_posterior(j, i, k, K, beta, abp) * dd.d3pm_uniform_marginal(i, k, K, (1 - beta) * abp) for i in range(K))
-            steps.append(Step(lhs, dd.d3pm_uniform_marginal(j, k, K, abp), f"K = {K}, x_0 = {k}, x_(t-1) = {j}: sum over x_t",
-                              simplifier=lambda e: sp.simplify(sp.factor(e))))
-    steps.append(Step(_mismatches("d3pm_uniform", [((0, 1, 2), 3, 1, {"alpha_bar_prev": Fraction(2, 3), "beta_t": Fraction(1, 4)})]), 0,
-                      "exact enumeration of three tokens, K = 3"))
-    return Proof("D3PM uniform posterior", r"\sum_{x_t} q(x_{t-1}|x_t,x_0)q(x_t|x_0) = \bar\alpha_{t-1}\delta + (1-\bar\alpha_{t-1})/K", steps,
-                 domains={beta: (sp.Rational(1, 100), sp.Rational(99, 100), False), abp: (sp.Rational(1, 100), sp.Rational(99, 100), False)})
+            lhs = sum(
+                dd.d3pm_uniform_posterior(j, i, k, K, beta, abp) * dd.d3pm_uniform_marginal(i, k, K, (1 - beta) * abp)
+                for i in range(K)
+            )
+            steps.append(
+                Step(
+                    lhs,
+                    dd.d3pm_uniform_marginal(j, k, K, abp),
+                    f"K = {K}, x_0 = {k}, x_(t-1) = {j}: sum over x_t",
+                    simplifier=lambda e: sp.simplify(sp.factor(e)),
+                )
+            )
+    steps.append(
+        Step(
+            _mismatches(
+                "d3pm_uniform", [((0, 1, 2), 3, 1, {"alpha_bar_prev": Fraction(2, 3), "beta_t": Fraction(1, 4)})]
+            ),
+            0,
+            "exact enumeration of three tokens, K = 3",
+        )
+    )
+    return Proof(
+        "D3PM uniform posterior",
+        r"\sum_{x_t} q(x_{t-1}|x_t,x_0)q(x_t|x_0) = \bar\alpha_{t-1}\delta + (1-\bar\alpha_{t-1})/K",
+        steps,
+        domains={
+            beta: (sp.Rational(1, 100), sp.Rational(99, 100), False),
+            abp: (sp.Rational(1, 100), sp.Rational(99, 100), False),
+        },
+    )
 
 
 ALL = (

@@ -12,15 +12,15 @@ import mpmath
 import numpy as np
 import pytest
 import sympy as sp
-from closedform.derive import accuracy as d
-from closedform.numeric import accuracy as num
-from closedform.numeric import stats
-from closedform.numeric.target import SIMULATOR
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from closedform import accuracy as acc
 from closedform.cli import main
+from closedform.derive import accuracy as d
+from closedform.numeric import accuracy as num
+from closedform.numeric import stats
+from closedform.numeric.target import SIMULATOR
 from closedform.spec import ParameterError
 
 from .conftest import THOROUGH
@@ -180,8 +180,12 @@ def test_symbolic_gradient_integrals_match_oracle():
 @example(-1.0, 0.0, 0.5)
 def test_three_class_closed_form_against_oracle(d1, d2, sigma):
     mpmath.mp.dps = 30
-    closed = sp.N(d.three_class_probability(sp.Float(d1, 30) / (sp.Float(sigma, 30) * sp.sqrt(2)),
-                                            sp.Float(d2, 30) / (sp.Float(sigma, 30) * sp.sqrt(2))), 30)
+    closed = sp.N(
+        d.three_class_probability(
+            sp.Float(d1, 30) / (sp.Float(sigma, 30) * sp.sqrt(2)), sp.Float(d2, 30) / (sp.Float(sigma, 30) * sp.sqrt(2))
+        ),
+        30,
+    )
     m = [mpmath.mpf(0), -mpmath.mpf(d1) / sigma, -mpmath.mpf(d2) / sigma]
     oracle = num.probability_and_logit_gradient(m, 0)[0]
     assert abs(sp.Float(mpmath.nstr(oracle, 30), 30) - closed) < 1e-25  # both at 30 digits
@@ -342,8 +346,10 @@ def test_toy_monte_carlo_matches_phi(b, sigma, seed):
     alpha = stats.bonferroni(MC_ALPHA, MC_EXAMPLES)
     trials = stats.min_trials_for_proportion_test(0.5, MC_DELTA, stats.bonferroni(alpha, 3))
     est = acc.simulate_result(acc.TOY_PROBABILITIES, trials, seed=seed, streams=256, b=b, sigma=sigma)
-    claimed = [0.5 * math.erfc(-lab * (x - b) / (sigma * math.sqrt(2)) / math.sqrt(2))
-               for x, lab in ((-0.25, -1), (0.0, -1), (0.25, 1))]
+    claimed = [
+        0.5 * math.erfc(-lab * (x - b) / (sigma * math.sqrt(2)) / math.sqrt(2))
+        for x, lab in ((-0.25, -1), (0.0, -1), (0.25, 1))
+    ]
     tests = est.z_tests(claimed, alpha)
     assert all(t.passed for t in tests), [str(t) for t in tests]
 
@@ -369,7 +375,10 @@ def test_simulate_general_exact():
         ({"mu": [[0.0, 1.0]], "sigma": 1.0, "labels": [0.5]}, "labels must be integers"),
         ({"mu": [[0.0, 1.0]], "sigma": 0.0, "labels": [0]}, r"sigma must lie in \(0, oo\)"),
         ({"mu": [[0.0, 1.0]], "sigma": [-1.0], "labels": [0]}, r"sigma must lie in \(0, oo\)"),
-        ({"mu": [[0.0, 1.0], [1.0, 0.0]], "sigma": [1.0, 2.0, 3.0], "labels": [0, 1]}, "sigma must be a number or have shape"),
+        (
+            {"mu": [[0.0, 1.0], [1.0, 0.0]], "sigma": [1.0, 2.0, 3.0], "labels": [0, 1]},
+            "sigma must be a number or have shape",
+        ),
         ({"mu": [[0.0, 1.0], [1.0, 0.0]], "sigma": 1.0, "labels": [0]}, r"labels must have shape \(2,\)"),
         ({"mu": [[[0.0]]], "sigma": 1.0, "labels": [0]}, "mu must be a real array of shape"),
         ({"mu": [[1.0]], "sigma": 1.0, "labels": [0]}, "at least 2 classes"),
@@ -406,8 +415,10 @@ def test_cli_latex_prove_simulate(capsys):
     assert main(["prove", "toy_ce_optimum"]) == 0
     out = capsys.readouterr().out
     assert "PROVED" in out and "REFUTED" not in out
-    assert main(["simulate", "exact_accuracy", "--mu", "0.3,0,-0.5,0.2", "--sigma", "1", "--y", "0",
-                 "--trials", "20000"]) == 0
+    assert (
+        main(["simulate", "exact_accuracy", "--mu", "0.3,0,-0.5,0.2", "--sigma", "1", "--y", "0", "--trials", "20000"])
+        == 0
+    )
     assert "0.34" in capsys.readouterr().out
     assert main(["simulate", "exact_accuracy", "--mu", "0.3,0", "--sigma", "0", "--y", "0"]) == 2
     assert "sigma must lie in" in capsys.readouterr().err

@@ -8,13 +8,13 @@ import mpmath
 import numpy as np
 import pytest
 import sympy as sp
-from closedform.derive import cosent as d
-from closedform.numeric import cosent as num
-from closedform.numeric.target import SIMULATOR
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 import closedform.cosent as cs
+from closedform.derive import cosent as d
+from closedform.numeric import cosent as num
+from closedform.numeric.target import SIMULATOR
 from closedform.spec import ParameterError
 
 from .conftest import THOROUGH
@@ -112,10 +112,18 @@ def test_large_lambda_tends_to_largest_violation():
 
 #: MATH.md 7.2 as typed there: four tasks and the printed avg, per model.
 MATH_MD_TABLES = {
-    "spearman": [("BERT+CE", 48.01, 71.96, 78.53, 68.59, 66.77), ("BERT+CoSENT", 48.09, 72.25, 78.70, 69.34, 67.10),
-                 ("RoBERTa+CE", 49.70, 73.20, 79.13, 70.52, 68.14), ("RoBERTa+CoSENT", 49.82, 73.09, 78.78, 70.54, 68.06)],
-    "accuracy": [("BERT+CE", 85.38, 83.57, 88.10, 81.45, 84.63), ("BERT+CoSENT", 85.55, 83.73, 87.92, 81.85, 84.76),
-                 ("RoBERTa+CE", 85.97, 84.67, 88.14, 82.85, 85.41), ("RoBERTa+CoSENT", 86.06, 84.23, 88.14, 83.03, 85.37)],
+    "spearman": [
+        ("BERT+CE", 48.01, 71.96, 78.53, 68.59, 66.77),
+        ("BERT+CoSENT", 48.09, 72.25, 78.70, 69.34, 67.10),
+        ("RoBERTa+CE", 49.70, 73.20, 79.13, 70.52, 68.14),
+        ("RoBERTa+CoSENT", 49.82, 73.09, 78.78, 70.54, 68.06),
+    ],
+    "accuracy": [
+        ("BERT+CE", 85.38, 83.57, 88.10, 81.45, 84.63),
+        ("BERT+CoSENT", 85.55, 83.73, 87.92, 81.85, 84.76),
+        ("RoBERTa+CE", 85.97, 84.67, 88.14, 82.85, 85.41),
+        ("RoBERTa+CoSENT", 86.06, 84.23, 88.14, 83.03, 85.37),
+    ],
 }
 TABLE_ROWS = [(t, row) for t, rows in MATH_MD_TABLES.items() for row in rows]
 

@@ -14,9 +14,10 @@ import time
 
 import numpy as np
 import pytest
-from closedform.numeric.target import SIMULATOR
 from hypothesis import given
 from hypothesis import strategies as st
+
+from closedform.numeric.target import SIMULATOR
 
 distributed = pytest.importorskip(
     "distributed", reason="needs the optional 'dask' extra: pip install -e '.[dask]' (CI installs it with .[test])"
@@ -53,8 +54,9 @@ def test_chunk_bounds_rejects_bad_chunks():
 
 
 @pytest.mark.parametrize("name, case", [("sector", CASE), ("largest_spacing_mean", {"n": 5})])
-@given(seed=st.integers(0, 2**64 - 1), streams=st.integers(1, 300), chunks=st.integers(1, 40),
-       trials=st.integers(1, 3000))
+@given(
+    seed=st.integers(0, 2**64 - 1), streams=st.integers(1, 300), chunks=st.integers(1, 40), trials=st.integers(1, 3000)
+)
 def test_chunks_reduce_to_the_single_process_totals(name, case, seed, streams, chunks, trials):
     # Without Dask: every chunking of the streams adds up to the one-process
     # totals bit for bit (integer counts, and float sums summed in stream order).
@@ -64,8 +66,10 @@ def test_chunks_reduce_to_the_single_process_totals(name, case, seed, streams, c
     whole = kernel.run(packed, trials, seed, streams)
     n_streams = whole.out.shape[0]
     blob = dist.kernel_blob(kernel)
-    parts = [dist.run_chunk(blob, packed, trials, seed, n_streams, a, b, "cpu")
-             for a, b in dist.chunk_bounds(n_streams, chunks)]
+    parts = [
+        dist.run_chunk(blob, packed, trials, seed, n_streams, a, b, "cpu")
+        for a, b in dist.chunk_bounds(n_streams, chunks)
+    ]
     totals = dist.reduce_chunks(parts, n_streams, trials, kernel.integer)
     assert totals.dtype == whole.totals.dtype
     assert np.array_equal(totals, whole.totals)
@@ -84,8 +88,9 @@ def test_reduce_refuses_a_missing_chunk():
 def cluster():
     # Two worker processes, one thread each, started by the test itself.
     with (
-        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                 dashboard_address="127.0.0.1:0") as lc,
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0"
+        ) as lc,
         distributed.Client(lc, set_as_default=False) as client,
     ):
         client.wait_for_workers(2)
@@ -101,8 +106,7 @@ def test_same_counts_on_two_workers_and_in_one_process(cluster):
     single = simulate_result(SECTOR, 400_000, seed=11, **CASE)
     kernel, packed = SECTOR.simulation.kernel, _packed(SECTOR, **CASE)
     n_streams = single.streams
-    futures = dist.submit_chunks(client, kernel, packed, 400_000, 11, n_streams,
-                                 dist.chunk_bounds(n_streams), "cpu")
+    futures = dist.submit_chunks(client, kernel, packed, 400_000, 11, n_streams, dist.chunk_bounds(n_streams), "cpu")
     parts = dist.gather_chunks(client, futures, progress=False)
     assert len({p["pid"] for p in parts}) == 2, "both workers should have run chunks"
     totals = dist.reduce_chunks(parts, n_streams, 400_000, True)
@@ -134,8 +138,16 @@ def test_worker_killed_mid_run_gives_the_same_counts(cluster):
     trials, seed = 12_000_000, 23
     single = SECTOR.simulation.kernel.run(_packed(SECTOR, **CASE), trials, seed)
     n_streams = single.out.shape[0]
-    futures = dist.submit_chunks(client, SECTOR.simulation.kernel, _packed(SECTOR, **CASE), trials, seed,
-                                 n_streams, dist.chunk_bounds(n_streams, 24), "cpu")
+    futures = dist.submit_chunks(
+        client,
+        SECTOR.simulation.kernel,
+        _packed(SECTOR, **CASE),
+        trials,
+        seed,
+        n_streams,
+        dist.chunk_bounds(n_streams, 24),
+        "cpu",
+    )
     pids = _worker_pids(client)
     victim_addr = victim_pid = None
     deadline = time.monotonic() + 120

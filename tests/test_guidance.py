@@ -12,16 +12,16 @@ import mpmath
 import numpy as np
 import pytest
 import sympy as sp
+from hypothesis import given
+from hypothesis import strategies as st
+
+from closedform import guidance
 from closedform.derive import guidance as d
 from closedform.derive import schedules as ds
 from closedform.numeric import guidance as num
 from closedform.numeric import mixtures as mx
 from closedform.numeric.target import SIMULATOR
 from closedform.proofs import guidance as pr
-from hypothesis import given
-from hypothesis import strategies as st
-
-from closedform import guidance
 from closedform.spec import ParameterError
 
 pytestmark = pytest.mark.skipif(SIMULATOR, reason="CPU tests; the simulator job runs tests/test_cuda.py")
@@ -39,12 +39,18 @@ def agrees_to_quoted(value: float, quoted: str) -> bool:
 # ----------------------------------------------------------------------------- MATH.md numbers
 
 
-TILT_TABLE = [("1/2", "-2.35e-2"), ("1/5", "-7.35e-4"), ("1/10", "-4.74e-5"), ("1/20", "-2.99e-6"), ("1/40", "-1.87e-7")]
+TILT_TABLE = [
+    ("1/2", "-2.35e-2"),
+    ("1/5", "-7.35e-4"),
+    ("1/10", "-4.74e-5"),
+    ("1/20", "-2.99e-6"),
+    ("1/40", "-1.87e-7"),
+]
 
 
 def test_tilt_error_table_matches_math_md():
     rows = guidance.tilt_error_table([s for s, _ in TILT_TABLE])
-    for (sigma, quoted), (_, err, ratio) in zip(TILT_TABLE, rows):
+    for (sigma, quoted), (_, err, _ratio) in zip(TILT_TABLE, rows):
         assert agrees_to_quoted(err, quoted), (sigma, err, quoted)
     # err / sigma^4 tends to the predicted constant; at sigma = 1/40 it reads -0.479 (MATH.md).
     assert agrees_to_quoted(rows[-1][2], "-0.479")
@@ -113,9 +119,19 @@ def test_epsilon_space_factor_one_over_alpha():
 # ----------------------------------------------------------------------------- proofs and conventions
 
 
-@pytest.mark.parametrize("make", [pr.bayes_taylor_guided_mean, pr.quadratic_tilt, pr.tilt_error_order_sigma4,
-                                  pr.sharpened_classifier_normaliser, pr.similarity_guidance, pr.continuous_guidance,
-                                  pr.classifier_free_identities, pr.guided_score_at_gamma_one])
+@pytest.mark.parametrize(
+    "make",
+    [
+        pr.bayes_taylor_guided_mean,
+        pr.quadratic_tilt,
+        pr.tilt_error_order_sigma4,
+        pr.sharpened_classifier_normaliser,
+        pr.similarity_guidance,
+        pr.continuous_guidance,
+        pr.classifier_free_identities,
+        pr.guided_score_at_gamma_one,
+    ],
+)
 def test_proofs_render(make):
     proof = make().check()
     assert proof.verdict.ok
@@ -127,7 +143,9 @@ def test_a_wrong_step_is_refuted():
     from closedform.proofs.core import Verdict, check_equal
 
     a = sp.Symbol("alpha_t", positive=True)
-    wrong = check_equal(d.epsilon_guidance_mean_shift(a, 1, 1), 1 - a**2, {a: (sp.Rational(1, 2), sp.Rational(9, 10), False)})
+    wrong = check_equal(
+        d.epsilon_guidance_mean_shift(a, 1, 1), 1 - a**2, {a: (sp.Rational(1, 2), sp.Rational(9, 10), False)}
+    )
     assert wrong.verdict is Verdict.REFUTED
 
 
@@ -163,30 +181,33 @@ def test_mixture_scores_are_exact():
 # ----------------------------------------------------------------------------- bad input
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda: guidance.sample("bimodal_1d", gamma=-0.5, T=10, particles=10), "gamma must be a finite number >= 0"),
-    (lambda: guidance.sample("bimodal_1d", T=0, particles=10), "T must be an integer >= 1"),
-    (lambda: guidance.sample("bimodal_1d", schedule=[1.0, 0.9, 0.95], particles=10), "not decreasing"),
-    (lambda: guidance.sample("bimodal_1d", schedule=[0.9, 0.5], particles=10), "alpha_bar_0 must be 1"),
-    (lambda: guidance.sample("bimodal_1d", schedule=[1.0, 0.5, 0.0], particles=10), "alpha_bar_T must be positive"),
-    (lambda: guidance.sample("bimodal_1d", y=2, T=10, particles=10), "y must be one of the classes"),
-    (lambda: guidance.sample("nope", T=10), "toy must be one of"),
-    (lambda: guidance.sample("bimodal_1d", T=10, particles=0), "particles must be a positive integer"),
-    (lambda: guidance.sample("bimodal_1d", T=10, mode="x"), "mode must be one of"),
-    (lambda: guidance.sample("bimodal_1d", T=10, variance="x"), "variance must be one of"),
-    (lambda: guidance.sample("bimodal_1d", T=10, device="tpu"), "device must be"),
-    (lambda: guidance.step_coefficients(0, 10), r"t must be an integer in 1\.\.10"),
-    (lambda: guidance.step_coefficients(11, 10), r"t must be an integer in 1\.\.10"),
-    (lambda: guidance.guided_mean(0, 1, 1, -1), r"gamma must lie in \[0, oo\)"),
-    (lambda: guidance.cfg(1, 0, w=-2), r"w must lie in \[-1, oo\)"),
-    (lambda: guidance.cfg(1, 0), "exactly one of w"),
-    (lambda: guidance.score_mismatch(3, 1.2), "alpha_bar must lie in"),
-    (lambda: guidance.QUADRATIC_TILT.formula(mu=0, sigma=1, g=1, c=2), "sigma\\^2 c < 1"),
-    (lambda: num.linear_schedule(10), "beta_1 <= beta_T < 1"),
-    (lambda: mx.Mixture.make([1, -1], [[0], [1]], [1, 1], [0, 1]), "weights must be positive"),
-    (lambda: mx.Mixture.make([1, 1], [[0], [1]], [1, 0], [0, 1]), "stds must be"),
-    (lambda: mx.Mixture.make([1] * 17, [[0]] * 17, [1] * 17, [0] * 17), "at most 16 components"),
-])
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: guidance.sample("bimodal_1d", gamma=-0.5, T=10, particles=10), "gamma must be a finite number >= 0"),
+        (lambda: guidance.sample("bimodal_1d", T=0, particles=10), "T must be an integer >= 1"),
+        (lambda: guidance.sample("bimodal_1d", schedule=[1.0, 0.9, 0.95], particles=10), "not decreasing"),
+        (lambda: guidance.sample("bimodal_1d", schedule=[0.9, 0.5], particles=10), "alpha_bar_0 must be 1"),
+        (lambda: guidance.sample("bimodal_1d", schedule=[1.0, 0.5, 0.0], particles=10), "alpha_bar_T must be positive"),
+        (lambda: guidance.sample("bimodal_1d", y=2, T=10, particles=10), "y must be one of the classes"),
+        (lambda: guidance.sample("nope", T=10), "toy must be one of"),
+        (lambda: guidance.sample("bimodal_1d", T=10, particles=0), "particles must be a positive integer"),
+        (lambda: guidance.sample("bimodal_1d", T=10, mode="x"), "mode must be one of"),
+        (lambda: guidance.sample("bimodal_1d", T=10, variance="x"), "variance must be one of"),
+        (lambda: guidance.sample("bimodal_1d", T=10, device="tpu"), "device must be"),
+        (lambda: guidance.step_coefficients(0, 10), r"t must be an integer in 1\.\.10"),
+        (lambda: guidance.step_coefficients(11, 10), r"t must be an integer in 1\.\.10"),
+        (lambda: guidance.guided_mean(0, 1, 1, -1), r"gamma must lie in \[0, oo\)"),
+        (lambda: guidance.cfg(1, 0, w=-2), r"w must lie in \[-1, oo\)"),
+        (lambda: guidance.cfg(1, 0), "exactly one of w"),
+        (lambda: guidance.score_mismatch(3, 1.2), "alpha_bar must lie in"),
+        (lambda: guidance.QUADRATIC_TILT.formula(mu=0, sigma=1, g=1, c=2), "sigma\\^2 c < 1"),
+        (lambda: num.linear_schedule(10), "beta_1 <= beta_T < 1"),
+        (lambda: mx.Mixture.make([1, -1], [[0], [1]], [1, 1], [0, 1]), "weights must be positive"),
+        (lambda: mx.Mixture.make([1, 1], [[0], [1]], [1, 0], [0, 1]), "stds must be"),
+        (lambda: mx.Mixture.make([1] * 17, [[0]] * 17, [1] * 17, [0] * 17), "at most 16 components"),
+    ],
+)
 def test_bad_input_is_one_clear_error(call, match):
     with pytest.raises(ParameterError, match=match):
         call()

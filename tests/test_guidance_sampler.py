@@ -12,12 +12,12 @@ import math
 
 import numpy as np
 import pytest
+
+from closedform import guidance
 from closedform.numeric import guidance as num
 from closedform.numeric import mixtures as mx
 from closedform.numeric import stats
 from closedform.numeric.target import SIMULATOR
-
-from closedform import guidance
 
 from .conftest import THOROUGH
 
@@ -115,8 +115,9 @@ def test_numba_sampler_agrees_with_numpy_baseline():
 
 @cpu
 def test_prior_start_and_linear_schedule_run():
-    xs = guidance.sample("two_class_1d", y=0, T=300, schedule="linear", start="prior", variance="beta",
-                         particles=20_000, seed=2)[:, 0]
+    xs = guidance.sample(
+        "two_class_1d", y=0, T=300, schedule="linear", start="prior", variance="beta", particles=20_000, seed=2
+    )[:, 0]
     target = mx.TWO_CLASS_1D.conditional(0)
     res = stats.dkwm_test(xs, lambda v: target.cdf(v[:, None]), ALPHA)
     assert res.passed, (res.sup_distance, res.epsilon)

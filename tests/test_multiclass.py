@@ -12,14 +12,14 @@ import mpmath
 import numpy as np
 import pytest
 import sympy as sp
-from closedform.derive import multiclass as d
-from closedform.numeric import multiclass as num
-from closedform.numeric.target import SIMULATOR
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 import closedform.multiclass as mc
 from closedform.cli import main
+from closedform.derive import multiclass as d
+from closedform.numeric import multiclass as num
+from closedform.numeric.target import SIMULATOR
 from closedform.spec import ParameterError
 
 pytestmark = pytest.mark.skipif(SIMULATOR, reason="CPU tests; the simulator job runs tests/test_cuda.py")
@@ -152,8 +152,10 @@ def test_nm_kernels_match_oracles(n, m, seed, scale):
     T[0, 0] = np.eye(m)[0]  # a hard row among soft ones
     y = rng.integers(0, m, size=(2, n))
     with mpmath.workdps(30):
-        for kind, oracle, baseline in (("loss1", num.nm_loss1_oracle, num.nm_loss1_numpy),
-                                       ("loss3", num.nm_loss3_oracle, num.nm_loss3_numpy)):
+        for kind, oracle, baseline in (
+            ("loss1", num.nm_loss1_oracle, num.nm_loss1_numpy),
+            ("loss3", num.nm_loss3_oracle, num.nm_loss3_numpy),
+        ):
             loss, g = mc.nm_loss(S, T, kind=kind, grad=True)
             lref, gref = baseline(S, T)
             assert np.abs(g - gref).max() <= 1e-12 * max(np.abs(gref).max(), 1e-300)

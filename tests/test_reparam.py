@@ -11,16 +11,16 @@ import mpmath
 import numpy as np
 import pytest
 import sympy as sp
-from closedform.derive import reparam as d
-from closedform.numeric import noise as nz
-from closedform.numeric import stats
-from closedform.numeric.reparam import family_law, family_law_vjp
-from closedform.numeric.target import SIMULATOR
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from closedform import reparam
 from closedform.cli import main
+from closedform.derive import reparam as d
+from closedform.numeric import noise as nz
+from closedform.numeric import stats
+from closedform.numeric.reparam import family_law, family_law_vjp
+from closedform.numeric.target import SIMULATOR
 from closedform.spec import ParameterError
 
 from .conftest import THOROUGH
@@ -135,8 +135,11 @@ def test_any_n_closed_forms_match_oracle(noise, data):
 
 def test_normal_three_and_general_integral_match_oracle():
     mu = [sp.Rational(1, 3), sp.Rational(-7, 5), 2]
-    for noise, p in (("normal", d.normal_three_law(mu)), ("normal", d.argmax_integrals("normal", mu)),
-                     ("laplace", d.argmax_integrals("laplace", mu))):
+    for noise, p in (
+        ("normal", d.normal_three_law(mu)),
+        ("normal", d.argmax_integrals("normal", mu)),
+        ("laplace", d.argmax_integrals("laplace", mu)),
+    ):
         with mpmath.workdps(30):
             truth = nz.law_oracle(noise, mu)
             got = [mpmath.mpf(str(sp.N(v, 30))) for v in p]
@@ -225,7 +228,8 @@ def test_symbolic_jacobian_and_integral_jacobian_agree():
     integral = d.integral_jacobian("logistic", [sp.Rational(1, 3), -1])
     assert abs(sp.N(closed[0, 1] - integral[0, 1], 25)) < 1e-20
     assert d.jacobian("gumbel", m) == d.softmax_jacobian(m).applyfunc(lambda e: e) or sp.simplify(
-        d.jacobian("gumbel", m) - d.softmax_jacobian(m)) == sp.zeros(2, 2)
+        d.jacobian("gumbel", m) - d.softmax_jacobian(m)
+    ) == sp.zeros(2, 2)
 
 
 # ----------------------------------------------------------------------------
@@ -311,8 +315,10 @@ def test_cli_latex_and_simulate(capsys):
     assert main(["latex", "argmax_gumbel"]) == 0
     out = capsys.readouterr().out
     assert r"\sum_{j=1}^{n} e^{\frac{{\mu}_{j}}{\tau}}" in out
-    assert main(["simulate", "argmax", "--noise", "normal", "--mu", "0.3,0,-0.5,0.2", "--trials", "1e5",
-                 "--seed", "2"]) == 0
+    assert (
+        main(["simulate", "argmax", "--noise", "normal", "--mu", "0.3,0,-0.5,0.2", "--trials", "1e5", "--seed", "2"])
+        == 0
+    )
     out = capsys.readouterr().out
     assert "closed form 0.348586271679" in out and "[3]" in out
     assert main(["simulate", "argmax", "--noise", "gauss", "--mu", "0,1"]) == 2

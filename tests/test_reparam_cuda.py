@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from closedform.derive.reparam import FAMILIES
 from closedform.numeric.noise import MAX_CLASSES_CUDA, argmax_kernel, pack_argmax
 from closedform.numeric.target import SIMULATOR

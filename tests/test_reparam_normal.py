@@ -10,11 +10,11 @@ from __future__ import annotations
 import mpmath
 import numpy as np
 import pytest
-from closedform.numeric.noise import law_oracle
-from closedform.numeric.reparam import normal_law, normal_law_oracle, normal_law_vjp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from closedform.numeric.noise import law_oracle
+from closedform.numeric.reparam import normal_law, normal_law_oracle, normal_law_vjp
 from closedform.spec import ParameterError
 
 from .conftest import THOROUGH
@@ -35,9 +35,11 @@ def _jacobian_oracle(m):
         jac = [[mpmath.mpf(0)] * c for _ in range(c)]
         for i in range(c):
             for l in range(i + 1, c):
+
                 def f(x, i=i, l=l):
                     rest = mpmath.fprod(mpmath.ncdf(x - ms[j]) for j in range(c) if j not in (i, l))
                     return -mpmath.npdf(x - ms[i]) * mpmath.npdf(x - ms[l]) * rest
+
                 jac[i][l] = jac[l][i] = mpmath.quad(f, split)
         for i in range(c):
             jac[i][i] = -mpmath.fsum(jac[i][l] for l in range(c) if l != i)

@@ -16,6 +16,7 @@ from pathlib import Path
 import mpmath
 import numpy as np
 import pytest
+
 from closedform.numeric.target import SIMULATOR
 
 pytest.importorskip("matplotlib", reason="the report needs the optional 'report' extra: pip install -e '.[report]'")
@@ -67,15 +68,20 @@ def test_golden_text_artefacts_are_unchanged(generated):
     page = report.normalize_html((out / "report.html").read_text(encoding="utf-8"))
     assert page == (GOLDEN / "report.html").read_text(encoding="utf-8"), hint
     for js in sorted((GOLDEN / "figures").glob("*.json")):
-        assert (out / "figures" / js.name).read_text(encoding="utf-8") == js.read_text(encoding="utf-8"), (js.name, hint)
+        assert (out / "figures" / js.name).read_text(encoding="utf-8") == js.read_text(encoding="utf-8"), (
+            js.name,
+            hint,
+        )
 
 
 def test_golden_figure_files_are_unchanged(generated):
     out, _ = generated
     recorded = json.loads((GOLDEN / "VERSIONS.json").read_text(encoding="utf-8"))
     if recorded != report.library_versions():
-        pytest.skip(f"the golden SVG/PDF were drawn with {recorded}, this is {report.library_versions()}: "
-                    "regenerate with `python -m closedform.report tests/golden/report` to compare bytes")
+        pytest.skip(
+            f"the golden SVG/PDF were drawn with {recorded}, this is {report.library_versions()}: "
+            "regenerate with `python -m closedform.report tests/golden/report` to compare bytes"
+        )
     for f in sorted((GOLDEN / "figures").glob("*.s*")) + sorted((GOLDEN / "figures").glob("*.pdf")):
         assert (out / "figures" / f.name).read_bytes() == f.read_bytes(), f.name
 
@@ -167,14 +173,22 @@ def test_drawn_artists_and_svg_hold_the_points(generated):
 def test_latex_compiles(generated, tmp_path):
     pdflatex = shutil.which("pdflatex")
     if pdflatex is None:
-        pytest.skip("pdflatex not found: install a TeX distribution (e.g. Debian's texlive-latex-recommended) "
-                    "to compile the report")
+        pytest.skip(
+            "pdflatex not found: install a TeX distribution (e.g. Debian's texlive-latex-recommended) "
+            "to compile the report"
+        )
     out, _ = generated
     work = tmp_path / "tex"
     shutil.copytree(out, work)
     for _ in range(2):  # longtable settles its column widths on the second pass
-        run = subprocess.run([pdflatex, "-interaction=nonstopmode", "-halt-on-error", "report.tex"], cwd=work,
-                             capture_output=True, text=True, timeout=300, check=False)
+        run = subprocess.run(
+            [pdflatex, "-interaction=nonstopmode", "-halt-on-error", "report.tex"],
+            cwd=work,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
         assert run.returncode == 0, run.stdout[-3000:]
     assert (work / "report.pdf").read_bytes().startswith(b"%PDF")
 
@@ -307,6 +321,7 @@ def test_progress_bars_come_from_tqdm_auto(monkeypatch, tmp_path):
             super().__init__(*args, **kwargs)
 
     monkeypatch.setattr(tqdm.auto, "tqdm", Recording)
-    report.collect([by_name("alternating_identity")], tmp_path, trials=100, plot_trials=100, curve_points=5,
-                   progress=False)
+    report.collect(
+        [by_name("alternating_identity")], tmp_path, trials=100, plot_trials=100, curve_points=5, progress=False
+    )
     assert "report" in used

@@ -8,12 +8,12 @@ import math
 import mpmath
 import pytest
 import sympy as sp
-from closedform.derive import schedules as sch
-from closedform.derive import udm as d
 from hypothesis import given
 from hypothesis import strategies as st
 
 from closedform import udm
+from closedform.derive import schedules as sch
+from closedform.derive import udm as d
 from closedform.spec import ParameterError
 
 unit = st.fractions(min_value="1/100", max_value="99/100", max_denominator=997)
@@ -31,8 +31,10 @@ def test_round_trip_at_rationals(a, ab):
     back = sch.su_from_ho(ho["alpha"], ho["alpha_bar"])
     assert back["alpha"] == a and back["alpha_bar"] == ab
     assert sp.simplify(back["beta"] ** 2 - (1 - a**2)) == 0 and sp.simplify(back["beta_bar"] ** 2 - (1 - ab**2)) == 0
-    table = {k: v.subs({sch.alpha: a, sch.beta: sp.sqrt(1 - a**2), sch.alpha_bar: ab, sch.beta_bar: sp.sqrt(1 - ab**2)})
-             for k, v in sch.HO_FROM_SU.items()}
+    table = {
+        k: v.subs({sch.alpha: a, sch.beta: sp.sqrt(1 - a**2), sch.alpha_bar: ab, sch.beta_bar: sp.sqrt(1 - ab**2)})
+        for k, v in sch.HO_FROM_SU.items()
+    }
     assert table["alpha_t (Ho)"] == ho["alpha"] and table["alpha_bar_t (Ho)"] == ho["alpha_bar"]
     assert sp.simplify(table["1 - alpha_bar_t (Ho)"] - (1 - ho["alpha_bar"])) == 0
 
@@ -81,12 +83,15 @@ def test_linear_schedule_is_hos_product():
     assert all(x > y for x, y in itertools.pairwise(few)) and few[-1] < 0.01
 
 
-@pytest.mark.parametrize("bad, match", [
-    ([0.9, 0.95], "strictly decreasing"),
-    ([1.0, 0.5], "strictly decreasing"),
-    ([0.5, -0.1], "lie in"),
-    ("quadratic", "schedule must be one of"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        ([0.9, 0.95], "strictly decreasing"),
+        ([1.0, 0.5], "strictly decreasing"),
+        ([0.5, -0.1], "lie in"),
+        ("quadratic", "schedule must be one of"),
+    ],
+)
 def test_bad_schedules_are_clear_errors(bad, match):
     with pytest.raises(ParameterError, match=match):
         udm.alpha_bar_schedule(bad, None if not isinstance(bad, str) else 10)

@@ -10,15 +10,15 @@ import mpmath
 import numpy as np
 import pytest
 import sympy as sp
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from closedform import checks, udm
 from closedform.derive import udm as d
 from closedform.derive import udm_discrete as dd
 from closedform.numeric import stats
 from closedform.numeric import udm as nu
 from closedform.numeric.target import SIMULATOR
-from hypothesis import example, given
-from hypothesis import strategies as st
-
-from closedform import checks, udm
 from closedform.spec import ParameterError
 
 from .conftest import THOROUGH
@@ -119,7 +119,11 @@ def test_uniform_mixing_closed_form_matches_quadrature(st_):
     assert (m4 == sp.Rational(9, 5)) == (st_ in (0, 1))
 
 
-@given(T=st.integers(1, 30), lam=st.fractions(0, 1, max_denominator=10), kind=st.sampled_from(["cosine", "linear", "cosine_s0"]))
+@given(
+    T=st.integers(1, 30),
+    lam=st.fractions(0, 1, max_denominator=10),
+    kind=st.sampled_from(["cosine", "linear", "cosine_s0"]),
+)
 def test_exact_chain_oracle_keeps_the_data_law(T, lam, kind):
     mpmath.mp.dps = 40
     m, v, _ = udm.HOT_EXACT.oracle(mu0=sp.Rational(3, 2), s0=sp.Rational(3, 10), T=T, schedule=kind, sigma_rule=R(lam))
@@ -129,7 +133,13 @@ def test_exact_chain_oracle_keeps_the_data_law(T, lam, kind):
 @given(T=st.integers(1, 40), rule=st.sampled_from(["ddpm", "ddim", "1/2"]))
 def test_plugin_variance_below_data_and_matches_ho_route(T, rule):
     mpmath.mp.dps = 40
-    kw = {"mu0": sp.Rational(3, 2), "s0": sp.Rational(3, 10), "T": T, "schedule": "cosine", "sigma_rule": udm.SIGMA_RULE.validate(rule)}
+    kw = {
+        "mu0": sp.Rational(3, 2),
+        "s0": sp.Rational(3, 10),
+        "T": T,
+        "schedule": "cosine",
+        "sigma_rule": udm.SIGMA_RULE.validate(rule),
+    }
     v = udm.HOT_PLUGIN.closed_form(**kw)[1]
     o = udm.HOT_PLUGIN.oracle(**kw)[1]
     assert abs(mpmath.mpf(sp.N(v, 40)) - o) < mpmath.mpf("1e-30")
@@ -219,29 +229,53 @@ def test_exact_chain_detects_plugin_shrinkage():
 # ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda: udm.hot_posterior(t=0, T=5), r"t must be an integer in 1..T = 1..5"),
-    (lambda: udm.hot_posterior(t=6, T=5), r"1..T"),
-    (lambda: udm.hot_posterior(t=2, T=5, sigma="0.99"), r"sigma must lie in \[0, betabar_\(t-1\)\]"),
-    (lambda: udm.HOT_POSTERIOR.formula(x0=1, alpha_t="1/2", alpha_bar_prev="3/5", sigma="9/10"), "sigma_t\\^2 <= betabar"),
-    (lambda: udm.hot_posterior(t=2, T=5, sigma="fast"), "sigma must be one of ddpm, ddim"),
-    (lambda: udm.simulate_chain(schedule="quadratic", trials=10), "schedule must be one of"),
-    (lambda: udm.simulate_chain(s0=0, trials=10), "s0 must lie in"),
-    (lambda: udm.cold_errors(16, 3, 3), "w_prev < w_t <= n"),
-    (lambda: udm.EDIT_V2.formula(V=3, t=5, x0="0120"), "t must lie in 1..l"),
-    (lambda: udm.EDIT_V2.formula(V=3, t=1, x0="0130"), "tokens must lie in 0..V-1"),
-    (lambda: udm.EDIT_V2.formula(V=3, t=1, x0="0"*17), "1..16 tokens"),
-    (lambda: udm.ABSORBING.formula(l=4, alpha_bar_prev="1/2", alpha_bar_t="3/4"), "alpha_bar_t must be below"),
-    (lambda: udm.marginal_constraint("insertion", "01", 1, 2), "model must be one of"),
-])
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: udm.hot_posterior(t=0, T=5), r"t must be an integer in 1..T = 1..5"),
+        (lambda: udm.hot_posterior(t=6, T=5), r"1..T"),
+        (lambda: udm.hot_posterior(t=2, T=5, sigma="0.99"), r"sigma must lie in \[0, betabar_\(t-1\)\]"),
+        (
+            lambda: udm.HOT_POSTERIOR.formula(x0=1, alpha_t="1/2", alpha_bar_prev="3/5", sigma="9/10"),
+            "sigma_t\\^2 <= betabar",
+        ),
+        (lambda: udm.hot_posterior(t=2, T=5, sigma="fast"), "sigma must be one of ddpm, ddim"),
+        (lambda: udm.simulate_chain(schedule="quadratic", trials=10), "schedule must be one of"),
+        (lambda: udm.simulate_chain(s0=0, trials=10), "s0 must lie in"),
+        (lambda: udm.cold_errors(16, 3, 3), "w_prev < w_t <= n"),
+        (lambda: udm.EDIT_V2.formula(V=3, t=5, x0="0120"), "t must lie in 1..l"),
+        (lambda: udm.EDIT_V2.formula(V=3, t=1, x0="0130"), "tokens must lie in 0..V-1"),
+        (lambda: udm.EDIT_V2.formula(V=3, t=1, x0="0" * 17), "1..16 tokens"),
+        (lambda: udm.ABSORBING.formula(l=4, alpha_bar_prev="1/2", alpha_bar_t="3/4"), "alpha_bar_t must be below"),
+        (lambda: udm.marginal_constraint("insertion", "01", 1, 2), "model must be one of"),
+    ],
+)
 def test_bad_input_is_a_clear_error(call, match):
     with pytest.raises(ParameterError, match=match):
         call()
 
 
 def test_cli_error_exit_code():
-    proc = subprocess.run([sys.executable, "-m", "closedform", "latex", "cold_blur_errors", "--n", "16", "--w_prev", "4",
-                           "--w_t", "3", "--s", "0.1"], check=False, capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "closedform",
+            "latex",
+            "cold_blur_errors",
+            "--n",
+            "16",
+            "--w_prev",
+            "4",
+            "--w_t",
+            "3",
+            "--s",
+            "0.1",
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2 and "w_prev < w_t" in proc.stderr and "Traceback" not in proc.stderr
 
 
