@@ -26,7 +26,7 @@ from closedform.derive import accuracy as d
 from closedform.estimate import Estimate, simulate_result
 from closedform.numeric import accuracy as num
 from closedform.proofs import accuracy as pr
-from closedform.spec import Formula, Param, ParameterError, Result, Simulation
+from closedform.spec import Formula, Param, ParameterError, Result, Simulation, float_or_exact
 
 #: Most classes a logit vector given to a registry result may have (the oracle is mpmath).
 MAX_REGISTRY_CLASSES = 64
@@ -77,11 +77,7 @@ def _check_label(mu, y) -> int:
     return int(y)
 
 
-def _float_or_exact(expr):
-    # A float input yields a float output, not an expression with floats inside.
-    if isinstance(expr, sp.MatrixBase):
-        return expr.applyfunc(_float_or_exact)
-    return sp.Float(sp.N(expr, 35), 35) if expr.is_number and expr.has(sp.Float) else expr
+_float_or_exact = float_or_exact
 
 
 # ----------------------------------------------------------------------------

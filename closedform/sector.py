@@ -19,7 +19,7 @@ from closedform.derive import sector as d
 from closedform.estimate import Estimate, simulate_result
 from closedform.numeric import sector as num
 from closedform.proofs import sector as pr
-from closedform.spec import Formula, Param, Plot, Result, Simulation
+from closedform.spec import Formula, Param, Plot, Result, Simulation, float_or_exact
 
 N = Param("n", "n", sp.Range(1, sp.oo), (1, 30), "number of points")
 THETA = Param("theta", r"\theta", sp.Interval.Lopen(0, 2 * sp.pi), (0.05, 6.28), "central angle of the sector")
@@ -33,9 +33,7 @@ X = Param("x", "x", sp.Interval(-1, 2), (-1.0, 2.0), "any real argument of the p
 N_ID = Param("n", "n", sp.Range(1, 41), (1, 40), "degree plus one")
 
 
-def _float_or_exact(expr: sp.Expr) -> sp.Expr:
-    # A float input yields a float output, not an expression in pi with floats inside.
-    return sp.Float(sp.N(expr, 30), 30) if expr.is_number and expr.has(sp.Float) else expr
+_float_or_exact = float_or_exact
 
 
 #: Where a new inclusion-exclusion term switches on: theta_k = 2 pi (1 - 1/k); P = 1 from theta_n on.

@@ -364,6 +364,22 @@ class Result:
         return np.array([float(sp.N(expr, 30))], dtype=np.float64)
 
 
+def float_or_exact(expr: Any, digits: int = 35) -> Any:
+    """A closed form evaluated at a float input as one Float (``digits`` significant), else unchanged.
+
+    A float input should yield a float output, not an expression in pi with floats inside;
+    exact inputs keep exact outputs.  Matrices are mapped entrywise.
+
+    >>> float_or_exact(sp.pi * sp.Float(0.5))
+    1.5707963267948966192313216916397514
+    >>> float_or_exact(sp.pi / 2)
+    pi/2
+    """
+    if isinstance(expr, sp.MatrixBase):
+        return expr.applyfunc(lambda e: float_or_exact(e, digits))
+    return sp.Float(sp.N(expr, digits), digits) if expr.is_number and expr.has(sp.Float) else expr
+
+
 def as_list(x: Any) -> list:
     if isinstance(x, (list, tuple)):
         return list(x)
