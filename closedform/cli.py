@@ -154,11 +154,14 @@ def cmd_simulate(args: argparse.Namespace, extra: Sequence[str]) -> int:
 
 
 def cmd_report(args: argparse.Namespace, extra: Sequence[str]) -> int:
+    # The report needs matplotlib and a MathJax package (extra "report"); a missing one is a
+    # one-line error whether it shows at import or when write_report looks for MathJax.
     try:
         from closedform.report import write_report
-    except ImportError as exc:  # the report needs matplotlib (extra "report")
-        raise UsageError(f"the report needs the 'report' extra (pip install closedform[report]): {exc}") from None
-    paths = write_report(args.topics, args.out)
+
+        paths = write_report(args.topics, args.out)
+    except ImportError as exc:
+        raise UsageError(f"the report needs the 'report' extra (pip install 'closedform[report]'): {exc}") from None
     _emit(args, [str(p) for p in paths], "\n".join(str(p) for p in paths))
     return EXIT_OK
 

@@ -78,3 +78,16 @@ def test_bad_trials_exit_2():
         env=os.environ | {"NUMBA_DISABLE_JIT": "0"},
     )
     assert proc.returncode == 2 and "trials must be a positive integer" in proc.stderr
+
+
+def test_report_without_its_extra_is_a_one_line_error(monkeypatch, capsys, tmp_path):
+    # Simulate a plain install (no MathJax package): exit 2 and one line, no traceback.
+    from closedform import report
+
+    def missing():
+        raise ImportError("no MathJax package")
+
+    monkeypatch.setattr(report, "mathjax_path", missing)
+    assert run("report", "sector", "--out", str(tmp_path / "r")) == 2
+    err = capsys.readouterr().err.strip()
+    assert "pip install 'closedform[report]'" in err and len(err.splitlines()) == 1
