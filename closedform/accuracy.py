@@ -77,9 +77,6 @@ def _check_label(mu, y) -> int:
     return int(y)
 
 
-_float_or_exact = float_or_exact
-
-
 # ----------------------------------------------------------------------------
 # Registry lines
 # ----------------------------------------------------------------------------
@@ -94,7 +91,7 @@ EXACT_BINARY = Result(
     topic="accuracy",
     title="EXACT with two classes: P(argmax(mu/sigma + eps) = y) = Phi(Delta/(sigma sqrt 2))",
     params=(DELTA, SIGMA),
-    closed_form=lambda delta, sigma: _float_or_exact(d.binary_probability(delta, sigma)),
+    closed_form=lambda delta, sigma: float_or_exact(d.binary_probability(delta, sigma)),
     lhs=lambda delta, sigma: d.exact_event(0),
     oracle=_binary_oracle,
     simulation=Simulation(
@@ -113,7 +110,7 @@ EXACT_BINARY = Result(
 
 def _three_closed(d1, d2, sigma):
     s2 = sigma * sp.sqrt(2)
-    return _float_or_exact(d.three_class_probability(d1 / s2, d2 / s2))
+    return float_or_exact(d.three_class_probability(d1 / s2, d2 / s2))
 
 
 def _three_lhs(d1, d2, sigma):
@@ -143,7 +140,7 @@ EXACT_THREE = Result(
 
 
 def _accuracy_closed(mu, sigma, y):
-    return _float_or_exact(d.exact_probability(mu, sigma, _check_label(mu, y)))
+    return float_or_exact(d.exact_probability(mu, sigma, _check_label(mu, y)))
 
 
 def _accuracy_lhs(mu, sigma, y):
@@ -173,7 +170,7 @@ EXACT_ACCURACY = Result(
 
 
 def _gradient_closed(mu, sigma, y):
-    return _float_or_exact(d.exact_gradient(mu, sigma, _check_label(mu, y)))
+    return float_or_exact(d.exact_gradient(mu, sigma, _check_label(mu, y)))
 
 
 def _gradient_lhs(mu, sigma, y):
@@ -206,7 +203,7 @@ EXACT_GRADIENT = Result(
 
 
 def _toy_closed(b, sigma):
-    return _float_or_exact(d.toy_exact_probabilities(b, sigma))
+    return float_or_exact(d.toy_exact_probabilities(b, sigma))
 
 
 def _toy_lhs(b, sigma):
@@ -250,7 +247,7 @@ TOY_EXACT_OPTIMUM = Result(
     topic="accuracy",
     title="the b maximising EXACT's expected accuracy on the toy data at fixed sigma: 8 sigma^2 asinh(e^(1/(64 sigma^2))/2)",
     params=(SIGMA,),
-    closed_form=lambda sigma: _float_or_exact(d.toy_exact_optimum(sigma)),
+    closed_form=lambda sigma: float_or_exact(d.toy_exact_optimum(sigma)),
     lhs=lambda sigma: sp.Function(r"\operatorname{argmax}_b A")(sigma),
     oracle=lambda sigma: num.toy_exact_optimum_oracle(_mpf(sigma)),
     proofs=(pr.toy_exact_optimum,),
@@ -280,7 +277,7 @@ TOY_CE_OPTIMUM = Result(
     topic="accuracy",
     title="the sigmoid-CE optimum b*(k) on the toy data: (1/k) log of the positive root of e^(k/4) t^3 - (1 + e^(k/4) + e^(k/2)) t - 2 e^(k/4)",
     params=(SCALE,),
-    closed_form=lambda k: _float_or_exact(d.toy_ce_optimum(k)),
+    closed_form=lambda k: float_or_exact(d.toy_ce_optimum(k)),
     lhs=lambda k: sp.Function(r"\operatorname{argmin}_b L_{CE}")(k),
     oracle=lambda k: num.toy_ce_optimum_oracle(_mpf(k)),
     proofs=(pr.toy_ce_optimum,),
@@ -316,7 +313,7 @@ CE_SERIES = Result(
     topic="accuracy",
     title="cross-entropy as smooth accuracy: sum_m (1-p)^m/m = -log p >= 1 - p, gradient reweighted by 1/p",
     params=(PROB,),
-    closed_form=lambda p: _float_or_exact(-sp.log(p)),
+    closed_form=lambda p: float_or_exact(-sp.log(p)),
     lhs=lambda p: sp.Sum((1 - p) ** sp.Symbol("m") / sp.Symbol("m"), (sp.Symbol("m"), 1, sp.oo)),
     oracle=_series_oracle,
     proofs=(pr.ce_as_smooth_accuracy,),

@@ -33,16 +33,13 @@ X = Param("x", "x", sp.Interval(-1, 2), (-1.0, 2.0), "any real argument of the p
 N_ID = Param("n", "n", sp.Range(1, 41), (1, 40), "degree plus one")
 
 
-_float_or_exact = float_or_exact
-
-
 #: Where a new inclusion-exclusion term switches on: theta_k = 2 pi (1 - 1/k); P = 1 from theta_n on.
 BREAKPOINTS = tuple((2 * sp.pi * (1 - sp.Rational(1, k)), rf"$\theta_{k}$") for k in range(2, 7))
 _QUARTERS = tuple(k * sp.pi / 4 for k in range(1, 8))
 
 
 def _sector_closed_form(n, theta):
-    return _float_or_exact(d.probability(n, theta))
+    return float_or_exact(d.probability(n, theta))
 
 
 def _sector_oracle(n, theta):
@@ -154,7 +151,7 @@ SECTOR_SMALL = Result(
     topic="sector",
     title="for theta <= pi the sector probability is n (theta/2pi)^(n-1), for symbolic n",
     params=(N, THETA_SMALL),
-    closed_form=lambda n, theta: _float_or_exact(d.probability_small_angle(n, theta)),
+    closed_form=lambda n, theta: float_or_exact(d.probability_small_angle(n, theta)),
     lhs=d.sector_event,
     oracle=_sector_oracle,
     simulation=SECTOR.simulation,
@@ -179,7 +176,7 @@ SPACING_EXCEEDANCE = Result(
     topic="sector",
     title="P(x1 > c1, x2 > c2, x3 > c3) = (1 - c1 - c2 - c3)^(n-1) for the spacings of n-1 uniform points",
     params=(N4, C1, C2, C3),
-    closed_form=lambda n, c1, c2, c3: _float_or_exact(d.exceedance_probability(n, [c1, c2, c3])),
+    closed_form=lambda n, c1, c2, c3: float_or_exact(d.exceedance_probability(n, [c1, c2, c3])),
     lhs=lambda n, c1, c2, c3: sp.Function("P")(
         sp.Gt(sp.Symbol("x_1"), c1) & sp.Gt(sp.Symbol("x_2"), c2) & sp.Gt(sp.Symbol("x_3"), c3)
     ),
