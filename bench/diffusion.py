@@ -3,7 +3,8 @@
 Prints, for the 1-D bimodal toy (K = 3) and the 2-D square toy (K = 4), gamma = 3:
 
 * particle-steps/s of ``closedform.guidance.sample`` (CPU prange driver; one scalar body per
-  particle, exact mixture score and classifier, one Gaussian draw per coordinate and step);
+  group of ``LANES`` particles, exact mixture score and classifier, one Gaussian draw per
+  coordinate and step);
 * particle-steps/s of the same sampler written as a vectorised NumPy loop over time (all
   particles at once, ``Generator.standard_normal``): ``closedform.numeric.guidance.sample_numpy``;
 * the RNG limit: normals/s of ``closedform.numeric.rng.normal`` (the sampler's generator) on
@@ -14,13 +15,15 @@ and the ratios (target: >= 10x NumPy).  Compilation is excluded (a warm-up run f
 closedform and NumPy runs alternate ``--repeats`` times in one process and the best rate of each
 is kept (the machine may be shared: alternating exposes both to the same load); the ratio is
 also printed per repeat.  NumPy runs on one thread (no BLAS in this loop), closedform on all
-the threads numba was given (printed).
+the threads numba was given (printed), with the machine's 1-minute load average before and
+after (a ratio measured under load understates closedform, whose threads compete for cores).
 Usage: ``python bench/diffusion.py [--particles 200000] [--T 200] [--repeats 3] [--device cpu|cuda]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import numba
@@ -79,7 +82,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     args = ap.parse_args(argv)
     n, T = int(args.particles), args.T
-    print(f"guided DDPM sampler, gamma = 3, T = {T}, {numba.get_num_threads()} CPU threads, device {args.device}")
+    print(
+        f"guided DDPM sampler, gamma = 3, T = {T}, {numba.get_num_threads()} CPU threads, device {args.device}, "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
     print(
         f"{'toy':<12} {'closedform':>14} {'NumPy':>14} {'RNG limit':>14} {'x NumPy':>8} {'of RNG':>7}  per-repeat ratios"
     )
@@ -95,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{name:<12} {ours:>12.3g}/s {base:>12.3g}/s {limit:>12.3g}/s {ours / base:>7.1f}x {ours / limit:>6.0%}  {each}"
         )
-    print("(particle-steps per second; target >= 10x NumPy)")
+    print(f"(particle-steps per second; target >= 10x NumPy; load average now {os.getloadavg()[0]:.2f})")
     return 0
 
 

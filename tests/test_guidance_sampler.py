@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+import mpmath
 import numpy as np
 import pytest
 
@@ -138,6 +139,70 @@ def test_far_class_does_not_underflow():
     mix = mx.Mixture.make([0.5, 0.5], [[-30.0], [30.0]], [0.5, 0.5], [0, 1])
     xs = guidance.sample(mix, y=1, T=50, start="prior", particles=2000, seed=1)
     assert np.all(np.isfinite(xs))
+
+
+@cpu
+@pytest.mark.parametrize("y", [0, 1])
+def test_one_step_is_the_exact_linear_map_also_far_from_class_y(y):
+    """T = 1, ε-space, posterior variance (σ_1 = 0): x_0 = A x_1 + B exactly, x_1 ~ N(0, 1).
+
+    Class 1 is two components at 60 and 64 (s = 0.1): from x_1 ~ N(0, 1) their log-weights
+    are below -40000 and differ by about 8000, so for y = 1 every class-y weight underflows
+    (or is clamped) and the step must take the exactly shifted path, which gives the one at 60
+    all the class weight; for y = 0 it takes the fast one.  Either way the class-1 terms of Z
+    are 0 in double precision, so ∇log p_1(x) = -x/v_0 and x_0 ~ N(B, A²) (DKWM, alpha 1e-6).
+    """
+    mix = mx.Mixture.make([0.5, 0.25, 0.25], [[0.0], [60.0], [64.0]], [0.5, 0.1, 0.1], [0, 1, 1])
+    ab, gamma, n = 0.99, 2.0, 20_000
+    xs = guidance.sample(
+        mix, y=y, gamma=gamma, T=1, schedule=[1.0, ab], mode="eps", start="prior", particles=n, seed=4
+    )[:, 0]
+    alpha, beta2 = ab, 1 - ab * ab  # alpha_1 = alpha_bar_1 / alpha_bar_0
+    v = ab * ab * mix.stds**2 + (1 - ab * ab)
+    c = gamma * beta2 / alpha
+    # x_0 = x/alpha + (beta^2/alpha - c) * score + c * score_y, score = -x/v_0
+    score_y = (-1 / v[0], 0.0) if y == 0 else (-1 / v[1], ab * 60.0 / v[1])  # slope, intercept
+    A = 1 / alpha - (beta2 / alpha - c) / v[0] + c * score_y[0]
+    B = c * score_y[1]
+    assert np.all(np.isfinite(xs))
+    res = stats.dkwm_test(xs, lambda u: 0.5 * (1 + np.vectorize(math.erf)((u - B) / (abs(A) * math.sqrt(2)))), ALPHA)
+    assert res.passed, (res.sup_distance, res.epsilon, A, B)
+
+
+@cpu
+def test_lanes_are_independent_particles():
+    """The LANES particles of one body call (consecutive rows) are uncorrelated.
+
+    A body whose lanes shared normals would give identical rows; z-test on each pairwise
+    correlation of the 4 columns of rows grouped by call (Bonferroni over the 6 pairs).
+    """
+    assert num.LANES == 4
+    n = 4 * 10_000
+    xs = guidance.sample("bimodal_1d", y=0, T=50, particles=n, seed=8)[:, 0].reshape(-1, 4)
+    r = np.corrcoef(xs.T)
+    bound = stats.z_threshold(ALPHA / 6) / math.sqrt(xs.shape[0])
+    assert np.all(np.abs(r[np.triu_indices(4, 1)]) < bound), r
+
+
+@cpu
+def test_particles_need_not_fill_the_last_group():
+    a = guidance.sample("square_2d", T=10, particles=1001, seed=5, streams=7)
+    b = guidance.sample("square_2d", T=10, particles=1001, seed=5, streams=7)
+    assert a.shape == (1001, 2) and np.array_equal(a, b) and np.all(np.isfinite(a))
+    assert len(np.unique(a[:, 0])) == 1001  # no lane left unfilled or copied
+
+
+@cpu
+def test_weight_exp_within_one_ulp():
+    """e^x on [-700, 0] (random, and every table node k ln2/64) within 2^-52 relative, vs mpmath."""
+    rng = np.random.default_rng(1)
+    nodes = -np.arange(64 * 10) * math.log(2) / 64
+    xs = np.concatenate([-rng.uniform(0, 700, 3000), -rng.exponential(1.0, 3000), nodes, [-700.0, 0.0, -1e-300]])
+    for x in xs:
+        truth = mpmath.exp(mpmath.mpf(float(x)))
+        assert abs(mpmath.mpf(num.weight_exp(float(x))) - truth) <= truth * 2.0**-52, x
+    # below the floor the value is the floor's: positive and normal, never garbage from the bits
+    assert num.weight_exp(-1e300) == num.weight_exp(-math.inf) == num.weight_exp(num.EXP_FLOOR) > 2.0**-1022
 
 
 @pytest.mark.cuda
