@@ -87,6 +87,7 @@ class StreamKernel:
     outcome: str = "accumulate"
     _cpu: Any = field(default=None, init=False, repr=False)
     _cuda: Any = field(default=None, init=False, repr=False)
+    _compiled: set = field(default_factory=set, init=False, repr=False)
 
     @property
     def dtype(self) -> type:
@@ -133,16 +134,36 @@ class StreamKernel:
         rem_local = min(max(rem - first_stream, 0), n_streams)
         width = int(self.acc_width(params))
         out = np.zeros((n_streams, width), dtype=self.dtype)
+        if device not in ("cpu", "cuda"):
+            raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
+        compile_seconds = self._compile(device, states, params, out)
         start = time.perf_counter()
         if device == "cpu":
             self.cpu_driver()(states, base, rem_local, params, int(self.scratch_len(params)), out)
-        elif device == "cuda":
-            self._run_cuda(states, base, rem_local, params, out)
         else:
-            raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
+            self._run_cuda(states, base, rem_local, params, out)
         seconds = time.perf_counter() - start
         trials_here = base * n_streams + rem_local
-        return StreamRun(out=out, trials=trials_here, seconds=seconds, device=device)
+        return StreamRun(out=out, trials=trials_here, seconds=seconds, device=device, compile_seconds=compile_seconds)
+
+    def _compile(self, device: str, states, params, out) -> float:
+        """Compile the driver for these argument types by a run of zero trials; return its seconds.
+
+        The first call of a numba function compiles it (seconds), so without
+        this the first run's throughput would measure the compiler.  Zero
+        trials touch no state: the real run that follows is unchanged.
+        """
+        key = (device, out.dtype.str)
+        if key in self._compiled:
+            return 0.0
+        start = time.perf_counter()
+        first = slice(0, 1)
+        if device == "cpu":
+            self.cpu_driver()(states[first].copy(), 0, 0, params, int(self.scratch_len(params)), out[first].copy())
+        else:
+            self._run_cuda(states[first].copy(), 0, 0, params, out[first].copy())
+        self._compiled.add(key)
+        return time.perf_counter() - start
 
     def _run_cuda(self, states, base, rem, params, out) -> None:
         if not cuda_available():
@@ -175,6 +196,8 @@ class StreamRun:
     trials: int
     seconds: float
     device: str
+    #: Seconds spent compiling before the timed run (0 once compiled in this process).
+    compile_seconds: float = 0.0
 
     @property
     def totals(self) -> np.ndarray:
