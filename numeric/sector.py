@@ -8,8 +8,8 @@ Two simulators estimate the same probability by different routes:
   all the others (O(n²) per trial);
 * :data:`REDUCED` fixes the first point at angle 0 (rotation invariance),
   draws the other n-1 angles as fractions of the turn and tests whether some
-  circular gap is at least :math:`a = 1 - \theta/2\pi`: by a branchless
-  insertion sort for small n, else by a bucket scan over only
+  circular gap is at least :math:`a = 1 - \theta/2\pi`: by sorting for
+  small n (in registers up to n = 4), else by a bucket scan over only
   :math:`k = \min(\lceil 1/a\rceil, n)` buckets, since a gap of length
   :math:`a` must cross a multiple of :math:`1/k` (O(n + k) per trial).
 
@@ -49,11 +49,33 @@ MAX_POINTS_CUDA = 128
 # ----------------------------------------------------------------------------
 
 
-#: Up to this many points the gaps come from a branchless insertion sort (O(n^2)
-#: selects, all in L1); above it from the crossing-gap bucket scan.  Measured on
-#: this project's 2-core machine: insertion is 1.9x faster at n = 4, even at
-#: n = 6, and the buckets 1.2-2.3x faster from n = 8 on (for k < n).
+#: Up to this many points the largest gap comes from a sort held in registers
+#: (:func:`largest_gap_of_three`), up to :data:`SMALL_N` from an insertion sort
+#: through memory, above it from the crossing-gap bucket scan.  Measured on this
+#: project's 2-core machine: registers are 1.8x faster than insertion at n = 4
+#: (95% of the RNG limit), insertion 1.3x faster than the buckets at n = 5, the
+#: buckets faster from n = 8 on.  (Register sorts of more points were faster
+#: still, but numba took minutes to compile the driver around them.)
+REGISTER_N = 4
 SMALL_N = 7
+
+
+@scalar_jit
+def largest_gap_of_three(states, stream, m):
+    """Largest circular gap of m <= 3 uniforms and the point 0, sorted in registers.
+
+    Draws that are not needed become points at 1.0 (the same point as 0 on
+    the circle), which only add gaps of length 0.  The three compare-exchanges
+    are ``min``/``max`` pairs: selects, with no loads, stores or branches
+    (the tests on ``m`` go the same way on every trial of a run).
+    """
+    a = uniform(states, stream) if m > 0 else 1.0
+    b = uniform(states, stream) if m > 1 else 1.0
+    c = uniform(states, stream) if m > 2 else 1.0
+    a, b = min(a, b), max(a, b)
+    b, c = min(b, c), max(b, c)
+    a, b = min(a, b), max(a, b)
+    return max(max(a, b - a), max(c - b, 1.0 - c))
 
 
 @scalar_jit
@@ -142,6 +164,8 @@ def largest_crossing_gap(states, stream, m, k, scratch):
 @scalar_jit
 def largest_circular_gap(states, stream, n, scratch):
     """Draw n-1 uniform angles (plus one at 0) and return the largest circular gap (2n scratch slots)."""
+    if n <= REGISTER_N:
+        return largest_gap_of_three(states, stream, n - 1)
     if n <= SMALL_N:
         return largest_gap_by_insertion(states, stream, n, scratch)
     return largest_crossing_gap(states, stream, n - 1, n, scratch)
@@ -151,7 +175,9 @@ def largest_circular_gap(states, stream, n, scratch):
 def reduced_trial(states, stream, params, scratch):
     """params = pack_sector(n, θ): category 0 when some circular gap reaches 1 - θ/2π, else -1."""
     n = int(params[0])
-    if n <= SMALL_N:
+    if n <= REGISTER_N:
+        g = largest_gap_of_three(states, stream, n - 1)
+    elif n <= SMALL_N:
         g = largest_gap_by_insertion(states, stream, n, scratch)
     else:
         g = largest_crossing_gap(states, stream, n - 1, int(params[2]), scratch)

@@ -174,6 +174,32 @@ def _gaps_both_ways(seed_states, n, k, trials):
     return crossing, sorted_gap
 
 
+@numba.njit
+def _register_and_sorted_gaps(states, n, trials):
+    """Per trial, the register-sort largest gap and the gap of the same draws sorted by np.sort."""
+    ours = np.empty(trials)
+    sorted_gap = np.empty(trials)
+    work = np.empty(max(n - 1, 1))
+    for t in range(trials):
+        before = states.copy()
+        ours[t] = num.largest_gap_of_three(states, 0, n - 1)
+        for i in range(n - 1):
+            work[i] = num.uniform(before, 0)
+        prev = 0.0
+        best = 0.0
+        for v in np.sort(work[: n - 1]):
+            best = max(best, v - prev)
+            prev = v
+        sorted_gap[t] = max(best, 1.0 - prev)
+    return ours, sorted_gap
+
+
+@pytest.mark.parametrize("n", range(1, num.REGISTER_N + 1))
+def test_register_sort_gives_the_largest_gap(n):
+    ours, sorted_gap = _register_and_sorted_gaps(make_states(13, 1), n, 20000)
+    assert np.array_equal(ours, sorted_gap)  # the same subtractions of the same sorted values
+
+
 @pytest.mark.parametrize("n", [2, 3, 8, 17, 40])
 def test_crossing_gap_is_the_largest_gap_with_n_buckets(n):
     crossing, sorted_gap = _gaps_both_ways(make_states(11, 1), n, n, 20000)
