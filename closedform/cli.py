@@ -147,10 +147,26 @@ def cmd_simulate(args: argparse.Namespace, extra: Sequence[str]) -> int:
     for i, (e, s, c) in enumerate(zip(est.estimate, est.stderr, claimed)):
         z = (e - c) / s if s > 0 else 0.0
         lines.append(f"  [{i}] estimate {e:.8g} ± {s:.2g}   closed form {c:.12g}   z = {z:+.2f}")
-    lines.append(f"  closed form: {formula!r}")
-    lines.append(f"  throughput: {est.throughput:.4g} trials/s on {est.device}")
+    lines.append(f"  closed form: {_short_formula(formula, result.name)}")
+    compiling = f" (compiling first: {est.compile_seconds:.2g} s)" if est.compile_seconds > 0 else ""
+    lines.append(f"  throughput: {est.throughput:.4g} trials/s on {est.device}{compiling}")
     _emit(args, payload, "\n".join(lines))
     return EXIT_OK
+
+
+#: Longest formula printed in full by ``simulate``; longer ones (integrals over every class) are named.
+_FORMULA_CHARS = 600
+
+
+def _short_formula(formula: Any, name: str) -> str:
+    import sympy as sp
+
+    text = repr(formula)
+    if len(text) <= _FORMULA_CHARS:
+        return text
+    lhs = formula.lhs
+    named = "(" + ", ".join(sp.sstr(e) for e in lhs) + ")" if isinstance(lhs, sp.MatrixBase) else sp.sstr(lhs)
+    return f"{named} = an expression of {len(text):,} characters; `closedform latex {name} ...` prints it"
 
 
 def cmd_report(args: argparse.Namespace, extra: Sequence[str]) -> int:

@@ -7,9 +7,11 @@ Two simulators estimate the same probability by different routes:
   and tests directly whether some point starts a sector of angle θ holding
   all the others (O(n²) per trial);
 * :data:`REDUCED` fixes the first point at angle 0 (rotation invariance),
-  draws the other n-1 angles as fractions of the turn and tests whether the
-  largest circular gap is at least :math:`1 - \theta/2\pi` with a
-  linear-time bucket scan (O(n) per trial, 2n scratch slots).
+  draws the other n-1 angles as fractions of the turn and tests whether some
+  circular gap is at least :math:`a = 1 - \theta/2\pi`: by sorting for
+  small n (in registers up to n = 4), else by a bucket scan over only
+  :math:`k = \min(\lceil 1/a\rceil, n)` buckets, since a gap of length
+  :math:`a` must cross a multiple of :math:`1/k` (O(n + k) per trial).
 
 The oracle does not use the inclusion-exclusion formula: it conditions on the
 first spacing, whose density is :math:`(m-1)(1-t)^{m-2}`, and recurses on the
@@ -33,6 +35,7 @@ from functools import cache
 
 import mpmath
 import numpy as np
+from numba import uint64
 
 from closedform.numeric.drivers import StreamKernel
 from closedform.numeric.rng import uniform
@@ -46,17 +49,39 @@ MAX_POINTS_CUDA = 128
 # ----------------------------------------------------------------------------
 
 
-#: Up to this many points the gaps come from a branchless insertion sort (O(n^2)
-#: selects, all in L1); above it from a linear-time bucket scan.  Measured on
-#: this project's 2-core machine: insertion is about 1.8x faster at n = 4 and
-#: the buckets about 1.3x faster at n = 16.
-SMALL_N = 8
+#: Up to this many points the largest gap comes from a sort held in registers
+#: (:func:`largest_gap_of_three`), up to :data:`SMALL_N` from an insertion sort
+#: through memory, above it from the crossing-gap bucket scan.  Measured on this
+#: project's 2-core machine: registers are 1.8x faster than insertion at n = 4
+#: (95% of the RNG limit), insertion 1.3x faster than the buckets at n = 5, the
+#: buckets faster from n = 8 on.  (Register sorts of more points were faster
+#: still, but numba took minutes to compile the driver around them.)
+REGISTER_N = 4
+SMALL_N = 7
+
+
+@scalar_jit
+def largest_gap_of_three(states, stream, m):
+    """Largest circular gap of m <= 3 uniforms and the point 0, sorted in registers.
+
+    Draws that are not needed become points at 1.0 (the same point as 0 on
+    the circle), which only add gaps of length 0.  The three compare-exchanges
+    are ``min``/``max`` pairs: selects, with no loads, stores or branches
+    (the tests on ``m`` go the same way on every trial of a run).
+    """
+    a = uniform(states, stream) if m > 0 else 1.0
+    b = uniform(states, stream) if m > 1 else 1.0
+    c = uniform(states, stream) if m > 2 else 1.0
+    a, b = min(a, b), max(a, b)
+    b, c = min(b, c), max(b, c)
+    a, b = min(a, b), max(a, b)
+    return max(max(a, b - a), max(c - b, 1.0 - c))
 
 
 @scalar_jit
 def largest_gap_by_insertion(states, stream, n, scratch):
     """Largest circular gap of n-1 uniforms and 0, sorting into ``scratch`` (n-1 slots)."""
-    m = 0
+    m = uint64(0)
     for _ in range(n - 1):
         carry = uniform(states, stream)
         # Insert by carrying the larger value rightwards: selects, no data-dependent branch.
@@ -66,7 +91,7 @@ def largest_gap_by_insertion(states, stream, n, scratch):
             scratch[j] = carry if smaller else v
             carry = v if smaller else carry
         scratch[m] = carry
-        m += 1
+        m += uint64(1)
     prev = 0.0
     best = 0.0
     for j in range(m):
@@ -79,55 +104,84 @@ def largest_gap_by_insertion(states, stream, n, scratch):
 
 
 @scalar_jit
-def largest_gap_by_buckets(states, stream, n, scratch):
-    """Largest circular gap of n-1 uniforms and 0 by a bucket scan (2n scratch slots).
+def largest_crossing_gap(states, stream, m, k, scratch):
+    r"""Draw m uniforms; return the largest circular gap (with the point 0) that contains some b/k.
 
-    ``scratch`` holds the low and high point of each of n buckets of width
-    1/n.  The largest gap is at least 1/n (pigeonhole) and a gap inside one
-    bucket is shorter than 1/n, so it lies between consecutive non-empty
-    buckets.
+    The gap containing the boundary :math:`b/k` runs from the highest point
+    below it to the lowest point above it.  With buckets of width 1/k,
+
+    .. math::
+
+        g_b = \min_{j \ge b} \mathrm{lo}_j - \max_{j < b} \mathrm{hi}_j,
+        \qquad b = 1, \dots, k,
+
+    a suffix minimum minus a prefix maximum, with :math:`\mathrm{lo}_k = 1`
+    (the point 0 seen from above).  ``scratch`` holds
+    :math:`1 - \mathrm{lo}_j` in slots ``0..k-1`` and :math:`\mathrm{hi}_j` in
+    slots ``k..2k-1``, both running maxima whose neutral value is 0: an empty
+    bucket (lo = 1, hi = 0) can never move a minimum that includes 1 or a
+    maximum that includes 0, so no occupancy test is needed.  The slots must
+    be zero on entry and are zero again on return (the final sweep resets
+    them): the drivers hand out zeroed scratch, and a fresh fill per trial
+    would cost a store per slot that the next loads must wait for.
+
+    With k = n this is the largest gap (it is at least 1/n, so it contains a
+    boundary); with k = :func:`boundary_count` it decides "some gap
+    :math:`\ge a`" exactly.  Indices are unsigned on purpose: numba wraps
+    negative signed indices, four more instructions per access (measured:
+    the loop runs 1.4x faster without them).
     """
-    for b in range(n):
-        scratch[b] = 2.0
-        scratch[n + b] = -1.0
-    scratch[0] = 0.0
-    scratch[n] = 0.0
-    # Every update and comparison below is a choice between two computed values
-    # (an LLVM select), not a branch: bucket occupancy is random, and
-    # mispredicted branches would cost more than the RNG.
-    for _ in range(n - 1):
+    ku = uint64(k)
+    for _ in range(m):
         u = uniform(states, stream)
-        b = min(int(u * n), n - 1)  # u*n can round up to n for u just below 1
-        lo = scratch[b]
-        hi = scratch[n + b]
-        scratch[b] = u if u < lo else lo
-        scratch[n + b] = u if u > hi else hi
-    prev = scratch[n]
+        # u <= 1 - 2**-53, so u * k rounds below k for every k >= 1 (tested): no clamp.
+        b = uint64(u * k)
+        v = 1.0 - u
+        a = scratch[b]
+        h = scratch[ku + b]
+        # Selects, not branches: which bucket a point falls in is random.
+        scratch[b] = v if v > a else a
+        scratch[ku + b] = u if u > h else h
+    # Upward: prefix maxima of hi, in place.  Downward: suffix maximum of 1 - lo, the gaps, the reset.
+    top = 0.0
+    for b in range(ku):
+        h = scratch[ku + b]
+        top = h if h > top else top
+        scratch[ku + b] = top
+    above = 0.0  # 1 - (lowest point above the current boundary); the point 1 gives 0
     best = 0.0
-    for b in range(1, n):
-        hi = scratch[n + b]
-        occupied = hi >= 0.0
-        gap = scratch[b] - prev  # computed unconditionally so that the choice below is a select
-        gap = gap if occupied else 0.0
-        best = gap if gap > best else best
-        prev = hi if occupied else prev
-    wrap = 1.0 - prev
-    return wrap if wrap > best else best
+    for i in range(ku):
+        b = ku - uint64(1) - i
+        g = 1.0 - above - scratch[ku + b]  # the gap through the boundary (b + 1)/k
+        best = g if g > best else best
+        a = scratch[b]
+        above = a if a > above else above
+        scratch[b] = 0.0
+        scratch[ku + b] = 0.0
+    return best
 
 
 @scalar_jit
 def largest_circular_gap(states, stream, n, scratch):
     """Draw n-1 uniform angles (plus one at 0) and return the largest circular gap (2n scratch slots)."""
+    if n <= REGISTER_N:
+        return largest_gap_of_three(states, stream, n - 1)
     if n <= SMALL_N:
         return largest_gap_by_insertion(states, stream, n, scratch)
-    return largest_gap_by_buckets(states, stream, n, scratch)
+    return largest_crossing_gap(states, stream, n - 1, n, scratch)
 
 
 @scalar_jit
 def reduced_trial(states, stream, params, scratch):
-    """params = (n, 1 - θ/2π): category 0 when the largest gap reaches the threshold, else -1."""
+    """params = pack_sector(n, θ): category 0 when some circular gap reaches 1 - θ/2π, else -1."""
     n = int(params[0])
-    return 0 if largest_circular_gap(states, stream, n, scratch) >= params[1] else -1
+    if n <= REGISTER_N:
+        g = largest_gap_of_three(states, stream, n - 1)
+    elif n <= SMALL_N:
+        g = largest_gap_by_insertion(states, stream, n, scratch)
+    else:
+        g = largest_crossing_gap(states, stream, n - 1, int(params[2]), scratch)
+    return 0 if g >= params[1] else -1
 
 
 @scalar_jit
@@ -220,9 +274,31 @@ EXCEEDANCE = StreamKernel(
 )
 
 
+def boundary_count(n: int, threshold: float) -> int:
+    r"""Buckets that make the threshold test exact: :math:`k = \min(\lceil 1/a \rceil, n)`.
+
+    A gap of length at least :math:`a \ge 1/k` contains some boundary
+    :math:`b/k`; when :math:`k = n`, the largest gap is at least :math:`1/n`
+    (n gaps sum to 1) and contains one.  Either way "some gap :math:`\ge a`"
+    holds exactly when some gap through a boundary is :math:`\ge a`, and
+    fewer buckets mean less work per trial.
+
+    >>> boundary_count(16, 0.25), boundary_count(16, 0.01), boundary_count(16, 0.0)
+    (4, 16, 16)
+    """
+    if threshold <= 0.0:
+        return max(int(n), 1)
+    return max(1, min(math.ceil(1.0 / threshold), int(n)))
+
+
 def pack_sector(n, theta) -> np.ndarray:
-    """Kernel parameters of :data:`REDUCED`: (n, gap threshold 1 - θ/2π)."""
-    return np.array([float(n), 1.0 - float(theta) / (2.0 * math.pi)])
+    """Kernel parameters of :data:`REDUCED`: (n, gap threshold a = 1 - θ/2π, buckets k).
+
+    >>> pack_sector(16, 1.5 * math.pi).tolist()
+    [16.0, 0.25, 4.0]
+    """
+    a = 1.0 - float(theta) / (2.0 * math.pi)
+    return np.array([float(n), a, float(boundary_count(int(n), a))])
 
 
 def pack_faithful(n, theta) -> np.ndarray:

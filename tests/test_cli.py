@@ -45,6 +45,21 @@ def test_simulate_json(capsys):
     assert payload["estimate"] == [1.0]
 
 
+def test_simulate_text_names_a_long_formula_and_times_compilation_apart(capsys):
+    from closedform.numeric.noise import argmax_kernel
+
+    argmax_kernel()._compiled.clear()  # as in a fresh process: the next run compiles first
+    argv = ["simulate", "argmax", "--noise", "normal", "--mu", "0.3,0,-0.5,0.2", "--trials", "1e4"]
+    assert run(*argv) == 0
+    out = capsys.readouterr().out
+    formula = next(line for line in out.splitlines() if "closed form:" in line)
+    # The Normal law is a 1-D integral per class (3,000+ characters): named, not dumped.
+    assert "closedform latex argmax" in formula and "Integral" not in formula and len(formula) < 300
+    assert "compiling first" in out
+    assert run(*argv) == 0  # compiled now: nothing to report
+    assert "compiling" not in capsys.readouterr().out
+
+
 def test_verify_sector_json(capsys):
     assert run("verify", "sector", "--json") == 0
     rows = json.loads(capsys.readouterr().out)

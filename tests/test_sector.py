@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 
 import mpmath
+import numba
+import numpy as np
 import pytest
 import sympy as sp
 from hypothesis import example, given
@@ -14,6 +16,7 @@ import closedform.sector as sector
 from closedform.derive import sector as d
 from closedform.numeric import sector as num
 from closedform.numeric import stats
+from closedform.numeric.rng import make_states
 from closedform.numeric.target import SIMULATOR
 from closedform.spec import ParameterError
 
@@ -137,3 +140,82 @@ def test_same_seed_same_counts():
 def test_bad_input_is_a_clear_error(kwargs, message):
     with pytest.raises(ParameterError, match=message):
         sector.simulate(**kwargs)
+
+
+def test_largest_uniform_times_k_stays_below_k():
+    # largest_crossing_gap indexes bucket uint64(u * k) without a clamp: the
+    # largest uniform the generator returns must land in bucket k - 1.
+    u_max = ((2**52 - 1) + 0.5) * 2.0**-52
+    assert u_max < 1.0
+    assert all(int(u_max * k) == k - 1 for k in range(1, 1 << 14))
+
+
+@numba.njit
+def _gaps_both_ways(seed_states, n, k, trials):
+    """Per trial, the crossing-gap value with k buckets and the sorted largest gap, from identical draws."""
+    crossing = np.empty(trials)
+    sorted_gap = np.empty(trials)
+    scratch = np.zeros(2 * max(n, k))
+    work = np.empty(max(n, 1))
+    for t in range(trials):
+        before = seed_states.copy()
+        crossing[t] = num.largest_crossing_gap(seed_states, 0, n - 1, k, scratch)
+        for i in range(n - 1):
+            work[i] = num.uniform(before, 0)
+        pts = np.sort(work[: n - 1])
+        prev = 0.0
+        best = 0.0
+        for v in pts:
+            best = max(best, v - prev)
+            prev = v
+        sorted_gap[t] = max(best, 1.0 - prev)
+        if np.any(scratch != 0.0):
+            crossing[t] = np.nan  # the scratch contract (zero in, zero out) was broken
+    return crossing, sorted_gap
+
+
+@numba.njit
+def _register_and_sorted_gaps(states, n, trials):
+    """Per trial, the register-sort largest gap and the gap of the same draws sorted by np.sort."""
+    ours = np.empty(trials)
+    sorted_gap = np.empty(trials)
+    work = np.empty(max(n - 1, 1))
+    for t in range(trials):
+        before = states.copy()
+        ours[t] = num.largest_gap_of_three(states, 0, n - 1)
+        for i in range(n - 1):
+            work[i] = num.uniform(before, 0)
+        prev = 0.0
+        best = 0.0
+        for v in np.sort(work[: n - 1]):
+            best = max(best, v - prev)
+            prev = v
+        sorted_gap[t] = max(best, 1.0 - prev)
+    return ours, sorted_gap
+
+
+@pytest.mark.parametrize("n", range(1, num.REGISTER_N + 1))
+def test_register_sort_gives_the_largest_gap(n):
+    ours, sorted_gap = _register_and_sorted_gaps(make_states(13, 1), n, 20000)
+    assert np.array_equal(ours, sorted_gap)  # the same subtractions of the same sorted values
+
+
+@pytest.mark.parametrize("n", [2, 3, 8, 17, 40])
+def test_crossing_gap_is_the_largest_gap_with_n_buckets(n):
+    crossing, sorted_gap = _gaps_both_ways(make_states(11, 1), n, n, 20000)
+    # 1 - (1 - lo) rounds lo by at most 2**-53; nothing else differs.
+    assert np.all(np.abs(crossing - sorted_gap) <= 2.0**-52)
+
+
+@pytest.mark.parametrize(
+    "n, theta", [(9, 1.5 * math.pi), (16, 0.7), (16, math.pi), (30, 1.9 * math.pi), (12, 2 * math.pi)]
+)
+def test_threshold_test_with_fewer_buckets_decides_exactly(n, theta):
+    _, a, k = num.pack_sector(n, theta)
+    crossing, sorted_gap = _gaps_both_ways(make_states(12, 1), n, int(k), 50000)
+    assert not np.isnan(crossing).any()
+    # Same decision on every trial except within rounding of the threshold (none expected in 50000).
+    near = np.abs(sorted_gap - a) <= 2.0**-50
+    assert np.array_equal((crossing >= a)[~near], (sorted_gap >= a)[~near])
+    # And every gap it reports is a real gap: never larger than the largest.
+    assert np.all(crossing <= sorted_gap + 2.0**-52)
