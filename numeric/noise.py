@@ -20,9 +20,9 @@ simulators sample from by an independent route.
 **Sampler.**  One scalar trial body per family: n draws, the argmax, one
 count.  By default a draw is the lambdified quantile of one float64 uniform
 (inverse CDF); :data:`SPECIAL_SAMPLERS` lists the families drawn otherwise,
-each by an identity exact in law: ziggurat normals and exponentials
-(:mod:`closedform.numeric.rng`), Laplace as a signed exponential, Cauchy as a
-ratio of normals, and Gumbel without any logarithm,
+each by an identity exact in law: ziggurat normals, exponentials
+and Cauchy variates (:mod:`closedform.numeric.rng`), Laplace as a signed
+exponential, and Gumbel without any logarithm,
 
 .. math::
 
@@ -53,6 +53,7 @@ import sympy as sp
 from closedform.derive import reparam as d
 from closedform.numeric.drivers import StreamKernel
 from closedform.numeric.rng import (
+    CAUCHY_DRAWS,
     EXPONENTIAL_DRAWS,
     NORMAL_DRAWS,
     cauchy,
@@ -432,10 +433,10 @@ SPECIAL_SAMPLERS: dict[str, SpecialSampler] = {
         EXPONENTIAL_DRAWS,
     ),
     "cauchy": SpecialSampler(
-        "Z_1 / Z_2, a ratio of two ziggurat normals (tan of a uniform angle)",
+        "ziggurat Cauchy (256 layers, f = 1/(1 + x^2); tail by its inverse CDF 1/tan(u atan(1/r)))",
         cauchy,
         _additive_argmax(cauchy_ts),
-        2 * NORMAL_DRAWS,
+        CAUCHY_DRAWS,
     ),
 }
 
