@@ -433,7 +433,7 @@ SPECIAL_SAMPLERS: dict[str, SpecialSampler] = {
         EXPONENTIAL_DRAWS,
     ),
     "cauchy": SpecialSampler(
-        "ziggurat Cauchy (256 layers, f = 1/(1 + x^2); tail by its inverse CDF 1/tan(u atan(1/r)))",
+        "ziggurat Cauchy (512 layers, f = 1/(1 + x^2); tail by its inverse CDF 1/tan(u atan(1/r)))",
         cauchy,
         _additive_argmax(cauchy_ts),
         CAUCHY_DRAWS,

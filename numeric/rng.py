@@ -18,6 +18,22 @@ so ``log(u)`` and ``log(1 - u)`` are always finite (numba's own float64
 uniform can return 0, and its float32 one can return 1).  52 bits, not 53:
 with 53 bits the half offset makes the largest value :math:`1 - 2^{-54}`,
 which rounds to exactly 1.0 in double precision.
+
+Normal, exponential, Laplace and Cauchy variates come from ziggurats
+(Marsaglia & Tsang 2000) whose tables are solved here at import, at 40
+digits (:class:`Ziggurat`): about one 64-bit draw per variate
+(:data:`NORMAL_DRAWS`, :data:`EXPONENTIAL_DRAWS`, :data:`CAUCHY_DRAWS`), exact
+tails and wedges.  Each sampler has two forms: ``normal(states, stream)``
+loads and stores the stream's state around one variate;
+``z, s0, s1 = normal_ts(s0, s1)`` works on a state held in variables
+(:func:`load_state` / :func:`store_state`), so that a trial drawing many
+variates keeps it in registers.  Both give the same numbers.
+
+The tables are module-level arrays: Numba freezes them into the compiled CPU
+code, numba-cuda copies them into constant memory (57 KiB for the three
+ziggurats, under the 64 KiB a kernel may hold; each is read through one small
+function so that a kernel holds one copy), and under the CUDA simulator the
+plain-Python bodies read them as numpy arrays.
 """
 
 from __future__ import annotations
@@ -141,10 +157,11 @@ def uniform(states, stream):
 # Ziggurat tables (Marsaglia & Tsang 2000), computed here at import
 # ----------------------------------------------------------------------------
 
-#: Layers of both ziggurats: 8 bits of the 64-bit draw pick one.
+#: Layers of the normal and exponential ziggurats: 8 bits of the 64-bit draw pick one.
 ZIGGURAT_LAYERS = 256
-#: Scale of the ziggurats' abscissa: an odd 53-bit integer (52 random bits and a final 1).
-_ZIG_BITS = 53
+#: Layers of the Cauchy ziggurat: its heavy tail makes the lowest layers poor fits
+#: (42% of layer 1 is wedge at 256 layers), so it takes 9 bits and one fewer for the abscissa.
+CAUCHY_LAYERS = 512
 
 
 @dataclass(frozen=True)
@@ -169,12 +186,15 @@ class Ziggurat:
     ----------
     r, v : float
         Base of the ziggurat and the common layer area.
+    layers, bits : int
+        :math:`N`, and the abscissa scale: an odd integer :math:`m < 2^{bits}`
+        (``bits - 1`` random bits and a final 1).
     k : numpy.ndarray
-        int64, :math:`k_i = \lfloor 2^{53} x_{i+1}/x_i \rfloor`: a draw of layer
-        :math:`i` whose odd integer :math:`m < 2^{53}` is below :math:`k_i` lies
-        in the core :math:`[0, x_{i+1})`, under the curve.
+        int64, :math:`k_i = \lfloor 2^{bits} x_{i+1}/x_i \rfloor`: a draw of layer
+        :math:`i` whose odd integer :math:`m` is below :math:`k_i` lies in the
+        core :math:`[0, x_{i+1})`, under the curve.
     w : numpy.ndarray
-        float64, :math:`x_i 2^{-53}`: the point is :math:`m w_i`, exact before
+        float64, :math:`x_i 2^{-bits}`: the point is :math:`m w_i`, exact before
         the one rounding of the product.
     f : numpy.ndarray
         float64, :math:`f(x_i)` for :math:`i = 0 .. N` (:math:`f(x_N) = f(0)`).
@@ -196,6 +216,8 @@ class Ziggurat:
 
     r: float
     v: float
+    layers: int
+    bits: int
     k: np.ndarray
     w: np.ndarray
     f: np.ndarray
@@ -218,7 +240,7 @@ def _solve_base(chain_float, chain_mp, lo: float, hi: float) -> mpmath.mpf:
     return r
 
 
-def _closing_residual(f, finv, tail, r, n: int = ZIGGURAT_LAYERS):
+def _closing_residual(f, finv, tail, r, n: int):
     # f(x_{N-1}) + v/x_{N-1} - f(0): positive when the layers reach the top too early.
     v = r * f(r) + tail(r)
     x = r
@@ -246,13 +268,14 @@ def _wedge_bands(f_np, xs: np.ndarray, fx: np.ndarray, max_f2: float) -> np.ndar
     return rows
 
 
-def _build_ziggurat(f_float, finv_float, tail_float, f, finv, tail, lo, hi, area, tail_draws, f_np, max_f2) -> Ziggurat:
+def _build_ziggurat(
+    f_float, finv_float, tail_float, f, finv, tail, lo, hi, area, tail_draws, f_np, max_f2, n=ZIGGURAT_LAYERS, bits=53
+) -> Ziggurat:
     """Tables for the density ``f`` (``f(0) = 1``, ``|f''| <= max_f2``); ``area``/``tail_draws`` give the draws."""
-    n = ZIGGURAT_LAYERS
     with mpmath.workdps(40):
         r = _solve_base(
-            lambda s: _closing_residual(f_float, finv_float, tail_float, s),
-            lambda s: _closing_residual(f, finv, tail, s),
+            lambda s: _closing_residual(f_float, finv_float, tail_float, s, n),
+            lambda s: _closing_residual(f, finv, tail, s, n),
             lo,
             hi,
         )
@@ -261,7 +284,7 @@ def _build_ziggurat(f_float, finv_float, tail_float, f, finv, tail, lo, hi, area
         for i in range(1, n - 1):
             x.append(finv(f(x[i]) + v / x[i]))
         x.append(mpmath.mpf(0))
-        scale = mpmath.mpf(2) ** _ZIG_BITS
+        scale = mpmath.mpf(2) ** bits
         k = np.array([int(mpmath.floor(scale * x[i + 1] / x[i])) for i in range(n)], dtype=np.int64)
         w = np.array([float(x[i] / scale) for i in range(n)], dtype=np.float64)
         fx = np.array([float(f(xi)) for xi in x], dtype=np.float64)
@@ -276,7 +299,7 @@ def _build_ziggurat(f_float, finv_float, tail_float, f, finv, tail, lo, hi, area
         per_attempt = 1 + wedge + tail_hit * tail_draws(r)
         draws = float(per_attempt * n * v / area(r))
     xs = np.array([float(xi) for xi in x])
-    return Ziggurat(float(r), float(v), k, w, fx, _wedge_bands(f_np, xs, fx, max_f2), tuple(x), draws)
+    return Ziggurat(float(r), float(v), n, bits, k, w, fx, _wedge_bands(f_np, xs, fx, max_f2), tuple(x), draws)
 
 
 def _normal_tail_draws(r):
@@ -318,7 +341,7 @@ ZIGGURAT_EXPONENTIAL = _build_ziggurat(
     max_f2=1.0,  # f''(x) = e^{-x} <= 1 on [0, oo)
 )
 
-#: The half-Cauchy ziggurat, :math:`f(x) = 1/(1 + x^2)` (:math:`r \approx 320.8`).
+#: The half-Cauchy ziggurat, :math:`f(x) = 1/(1 + x^2)`, 512 layers (:math:`r \approx 646.2`).
 ZIGGURAT_CAUCHY = _build_ziggurat(
     lambda x: 1.0 / (1.0 + x * x),
     lambda y: math.sqrt(1.0 / y - 1.0),
@@ -327,11 +350,13 @@ ZIGGURAT_CAUCHY = _build_ziggurat(
     lambda y: mpmath.sqrt(1 / y - 1),
     lambda r: mpmath.atan(1 / r),
     50.0,
-    2000.0,
+    5000.0,
     area=lambda r: mpmath.pi / 2,  # the tail always returns
     tail_draws=lambda r: 1,  # the tail's inverse CDF: one uniform
     f_np=lambda x: 1.0 / (1.0 + x * x),
     max_f2=2.0,  # f''(x) = (6x^2 - 2)/(1 + x^2)^3, at most 2 in absolute value
+    n=CAUCHY_LAYERS,
+    bits=52,
 )
 
 
@@ -370,6 +395,10 @@ if SIMULATOR:
         """(odd 53-bit integer, 2 x layer + sign) from disjoint bits of one draw (Python integers)."""
         return (bits >> 11) | 1, (bits >> 3) & 0x1FF
 
+    def _split10(bits):
+        """(odd 52-bit integer, 2 x layer + sign) for 512 layers (Python integers)."""
+        return ((bits >> 13) << 1) | 1, (bits >> 3) & 0x3FF
+
 else:
 
     @scalar_jit
@@ -383,6 +412,15 @@ else:
         original ziggurat, which took both from the same 32 bits.
         """
         return int64((bits >> uint32(11)) | uint64(1)), int64((bits >> uint32(3)) & uint64(0x1FF))
+
+    @scalar_jit
+    def _split10(bits):
+        r"""(odd 52-bit integer m, table entry j = 2 x layer + sign) for the 512 layers of the Cauchy ziggurat.
+
+        Bits 13..63 make :math:`m = 2 \lfloor b / 2^{13} \rfloor + 1`, bits 4..12
+        the layer, bit 3 the sign.
+        """
+        return int64(((bits >> uint32(13)) << uint32(1)) | uint64(1)), int64((bits >> uint32(3)) & uint64(0x3FF))
 
 
 def _table_jit(func):
@@ -593,7 +631,7 @@ def _cauchy_tail(s0, s1, x):
 def _cauchy_slow(s0, s1, j, x):
     """The rest of a Cauchy attempt that missed the core, and the further attempts: ``(c, s0, s1)``.
 
-    Inlined (no libm call but in the tail): about 3.3% of Cauchy attempts come here.
+    Inlined (no libm call but in the tail): about 1.8% of Cauchy attempts come here.
     """
     while True:
         i = j >> 1
@@ -603,7 +641,7 @@ def _cauchy_slow(s0, s1, j, x):
         if _zc_wedge_accepts(i, x, u):
             return x, s0, s1
         bits, s0, s1 = next_ts(s0, s1)
-        m, j = _split(bits)
+        m, j = _split10(bits)
         k, w = _zc_layer(j)
         x = m * w
         if m < k:
@@ -614,8 +652,9 @@ def _cauchy_slow(s0, s1, j, x):
 def cauchy_ts(s0, s1):
     r"""A standard Cauchy variate from a state held in variables: ``(c, s0, s1)``.
 
-    The ziggurat of :func:`normal_ts` for :math:`f(x) = 1/(1 + x^2)`
-    (:math:`r \approx 320.8`): the wedge test is a division, and the tail
+    The ziggurat of :func:`normal_ts` for :math:`f(x) = 1/(1 + x^2)`, with
+    :data:`CAUCHY_LAYERS` layers (:math:`r \approx 646.2`) and an odd 52-bit
+    :math:`m`: the wedge test is a division, and the tail
     :math:`x > r` is drawn exactly by its inverse CDF,
 
     .. math::
@@ -627,7 +666,7 @@ def cauchy_ts(s0, s1):
     ratio of two normals, and no ``tan`` on the fast path.
     """
     bits, s0, s1 = next_ts(s0, s1)
-    m, j = _split(bits)
+    m, j = _split10(bits)
     k, w = _zc_layer(j)
     x = m * w
     if likely(m < k):
