@@ -424,13 +424,15 @@ else:
 
 
 def _table_jit(func):
-    """:func:`~closedform.numeric.target.scalar_jit` without Numba-level inlining, for the table lookups.
+    """:func:`~closedform.numeric.target.scalar_jit` without Numba-level inlining: table lookups, slow paths.
 
     numba-cuda copies a global array into constant memory each time it lowers
     a reference to it; referenced in bodies inlined at every call site, the
-    tables (6 KiB per ziggurat) would be copied per site and could overflow
-    the 64 KiB of constant memory.  Read through these small functions,
-    compiled once, a kernel holds one copy; LLVM still inlines them on the CPU.
+    tables (up to 20 KiB per ziggurat) would be copied per site and overflow
+    the 64 KiB of constant memory (measured: 98 KiB for the argmax kernel).
+    Read through these small functions, compiled once, a kernel holds one
+    copy; LLVM still inlines the small ones on the CPU.  The rare slow paths
+    use it too, to keep the inlined fast path short.
     """
     if SIMULATOR:
         return func
