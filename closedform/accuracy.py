@@ -25,6 +25,7 @@ import sympy as sp
 from closedform.derive import accuracy as d
 from closedform.estimate import Estimate, simulate_result
 from closedform.numeric import accuracy as num
+from closedform.numeric.rng import NORMAL_DRAWS
 from closedform.proofs import accuracy as pr
 from closedform.spec import Formula, Param, ParameterError, Result, Simulation, float_or_exact
 
@@ -97,7 +98,7 @@ EXACT_BINARY = Result(
     simulation=Simulation(
         num.ARGMAX,
         lambda delta, sigma: num.pack_argmax([float(delta), 0.0], float(sigma), 0),
-        draws_per_trial=lambda delta, sigma: 4,
+        draws_per_trial=lambda delta, sigma: 2 * NORMAL_DRAWS,
         description="argmax of (delta, 0)/sigma plus two standard normals",
     ),
     proofs=(pr.binary_closed_form,),
@@ -128,7 +129,7 @@ EXACT_THREE = Result(
     simulation=Simulation(
         num.ARGMAX,
         lambda d1, d2, sigma: num.pack_argmax([0.0, -float(d1), -float(d2)], float(sigma), 0),
-        draws_per_trial=lambda **_: 6,
+        draws_per_trial=lambda **_: 3 * NORMAL_DRAWS,
         description="argmax of (0, -d1, -d2)/sigma plus three standard normals",
     ),
     proofs=(pr.three_class_closed_form,),
@@ -158,7 +159,7 @@ EXACT_ACCURACY = Result(
     simulation=Simulation(
         num.ARGMAX,
         lambda mu, sigma, y: num.pack_argmax([float(v) for v in mu], float(sigma), _check_label(mu, y)),
-        draws_per_trial=lambda mu, sigma, y: 2 * len(mu),
+        draws_per_trial=lambda mu, sigma, y: len(mu) * NORMAL_DRAWS,
         description="argmax of mu/sigma plus C standard normals",
     ),
     proofs=(pr.binary_closed_form, pr.three_class_closed_form, pr.exact_losses),
@@ -191,7 +192,7 @@ EXACT_GRADIENT = Result(
         num.ARGMAX_SCORE,
         lambda mu, sigma, y: num.pack_argmax_score([float(v) for v in mu], float(sigma), _check_label(mu, y)),
         kind="mean",
-        draws_per_trial=lambda mu, sigma, y: 2 * len(mu),
+        draws_per_trial=lambda mu, sigma, y: len(mu) * NORMAL_DRAWS,
         description="score-function estimate: 1{argmax = y} eps_j / sigma, and -1{argmax = y} sum_j m_j eps_j / sigma",
     ),
     proofs=(pr.gradient_identities,),
@@ -230,7 +231,7 @@ TOY_PROBABILITIES = Result(
     simulation=Simulation(
         num.TOY,
         lambda b, sigma: np.array([float(b), float(sigma)]),
-        draws_per_trial=lambda **_: 12,
+        draws_per_trial=lambda **_: 6 * NORMAL_DRAWS,
         description="per point: logits (0, (x - b)/sigma) plus two standard normals, correct class wins",
     ),
     proofs=(pr.binary_closed_form,),

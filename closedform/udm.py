@@ -38,6 +38,7 @@ from closedform.derive import udm as d
 from closedform.derive import udm_discrete as dd
 from closedform.estimate import Estimate, simulate_result
 from closedform.numeric import udm as nu
+from closedform.numeric.rng import NORMAL_DRAWS
 from closedform.proofs import udm as pr
 from closedform.spec import Formula, Param, ParameterError, Result, Simulation
 
@@ -398,7 +399,7 @@ HOT_POSTERIOR = Result(
             x0, *(_hot_values(x0, alpha_t, alpha_bar_prev, sigma)[i] for i in (1, 0, 2))
         ),
         kind="mean",
-        draws_per_trial=lambda **_: 4,
+        draws_per_trial=lambda **_: 2 * NORMAL_DRAWS,
         description="x_t from x_0, then one draw of the general posterior (Gaussian noise)",
     ),
     proofs=(pr.hot_marginal_constraint, pr.ddpm_and_ddim_reductions),
@@ -521,7 +522,7 @@ HOT_EXACT = Result(
         nu.HOT_CHAIN,
         lambda **kw: _chain_pack(**kw, plugin=False),
         kind="mean",
-        draws_per_trial=lambda T, **_: 4 * int(T) + 2,
+        draws_per_trial=lambda T, **_: (2 * int(T) + 1) * NORMAL_DRAWS,
         description="x_T ~ p_T, then T predict-correct steps with exact Gaussian x0hat samples",
     ),
     proofs=(pr.exactness_theorem,),
@@ -549,7 +550,7 @@ HOT_PLUGIN = Result(
         nu.HOT_CHAIN,
         lambda **kw: _chain_pack(**kw, plugin=True),
         kind="mean",
-        draws_per_trial=lambda T, **_: 2 * int(T) + 2,
+        draws_per_trial=lambda T, **_: (int(T) + 1) * NORMAL_DRAWS,
         description="x_T ~ p_T, then T steps with x0hat the posterior mean",
     ),
     proofs=(pr.exactness_theorem, pr.ho_formulas_in_su_notation),
@@ -598,7 +599,7 @@ COLD = Result(
         nu.COLD,
         _cold_pack,
         kind="mean",
-        draws_per_trial=lambda n, **_: 2 * int(n),
+        draws_per_trial=lambda n, **_: int(n) * NORMAL_DRAWS,
         description="e ~ N(0, s^2 I), both samplers' errors",
     ),
     proofs=(pr.cold_improved_exact,),
