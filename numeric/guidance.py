@@ -47,7 +47,7 @@ from numba import (  # module level: the CUDA simulator swaps a kernel module's 
 from closedform.derive import schedules as ds
 from closedform.numeric.drivers import THREADS_PER_BLOCK, StreamKernel, split_trials
 from closedform.numeric.mixtures import MAX_DIM, Mixture
-from closedform.numeric.rng import make_states, normal, uniform
+from closedform.numeric.rng import load_state, make_states, normal_ts, store_state, uniform_ts
 from closedform.numeric.target import SIMULATOR, cuda_available, parallel_jit, prange, scalar_jit
 from closedform.spec import ParameterError
 
@@ -382,14 +382,15 @@ def weight_exp(x):
 
 
 @scalar_jit
-def _start_component(states, stream, params, o_k, K_y):
-    """The component of x_T: a class-y one (k < K_y) picked by weight (start "exact"), or -1 ("prior")."""
+def _start_component(s0, s1, params, o_k, K_y):
+    """The component of x_T, ``(k, s0, s1)``: a class-y one (k < K_y) picked by weight (start "exact"), or -1."""
     if params[6] == 0.0:
-        return -1
+        return -1, s0, s1
     total = 0.0
     for k in range(K_y):
         total += params[o_k + 2 * k]
-    u = uniform(states, stream) * total
+    u, s0, s1 = uniform_ts(s0, s1)
+    u *= total
     acc_w = 0.0
     comp = K_y - 1  # if rounding leaves u above the last partial sum
     for k in range(K_y):
@@ -397,7 +398,7 @@ def _start_component(states, stream, params, o_k, K_y):
         if u < acc_w:
             comp = k
             break
-    return comp
+    return comp, s0, s1
 
 
 #: Weight sums below this fall back to exps shifted by the exact maxima (see :func:`trajectory`).
@@ -414,9 +415,12 @@ def trajectory(states, stream, params, scratch):
     K_y = int(params[8])
     o_tk = HEADER + PER_T * (T + 1)
     o_k = o_tk + SK * K * (T + 1)
-    c{l} = _start_component(states, stream, params, o_k, K_y)
+    # The stream's state lives in variables (registers) for the whole trajectory.
+    rs0, rs1 = load_state(states, stream)
+    c{l}, rs0, rs1 = _start_component(rs0, rs1, params, o_k, K_y)
     sd{l} = params[o_k + 2 * c{l} + 1] if c{l} >= 0 else 1.0
-    x{l}_{d} = (params[o_tk + SK * (T * K + c{l}) + {d}] if c{l} >= 0 else 0.0) + sd{l} * normal(states, stream)
+    z{l}_{d}, rs0, rs1 = normal_ts(rs0, rs1)
+    x{l}_{d} = (params[o_tk + SK * (T * K + c{l}) + {d}] if c{l} >= 0 else 0.0) + sd{l} * z{l}_{d}
     for t in range(T, 0, -1):
         row = o_tk + SK * K * t
         # Class y first (pack_sampler's order): Z_y, W_y, S_y, then Z, W, S continue from them.
@@ -447,7 +451,9 @@ def trajectory(states, stream, params, scratch):
         a{l} = params[ot + 1] / z{l}
         g{l} = params[ot + 2] / zy{l}
         keep{l} = params[ot] - a{l} * w{l} - g{l} * wy{l}
-        x{l}_{d} = keep{l} * x{l}_{d} + a{l} * s{l}_{d} + g{l} * sy{l}_{d} + params[ot + 3] * normal(states, stream)
+        z{l}_{d}, rs0, rs1 = normal_ts(rs0, rs1)
+        x{l}_{d} = keep{l} * x{l}_{d} + a{l} * s{l}_{d} + g{l} * sy{l}_{d} + params[ot + 3] * z{l}_{d}
+    store_state(states, stream, rs0, rs1)
     scratch[{l} * DIM + {d}] = x{l}_{d}
 """
 
@@ -530,7 +536,9 @@ def _make_trajectory(key: tuple[int, int]):
     dim, lanes = key
     env = {
         "math": math,
-        "normal": normal,
+        "normal_ts": normal_ts,
+        "load_state": load_state,
+        "store_state": store_state,
         "weight_exp": weight_exp,
         "_start_component": _start_component,
         "HEADER": HEADER,
