@@ -33,6 +33,7 @@ from closedform.estimate import Estimate, simulate_result
 from closedform.numeric import guidance as num
 from closedform.numeric import mixtures as mx
 from closedform.numeric import stats
+from closedform.numeric.rng import NORMAL_DRAWS
 from closedform.proofs import guidance as pr
 from closedform.spec import Formula, Param, ParameterError, Result, Simulation
 
@@ -386,7 +387,7 @@ GUIDED_DDPM_1D = Result(
         num.cdf_counts(1),
         _pack_toy("bimodal_1d"),
         kind="proportion",
-        draws_per_trial=lambda y, T: 2 * int(T),
+        draws_per_trial=lambda y, T: (int(T) + 1) * NORMAL_DRAWS + 1,  # a component, then normals
         description="one particle from p_T(x|y) through T guided steps; counts below each CDF point",
     ),
     proofs=(pr.guided_score_at_gamma_one, pr.bayes_taylor_guided_mean),
@@ -409,7 +410,7 @@ GUIDED_DDPM_2D = Result(
         num.cdf_counts(2),
         _pack_toy("square_2d"),
         kind="proportion",
-        draws_per_trial=lambda y, T: 2 * int(T),
+        draws_per_trial=lambda y, T: 2 * (int(T) + 1) * NORMAL_DRAWS + 1,
         description="one 2-D particle from p_T(x|y) through T guided steps; joint CDF counts",
     ),
     proofs=(pr.guided_score_at_gamma_one,),
