@@ -294,44 +294,55 @@ def _sweep(ms, cs, na, lo, h, nodes, p, g, with_jvp, cdf_prod, hazard, weighted,
     # Pass 1: G, R and S at every node, one class at a time (nodes vectorise).
     for j in range(na):
         y0 = lo - ms[j]
-        # Nodes from `end` on have y >= SATURATION: Φ = 1 and ρ < 1e-16 there.
-        end = 0 if y0 >= SATURATION else min(nodes, int(math.ceil((SATURATION - y0) / h)))
-        base = j * nodes
+        # Nodes from `end` on have y >= SATURATION: Φ = 1 and ρ < 1e-16 there.  `end` is
+        # rounded up to whole vectors (the extra nodes are computed exactly): a partial
+        # vector would run as scalar code.
+        end = 0 if y0 >= SATURATION else int(math.ceil((SATURATION - y0) / h))
+        end = min(nodes, (end + NODE_PAD - 1) // NODE_PAD * NODE_PAD)
+        base = j * nodes if store else 0  # without storing, one row of `ratios` is overwritten
         cj = cs[j]
-        for k in range(end):
-            cdf, ratio, _ = _cdf_ratio(y0 + k * h)
-            cdf_prod[k] *= cdf
-            if with_jvp:
+        # Two copies of the loop rather than a test inside it: each compiles to straight vector code.
+        if with_jvp:
+            for k in range(end):
+                cdf, ratio, _ = _cdf_ratio(y0 + k * h)
+                cdf_prod[k] *= cdf
                 hazard[k] += ratio
                 weighted[k] += cj * ratio
-            if store:
                 ratios[base + k] = ratio
-        if store:
-            for k in range(end, nodes):
-                ratios[base + k] = 0.0
+        else:
+            for k in range(end):
+                cdf, ratio, _ = _cdf_ratio(y0 + k * h)
+                cdf_prod[k] *= cdf
+                ratios[base + k] = ratio
+        for k in range(end, nodes):
+            ratios[base + k] = 0.0
     for k in range(nodes):
         cdf_prod[k] *= h
         hazard[k] *= cdf_prod[k]
         weighted[k] *= cdf_prod[k]
     # Pass 2: p_j = Σ_k h G ρ_j and g_j = -Σ_k h G ρ_j (S - c_j R).
     for j in range(na):
-        y0 = lo - ms[j]
         base = j * nodes
+        if not store:
+            base = 0
+            y0 = lo - ms[j]
+            for k in range(nodes):
+                y = y0 + k * h
+                ratios[k] = _cdf_ratio(y)[1] if y < SATURATION else 0.0
         s0 = 0.0
-        s1 = 0.0
-        s2 = 0.0
-        for k in range(nodes):
-            if store:
+        if with_jvp:
+            s1 = 0.0
+            s2 = 0.0
+            for k in range(nodes):
                 ratio = ratios[base + k]
-            else:
-                ratio = _cdf_ratio(y0 + k * h)[1] if y0 + k * h < SATURATION else 0.0
-            s0 += cdf_prod[k] * ratio
-            if with_jvp:
+                s0 += cdf_prod[k] * ratio
                 s1 += weighted[k] * ratio
                 s2 += hazard[k] * ratio
-        p[j] = s0
-        if with_jvp:
             g[j] = -(s1 - cs[j] * s2)
+        else:
+            for k in range(nodes):
+                s0 += cdf_prod[k] * ratios[base + k]
+        p[j] = s0
 
 
 @_kernel()
@@ -364,8 +375,8 @@ def _row_law(m, cot, p, g, with_jvp, step_scale, active, ms, cs, pa, ga, xs, pro
     plan[1] = h
     plan[2] = nodes
     store = na * nodes <= STORE_LIMIT
-    if store and na * nodes > ratios.shape[0]:
-        ratios = np.empty(na * nodes)
+    if (na if store else 1) * nodes > ratios.shape[0]:
+        ratios = np.empty((na if store else 1) * nodes)
     if nodes > nodes_buf.shape[1]:
         nodes_buf = np.empty((3, nodes))
     _sweep(ms, cs, na, lo, h, nodes, pa, ga, with_jvp, nodes_buf[0], nodes_buf[1], nodes_buf[2], ratios, store)
