@@ -227,21 +227,28 @@ def _probe(ms, na, xs, cdf_prod, hazard, tail):
             tail[k] += upper
 
 
-@_kernel()
+@_kernel(inline=True)
 def _step(hazard):
     """Trapezoid step for a row whose hazard at the window's left end is ``hazard`` (tie-equivalent k)."""
-    if hazard <= _TIE_HAZARD[0]:
-        log2k = 0.0
-    elif hazard >= _TIE_HAZARD[-1]:
-        log2k = _TIE_LOG2[-1]
+    lo = 0
+    hi = _TIE_HAZARD.shape[0] - 1
+    if hazard <= _TIE_HAZARD[lo]:
+        log2k = _TIE_LOG2[lo]
+    elif hazard >= _TIE_HAZARD[hi]:
+        log2k = _TIE_LOG2[hi]
     else:
-        i = np.searchsorted(_TIE_HAZARD, hazard) - 1
-        w = (hazard - _TIE_HAZARD[i]) / (_TIE_HAZARD[i + 1] - _TIE_HAZARD[i])
-        log2k = _TIE_LOG2[i] + w * (_TIE_LOG2[i + 1] - _TIE_LOG2[i])
+        while hi - lo > 1:  # _TIE_HAZARD increases with k
+            mid = (lo + hi) // 2
+            if _TIE_HAZARD[mid] <= hazard:
+                lo = mid
+            else:
+                hi = mid
+        w = (hazard - _TIE_HAZARD[lo]) / (_TIE_HAZARD[hi] - _TIE_HAZARD[lo])
+        log2k = _TIE_LOG2[lo] + w * (_TIE_LOG2[hi] - _TIE_LOG2[lo])
     return min(STEP_MAX, STEP_SCALE / (STEP_OFFSET + log2k * math.log(2.0)))
 
 
-@_kernel()
+@_kernel(inline=True)
 def _window(ms, na, xs, cdf_prod, hazard, tail, step_scale):
     """(L, h, K) of one row, all relative to max m: left end, trapezoid step, node count."""
     left = -LEFT_END  # G(left) <= Φ(left) = TRUNCATION
@@ -345,7 +352,7 @@ def _sweep(ms, cs, na, lo, h, nodes, p, g, with_jvp, cdf_prod, hazard, weighted,
         p[j] = s0
 
 
-@_kernel()
+@_kernel(inline=True)
 def _row_law(m, cot, p, g, with_jvp, step_scale, active, ms, cs, pa, ga, xs, probes, nodes_buf, ratios, plan):
     """p (and g = J cot) of one row; returns the work arrays, reallocated when the row needs more room."""
     c = m.shape[0]
