@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 
 import mpmath
-import numba
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -140,7 +139,7 @@ def test_bad_cotangent_is_refused():
 # ----------------------------------------------------------------------------
 
 
-@numba.njit
+@reparam._kernel(reassoc=True)  # the flags of the node loops that inline these pieces
 def _pieces(y, out):
     for i in range(y.size):
         cdf, ratio, upper = reparam._cdf_ratio(y[i])
