@@ -86,12 +86,22 @@ SATURATION = 8.5
 STEP_SCALE = 0.85
 STEP_OFFSET = 1.1
 STEP_MAX = 0.5
+#: Past the rise of G the nodes spread out to this spacing (G's right tail is Gaussian-smooth)...
+RIGHT_STEP = 0.45
+#: ...in rows of at least this many active classes (below, mapping the nodes costs more than it saves)...
+MAP_MIN_CLASSES = 8
+#: ...through a transition centred where k tied classes would have G = RISE_LEVEL, TRANSITION steps wide.
+RISE_LEVEL = 0.9
+TRANSITION = 5.0
 #: Mills ratio R(t) = τ P(τ), τ = MILLS_SHIFT / (MILLS_SHIFT + t), on t in [0, MILLS_RANGE].
 MILLS_SHIFT = 4.0
 MILLS_RANGE = 9.0
 MILLS_DEGREE = 17
-#: Probes of G per stage of the window search (one vector of doubles).
+#: Probes of G per stage of the window search (one vector of doubles)...
 PROBES = 8
+#: ...refining the bracket of L at most this often, or until it is this narrow.
+REFINE_STAGES = 3
+BRACKET_WIDTH = 0.1
 #: Node counts are padded to a multiple of this (extra nodes lie right of U, where f is negligible).
 NODE_PAD = 8
 #: Classes x nodes beyond which the ratios are recomputed in the second pass instead of stored.
@@ -164,9 +174,9 @@ with mpmath.workdps(30):
     _EPS = mpmath.mpf(TRUNCATION)
     #: Φ(-LEFT_END) = TRUNCATION: G(max m - LEFT_END) <= Φ(-LEFT_END) bounds the window's left end.
     LEFT_END = float(-mpmath.sqrt(2) * mpmath.erfinv(2 * _EPS - 1))
-    #: Φ(_BRACKET[k])^(2^k) = TRUNCATION: with at most 2^k classes, G(max m + _BRACKET[k]) >= TRUNCATION.
+    #: Φ(_BRACKET[k])^(2^k) = 2 TRUNCATION: with at most 2^k classes, G(max m + _BRACKET[k]) > TRUNCATION.
     _BRACKET = np.array(
-        [float(mpmath.sqrt(2) * mpmath.erfinv(2 * _EPS ** (mpmath.mpf(2) ** -k) - 1)) for k in range(64)]
+        [float(mpmath.sqrt(2) * mpmath.erfinv(2 * (2 * _EPS) ** (mpmath.mpf(2) ** -k) - 1)) for k in range(64)]
     )
     #: Hazard k r(y) of k = 2^(i/4) tied classes at their point Φ(y)^k = TRUNCATION (the step rule's table).
     _TIE_LOG2 = np.arange(0, 161) / 4.0
@@ -175,6 +185,16 @@ with mpmath.workdps(30):
             float(k * mpmath.npdf(y) / mpmath.ncdf(y))
             for k in (mpmath.mpf(2) ** mpmath.mpf(v) for v in _TIE_LOG2)
             for y in [mpmath.sqrt(2) * mpmath.erfinv(2 * _EPS ** (1 / k) - 1)]
+        ]
+    )
+    #: Width of the rise of Φ(y)^k from TRUNCATION to RISE_LEVEL, same k (where the nodes may spread out).
+    _TIE_RISE = np.array(
+        [
+            float(
+                mpmath.sqrt(2)
+                * (mpmath.erfinv(2 * mpmath.mpf(RISE_LEVEL) ** (1 / k) - 1) - mpmath.erfinv(2 * _EPS ** (1 / k) - 1))
+            )
+            for k in (mpmath.mpf(2) ** mpmath.mpf(v) for v in _TIE_LOG2)
         ]
     )
 _LOG_TRUNCATION = math.log(TRUNCATION)
@@ -234,13 +254,20 @@ def _probe(ms, na, xs, cdf_prod, hazard, tail):
 
 @_kernel(inline=True)
 def _step(hazard):
-    """Trapezoid step for a row whose hazard at the window's left end is ``hazard`` (tie-equivalent k)."""
+    """(h, rise) for a row whose hazard at the window's left end is ``hazard``.
+
+    k, the number of tied classes with this hazard at their own point G = ε, is
+    interpolated in log k; h = STEP_SCALE / (STEP_OFFSET + ln k), and ``rise`` is
+    how far right of L the G of k tied classes reaches RISE_LEVEL.
+    """
     lo = 0
     hi = _TIE_HAZARD.shape[0] - 1
     if hazard <= _TIE_HAZARD[lo]:
-        log2k = _TIE_LOG2[lo]
+        hi = lo
+        w = 0.0
     elif hazard >= _TIE_HAZARD[hi]:
-        log2k = _TIE_LOG2[hi]
+        lo = hi
+        w = 0.0
     else:
         while hi - lo > 1:  # _TIE_HAZARD increases with k
             mid = (lo + hi) // 2
@@ -249,15 +276,70 @@ def _step(hazard):
             else:
                 hi = mid
         w = (hazard - _TIE_HAZARD[lo]) / (_TIE_HAZARD[hi] - _TIE_HAZARD[lo])
-        log2k = _TIE_LOG2[lo] + w * (_TIE_LOG2[hi] - _TIE_LOG2[lo])
-    return min(STEP_MAX, STEP_SCALE / (STEP_OFFSET + log2k * math.log(2.0)))
+    log2k = _TIE_LOG2[lo] + w * (_TIE_LOG2[hi] - _TIE_LOG2[lo])
+    rise = _TIE_RISE[lo] + w * (_TIE_RISE[hi] - _TIE_RISE[lo])
+    return min(STEP_MAX, STEP_SCALE / (STEP_OFFSET + log2k * math.log(2.0))), rise
+
+
+@_kernel(inline=True)
+def _integral_of_cdf(z):
+    """I(z) = ∫_{-∞}^z Φ = z Φ(z) + φ(z), the map's stretch (I' = Φ, I'' = φ)."""
+    phi = _gauss(z)
+    q = phi * _mills(abs(z))
+    return z * (q if z < 0.0 else 1.0 - q) + phi, (q if z < 0.0 else 1.0 - q)
+
+
+@_kernel()
+def _map_nodes(lo, h, centre, width, stretch, count, xs, ws):
+    """Nodes x_k = ψ(kh) and weights h ψ'(kh), k < count, of the trapezoid rule in u.
+
+    ψ(u) = L + u + (a - 1) s (I(z) - I(z_0)), z = (u - c)/s, z_0 = -c/s, with the
+    entire function I(z) = z Φ(z) + φ(z) (I' = Φ): ψ' = 1 + (a - 1) Φ(z) rises
+    smoothly from 1 to a = ``stretch``, and the mapped integrand stays analytic.
+    """
+    first, _ = _integral_of_cdf(-centre / width)
+    for k in range(count):
+        u = k * h
+        big_i, cdf = _integral_of_cdf((u - centre) / width)
+        xs[k] = lo + u + (stretch - 1.0) * width * (big_i - first)
+        ws[k] = h * (1.0 + (stretch - 1.0) * cdf)
+
+
+@_kernel()
+def _nodes(lo, h, rise, hi, stretch, xs, ws):
+    """Nodes and weights on [L, U] in whole vectors; returns (count, h, stretch, offset).
+
+    ``stretch`` = 1: the plain trapezoid rule, its step shrunk so that the last
+    node lands on U.  Otherwise the mapped rule of :func:`_map_nodes`: ψ(u) >=
+    L + a u - offset for every u (I(z) >= z), with equality but for the tiny
+    I(z) - z once u is past the transition, so that line's crossing of U gives
+    the count; then the stretch is lowered (never raised: the right-hand spacing
+    stays at most RIGHT_STEP) so that the last node lands on U.
+    """
+    if stretch == 1.0:
+        nodes = (int(math.ceil((hi - lo) / h)) + NODE_PAD) // NODE_PAD * NODE_PAD
+        h = (hi - lo) / (nodes - 1)
+        for k in range(nodes):
+            xs[k] = lo + k * h
+            ws[k] = h
+        return nodes, h, 1.0, 0.0
+    width = TRANSITION * h
+    first, _ = _integral_of_cdf(-rise / width)
+    span = (hi - lo + (stretch - 1.0) * (rise + width * first)) / stretch
+    nodes = (int(math.ceil(span / h)) + NODE_PAD) // NODE_PAD * NODE_PAD
+    end_i, _ = _integral_of_cdf(((nodes - 1) * h - rise) / width)
+    stretched = width * (end_i - first)
+    if stretched > 0.0:
+        stretch = min(stretch, max(1.0, 1.0 + (hi - lo - (nodes - 1) * h) / stretched))
+    _map_nodes(lo, h, rise, width, stretch, nodes, xs, ws)
+    return nodes, h, stretch, (stretch - 1.0) * (rise + width * first)
 
 
 @_kernel(inline=True)
 def _window(ms, na, xs, cdf_prod, hazard, tail, step_scale):
-    """(L, h, K) of one row, all relative to max m: left end, trapezoid step, node count."""
+    """(L, h, rise, U) of one row, relative to max m: window ends, trapezoid step, width of G's rise."""
     left = -LEFT_END  # G(left) <= Φ(left) = TRUNCATION
-    right = _BRACKET[min(63, int(math.ceil(math.log2(na))))]  # G(right) >= TRUNCATION
+    right = _BRACKET[min(63, int(math.ceil(math.log2(na))))]  # G(right) > TRUNCATION
     width = (right - left) / (PROBES - 2)
     for k in range(PROBES - 1):
         xs[k] = left + k * width
@@ -268,79 +350,106 @@ def _window(ms, na, xs, cdf_prod, hazard, tail, step_scale):
     for k in range(1, PROBES - 2):
         if cdf_prod[k] <= TRUNCATION:
             i = k
-    x0 = xs[i]
-    g0 = cdf_prod[i]
-    h0 = hazard[i]
-    # log G is concave: a Newton step from the left stays left of L, the secant lands right of it.
-    if g0 > 1e-300:
-        l0 = math.log(g0)
-        near = x0 + (_LOG_TRUNCATION - l0) / h0
-        far = x0 + width * (_LOG_TRUNCATION - l0) / (math.log(cdf_prod[i + 1]) - l0)
-    else:
+    x0, g0, r0 = xs[i], cdf_prod[i], hazard[i]  # G(x0) <= ε < G(x1)
+    x1, g1, r1 = xs[i + 1], cdf_prod[i + 1], hazard[i + 1]
+    for _ in range(REFINE_STAGES):
+        if x1 - x0 <= BRACKET_WIDTH:
+            break
+        # log G is concave: a Newton step from x0 stays left of L, the secant lands right of it.
+        # (Below 1e-300, G may have underflowed: then the probes split the whole bracket.)
         near = x0
-        far = x0 + width
-    near = min(max(near, x0), x0 + width)
-    far = min(max(far, near), x0 + width)
-    for k in range(PROBES):
-        xs[k] = near + k * (far - near) / (PROBES - 1)
-    _probe(ms, na, xs, cdf_prod, hazard, tail)
+        far = x1
+        if g0 > 1e-300:
+            l0 = math.log(g0)
+            near = min(max(x0 + (_LOG_TRUNCATION - l0) / r0, x0), x1)
+            far = min(max(x0 + (x1 - x0) * (_LOG_TRUNCATION - l0) / (math.log(g1) - l0), near), x1)
+        for k in range(PROBES):
+            xs[k] = near + k * (far - near) / (PROBES - 1)
+        _probe(ms, na, xs, cdf_prod, hazard, tail)
+        for k in range(PROBES):
+            if cdf_prod[k] <= TRUNCATION:
+                x0, g0, r0 = xs[k], cdf_prod[k], hazard[k]
+            elif xs[k] < x1:
+                x1, g1, r1 = xs[k], cdf_prod[k], hazard[k]
+                break
     lo = x0
-    lo_hazard = h0
-    for k in range(PROBES):
-        if cdf_prod[k] <= TRUNCATION:
-            lo = xs[k]
-            lo_hazard = hazard[k]
-    h = _step(lo_hazard) * step_scale
+    # The hazard at L itself (where the step rule was calibrated), interpolated in log G.
+    lo_hazard = r0
+    if g0 > 1e-300 and g1 > g0:
+        t = (_LOG_TRUNCATION - math.log(g0)) / (math.log(g1) - math.log(g0))
+        lo_hazard = r0 + min(max(t, 0.0), 1.0) * (r1 - r0)
+    h, rise = _step(lo_hazard)
     hi = LEFT_END + max(0.0, math.log(upper_tail / TRUNCATION)) / LEFT_END
-    nodes = int(math.ceil((hi - lo) / h)) + 1
-    return lo, h, ((nodes + NODE_PAD - 1) // NODE_PAD) * NODE_PAD
+    return lo, h * step_scale, rise, hi
+
+
+@_kernel(inline=True)
+def _saturation_end(y0, h, stretch, offset, nodes):
+    """A node index past which class j has y >= SATURATION (Φ = 1, ρ < 1e-16), in whole vectors.
+
+    ``y0`` = L - m_j.  The nodes satisfy x_k - L >= kh and x_k - L >= a kh - offset
+    (ψ' >= 1; ψ lies above its asymptote): the first k where either bound reaches
+    SATURATION - y0 is at or past the true end, so the skipped nodes are all
+    saturated; the few extra ones computed are exact anyway.  Rounded up to a
+    multiple of NODE_PAD: a partial vector would run as scalar code.
+    """
+    need = SATURATION - y0
+    if need <= 0.0:
+        return 0
+    end = min(math.ceil(need / h), math.ceil((need + offset) / (stretch * h)))
+    return min(nodes, (int(end) + NODE_PAD - 1) // NODE_PAD * NODE_PAD)
 
 
 @_kernel(reassoc=True)
-def _sweep(ms, cs, na, lo, h, nodes, p, g, with_jvp, cdf_prod, hazard, weighted, ratios, store):
-    """Trapezoid sums of one row: p[j] (and g[j] with_jvp) for the active classes j < na."""
+def _sweep(
+    ms, cs, na, nodes, xs, ws, lo, h, stretch, offset, p, g, with_jvp, cdf_prod, hazard, weighted, ratios, store
+):
+    """Quadrature sums of one row at the nodes xs (weights ws): p[j] (and g[j] with_jvp), j < na.
+
+    Without ``store`` the ratios of each class are recomputed in the second pass
+    (rows too large to keep ``na * nodes`` of them); ``reassoc`` lets the node
+    sums of that pass split across vector lanes.
+    """
     for k in range(nodes):
         cdf_prod[k] = 1.0
         hazard[k] = 0.0
         weighted[k] = 0.0
     # Pass 1: G, R and S at every node, one class at a time (nodes vectorise).
     for j in range(na):
-        y0 = lo - ms[j]
-        # Nodes from `end` on have y >= SATURATION: Φ = 1 and ρ < 1e-16 there.  `end` is
-        # rounded up to whole vectors (the extra nodes are computed exactly): a partial
-        # vector would run as scalar code.
-        end = 0 if y0 >= SATURATION else int(math.ceil((SATURATION - y0) / h))
-        end = min(nodes, (end + NODE_PAD - 1) // NODE_PAD * NODE_PAD)
+        mj = ms[j]
+        end = _saturation_end(lo - mj, h, stretch, offset, nodes)
         base = j * nodes if store else 0  # without storing, one row of `ratios` is overwritten
         cj = cs[j]
         # Two copies of the loop rather than a test inside it: each compiles to straight vector code.
         if with_jvp:
             for k in range(end):
-                cdf, ratio, _ = _cdf_ratio(y0 + k * h)
+                cdf, ratio, _ = _cdf_ratio(xs[k] - mj)
                 cdf_prod[k] *= cdf
                 hazard[k] += ratio
                 weighted[k] += cj * ratio
                 ratios[base + k] = ratio
         else:
             for k in range(end):
-                cdf, ratio, _ = _cdf_ratio(y0 + k * h)
+                cdf, ratio, _ = _cdf_ratio(xs[k] - mj)
                 cdf_prod[k] *= cdf
                 ratios[base + k] = ratio
         for k in range(end, nodes):
             ratios[base + k] = 0.0
     for k in range(nodes):
-        cdf_prod[k] *= h
+        cdf_prod[k] *= ws[k]
         hazard[k] *= cdf_prod[k]
         weighted[k] *= cdf_prod[k]
-    # Pass 2: p_j = Σ_k h G ρ_j and g_j = -Σ_k h G ρ_j (S - c_j R).
+    # Pass 2: p_j = Σ_k w_k G ρ_j and g_j = -Σ_k w_k G ρ_j (S - c_j R).
     for j in range(na):
         base = j * nodes
         if not store:
             base = 0
-            y0 = lo - ms[j]
-            for k in range(nodes):
-                y = y0 + k * h
-                ratios[k] = _cdf_ratio(y)[1] if y < SATURATION else 0.0
+            mj = ms[j]
+            end = _saturation_end(lo - mj, h, stretch, offset, nodes)
+            for k in range(end):
+                ratios[k] = _cdf_ratio(xs[k] - mj)[1]
+            for k in range(end, nodes):
+                ratios[k] = 0.0
         s0 = 0.0
         if with_jvp:
             s1 = 0.0
@@ -381,17 +490,44 @@ def _row_law(m, cot, p, g, with_jvp, step_scale, active, ms, cs, pa, ga, xs, pro
         plan[0] = 0.0
         plan[1] = 0.0
         plan[2] = 0.0
+        plan[3] = 0.0
         return ratios, nodes_buf
-    lo, h, nodes = _window(ms, na, xs, probes[0], probes[1], probes[2], step_scale)
-    plan[0] = lo
-    plan[1] = h
-    plan[2] = nodes
+    lo, h, rise, hi = _window(ms, na, xs, probes[0], probes[1], probes[2], step_scale)
+    # The plain rule's node count bounds the mapped one (ψ' >= 1).
+    most = (int(math.ceil((hi - lo) / h)) + NODE_PAD) // NODE_PAD * NODE_PAD
+    if most > nodes_buf.shape[1]:
+        nodes_buf = np.empty((5, most))
+    xs_nodes = nodes_buf[3]
+    ws_nodes = nodes_buf[4]
+    stretch = max(1.0, RIGHT_STEP * step_scale / h) if na >= MAP_MIN_CLASSES else 1.0
+    nodes, h, stretch, offset = _nodes(lo, h, rise, hi, stretch, xs_nodes, ws_nodes)
     store = na * nodes <= STORE_LIMIT
     if (na if store else 1) * nodes > ratios.shape[0]:
         ratios = np.empty((na if store else 1) * nodes)
-    if nodes > nodes_buf.shape[1]:
-        nodes_buf = np.empty((3, nodes))
-    _sweep(ms, cs, na, lo, h, nodes, pa, ga, with_jvp, nodes_buf[0], nodes_buf[1], nodes_buf[2], ratios, store)
+    plan[0] = lo
+    plan[1] = h
+    plan[2] = nodes
+    plan[3] = xs_nodes[nodes - 1]
+    _sweep(
+        ms,
+        cs,
+        na,
+        nodes,
+        xs_nodes,
+        ws_nodes,
+        lo,
+        h,
+        stretch,
+        offset,
+        pa,
+        ga,
+        with_jvp,
+        nodes_buf[0],
+        nodes_buf[1],
+        nodes_buf[2],
+        ratios,
+        store,
+    )
     for j in range(na):
         p[active[j]] = pa[j]
         if with_jvp:
@@ -413,7 +549,7 @@ def _batch_law(m, cot, p, g, with_jvp, step_scale, plan):
         ga = np.empty(c)
         xs = np.empty(PROBES)
         probes = np.empty((3, PROBES))
-        nodes_buf = np.empty((3, 256))
+        nodes_buf = np.empty((5, 256))
         ratios = np.empty(c * 64)
         for b in range(chunk * rows // chunks, (chunk + 1) * rows // chunks):
             ratios, nodes_buf = _row_law(
@@ -449,13 +585,13 @@ def _as_logits(m, name: str = "m") -> np.ndarray:
 
 
 def _law(m: np.ndarray, cot: np.ndarray | None, step_scale: float = 1.0):
-    """(p, g or None, plan) for validated logits; ``plan[b]`` = (L - max m, h, nodes) of row b.
+    """(p, g or None, plan) for validated logits; ``plan[b]`` = (L, h, nodes, last node) of row b, relative to max m.
 
     ``step_scale`` multiplies every row's trapezoid step: the tests halve it to
     measure the quadrature error of the rule in use.
     """
     p = np.empty_like(m)
-    plan = np.empty((m.shape[0], 3))
+    plan = np.empty((m.shape[0], 4))
     if cot is None:
         _batch_law(m, m, p, p, False, float(step_scale), plan)
         return p, None, plan
