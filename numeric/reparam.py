@@ -46,7 +46,7 @@ with the entire function :math:`I(z) = z\Phi(z) + \varphi(z)` (so the mapped
 integrand :math:`f(\psi(u))\psi'(u)` stays analytic), :math:`c` the width of the
 rise from :math:`G = ε` to :math:`G = 0.9` for :math:`k` tied classes,
 :math:`s = 5h` and :math:`a h \le` :data:`RIGHT_STEP` = 0.45.  That cuts the nodes
-of a row with 100 classes by about a third.  Node counts are rounded up to whole
+of a row with 100 classes by about 40%.  Node counts are rounded up to whole
 vectors of 8, the last node placed on :math:`U`.
 
 **Window.**  :math:`G` is the CDF of :math:`M = \max_j(m_j + ε_j)`.  The part of
@@ -81,8 +81,8 @@ polynomial, interpolated at import from 40-digit mpmath values on
 :math:`e^{-n}/\sqrt{2\pi}` from a table times a Taylor polynomial of
 :math:`e^{f}` on :math:`|f| \le 1/2`.  Nodes run in the inner loop, one class at a
 time, so the compiled loops are branch-free and vectorise for any C; a row
-costs two probe passes and two node passes over its classes (the second, a
-dot product per class, reuses the stored ratios).
+costs two to four probe passes and two node passes over its classes (the
+second, a dot product per class, reuses the stored ratios).
 """
 
 from __future__ import annotations
