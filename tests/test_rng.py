@@ -369,18 +369,28 @@ def test_layer_bands_tails_and_signs(name):
 
 
 @numba.njit
+def _steps_between(s0, s1, t0, t1):
+    """How many 64-bit draws lead from state (s0, s1) to (t0, t1); -1 past 100000."""
+    c = 0
+    while s0 != t0 or s1 != t1:
+        _, s0, s1 = rng.next_ts(s0, s1)
+        c += 1
+        if c > 100_000:
+            return -1
+    return c
+
+
+@numba.njit
 def _count_draws(draw_ts, s0, s1, n):
     """Sum and sum of squares of the 64-bit draws each variate consumed (state distance)."""
     total = 0
     total_sq = 0
     for _ in range(n):
         _, t0, t1 = draw_ts(s0, s1)
-        c = 0
-        while s0 != t0 or s1 != t1:
-            _, s0, s1 = rng.next_ts(s0, s1)
-            c += 1
-            if c > 100_000:
-                return -1, -1
+        c = _steps_between(s0, s1, t0, t1)
+        if c < 0:
+            return -1, -1
+        s0, s1 = t0, t1
         total += c
         total_sq += c * c
     return total, total_sq
@@ -430,12 +440,9 @@ def _count_trial_draws(trial, states, params, n):
     for _ in range(n):
         s0, s1 = states[0, 0], states[0, 1]
         trial(states, 0, params, scratch)
-        c = 0
-        while s0 != states[0, 0] or s1 != states[0, 1]:
-            _, s0, s1 = rng.next_ts(s0, s1)
-            c += 1
-            if c > 100_000:
-                return -1, -1
+        c = _steps_between(s0, s1, states[0, 0], states[0, 1])
+        if c < 0:
+            return -1, -1
         total += c
         total_sq += c * c
     return total, total_sq
