@@ -532,20 +532,38 @@ def _loss1_sparse_sample(s, y, want_grad, g, a, r, den, shift):
     return loss
 
 
-@parallel_jit
-def nm_loss1_sparse_kernel(s, y, want_grad, loss, grad):
-    """Loss-1 with class indices: s (B, n, m), y (B, n) int64; loss (B,), grad (B, n, m) float64."""
-    B, n, m = s.shape
-    n_blocks = (B + BLOCK - 1) // BLOCK
-    for blk in prange(n_blocks):
-        a = np.empty(n)
-        r = np.empty(n)
-        den = np.empty(m)
-        shift = np.empty(m)
-        tmp = np.empty((n if not want_grad else 0, m))
-        for b in range(blk * BLOCK, min(B, (blk + 1) * BLOCK)):
-            gb = grad[b] if want_grad else tmp
-            loss[b] = _loss1_sparse_sample(s[b], y[b], want_grad, gb, a, r, den, shift)
+def _per_sample_kernel(sample, doc: str):
+    """The batched kernel around ``sample(s_b, labels_b, want_grad, g_b, a, r, den, shift)``.
+
+    Samples run in blocks of :data:`BLOCK`, one block per ``prange``
+    iteration, each block with its own scratch: two n-vectors ``a``, ``r``
+    and two m-vectors ``den``, ``shift`` (a sample that needs one n-vector
+    ignores ``r``).  ``labels`` is t (B, n, m) or y (B, n); loss (B,),
+    grad (B, n, m) float64.
+    """
+
+    @parallel_jit
+    def kernel(s, labels, want_grad, loss, grad):
+        B, n, m = s.shape
+        n_blocks = (B + BLOCK - 1) // BLOCK
+        for blk in prange(n_blocks):
+            a = np.empty(n)
+            r = np.empty(n)
+            den = np.empty(m)
+            shift = np.empty(m)
+            tmp = np.empty((n if not want_grad else 0, m))
+            for b in range(blk * BLOCK, min(B, (blk + 1) * BLOCK)):
+                gb = grad[b] if want_grad else tmp
+                loss[b] = sample(s[b], labels[b], want_grad, gb, a, r, den, shift)
+
+    kernel.__doc__ = doc
+    return kernel
+
+
+nm_loss1_sparse_kernel = _per_sample_kernel(
+    _loss1_sparse_sample,
+    "Loss-1 with class indices: s (B, n, m), y (B, n) int64; loss (B,), grad (B, n, m) float64.",
+)
 
 
 # ---------------------------------------------------------------------------
@@ -576,8 +594,8 @@ def _weighted_exp_inplace(x, w, fast):
 
 
 @scalar_jit
-def _loss3_sample(s, t, want_grad, g, centre, den, shift):
-    """Loss-3 of one sample: s, t, g (n, m); scratch centre (n,), den, shift (m,).
+def _loss3_sample(s, t, want_grad, g, centre, _unused, den, shift):
+    """Loss-3 of one sample: s, t, g (n, m); scratch centre (n,), den, shift (m,) (``_unused``: see _per_sample_kernel).
 
     g first holds the weights t_ij exp(centre_i - s_ij - shift_j), then the gradient.
     """
@@ -624,24 +642,14 @@ def _loss3_sample(s, t, want_grad, g, centre, den, shift):
     return loss
 
 
-@parallel_jit
-def nm_loss3_dense_kernel(s, t, want_grad, loss, grad):
-    """Loss-3 of every sample: s, t (B, n, m); loss (B,), grad (B, n, m) float64."""
-    B, n, m = s.shape
-    n_blocks = (B + BLOCK - 1) // BLOCK
-    for blk in prange(n_blocks):
-        centre = np.empty(n)
-        den = np.empty(m)
-        shift = np.empty(m)
-        tmp = np.empty((n if not want_grad else 0, m))
-        for b in range(blk * BLOCK, min(B, (blk + 1) * BLOCK)):
-            gb = grad[b] if want_grad else tmp
-            loss[b] = _loss3_sample(s[b], t[b], want_grad, gb, centre, den, shift)
+nm_loss3_dense_kernel = _per_sample_kernel(
+    _loss3_sample, "Loss-3 of every sample: s, t (B, n, m); loss (B,), grad (B, n, m) float64."
+)
 
 
 @scalar_jit
-def _loss3_sparse_sample(s, y, want_grad, g, c, den, shift):
-    """Loss-3 of one sample with class indices y (n,); c[i] = centre_i - s_{i y_i}."""
+def _loss3_sparse_sample(s, y, want_grad, g, c, _unused, den, shift):
+    """Loss-3 of one sample with class indices y (n,); c[i] = centre_i - s_{i y_i} (``_unused``: see _per_sample_kernel)."""
     n, m = s.shape
     for j in range(m):
         den[j] = -math.inf
@@ -671,19 +679,10 @@ def _loss3_sparse_sample(s, y, want_grad, g, c, den, shift):
     return loss
 
 
-@parallel_jit
-def nm_loss3_sparse_kernel(s, y, want_grad, loss, grad):
-    """Loss-3 with class indices: s (B, n, m), y (B, n) int64; loss (B,), grad (B, n, m) float64."""
-    B, n, m = s.shape
-    n_blocks = (B + BLOCK - 1) // BLOCK
-    for blk in prange(n_blocks):
-        c = np.empty(n)
-        den = np.empty(m)
-        shift = np.empty(m)
-        tmp = np.empty((n if not want_grad else 0, m))
-        for b in range(blk * BLOCK, min(B, (blk + 1) * BLOCK)):
-            gb = grad[b] if want_grad else tmp
-            loss[b] = _loss3_sparse_sample(s[b], y[b], want_grad, gb, c, den, shift)
+nm_loss3_sparse_kernel = _per_sample_kernel(
+    _loss3_sparse_sample,
+    "Loss-3 with class indices: s (B, n, m), y (B, n) int64; loss (B,), grad (B, n, m) float64.",
+)
 
 
 # ---------------------------------------------------------------------------
