@@ -20,16 +20,16 @@ import numpy as np
 from closedform import udm
 from closedform.numeric import udm as nu
 from closedform.numeric.drivers import StreamKernel
+from closedform.numeric.rng import normal
 from closedform.numeric.target import scalar_jit
 
 
 @scalar_jit
 def _normals_only(states, stream, params, scratch, acc):
-    # the RNG work of one chain trial: one Box-Muller pair for x_T and one per step
+    # the RNG work of one chain trial: two normals for x_T and two per step
     s = 0.0
-    for _ in range(int(params[0]) + 1):
-        a, b = nu._normal_pair(states, stream)
-        s += a + b
+    for _ in range(2 * (int(params[0]) + 1)):
+        s += normal(states, stream)
     acc[0] += s
     acc[1] += s * s
 

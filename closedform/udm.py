@@ -522,7 +522,7 @@ HOT_EXACT = Result(
         nu.HOT_CHAIN,
         lambda **kw: _chain_pack(**kw, plugin=False),
         kind="mean",
-        draws_per_trial=lambda T, **_: (2 * int(T) + 1) * NORMAL_DRAWS,
+        draws_per_trial=lambda T, **_: 2 * (int(T) + 1) * NORMAL_DRAWS,
         description="x_T ~ p_T, then T predict-correct steps with exact Gaussian x0hat samples",
     ),
     proofs=(pr.exactness_theorem,),
@@ -550,7 +550,7 @@ HOT_PLUGIN = Result(
         nu.HOT_CHAIN,
         lambda **kw: _chain_pack(**kw, plugin=True),
         kind="mean",
-        draws_per_trial=lambda T, **_: (int(T) + 1) * NORMAL_DRAWS,
+        draws_per_trial=lambda T, **_: 2 * (int(T) + 1) * NORMAL_DRAWS,  # the plug-in draws z1 too
         description="x_T ~ p_T, then T steps with x0hat the posterior mean",
     ),
     proofs=(pr.exactness_theorem, pr.ho_formulas_in_su_notation),

@@ -50,6 +50,18 @@ MODEL_CODE = {"edit_v2": 0, "mask": 1, "deletion": 2, "d3pm_uniform": 3, "d3pm_a
 
 
 @scalar_jit
+def _add_moments(acc, x, d):
+    """Accumulate (sum, sum of squares) of x, of d^2 and of d^4 into acc[0:6] ("mean" layout)."""
+    d2 = d * d
+    acc[0] += x
+    acc[1] += x * x
+    acc[2] += d2
+    acc[3] += d2 * d2
+    acc[4] += d2 * d2
+    acc[5] += d2 * d2 * d2 * d2
+
+
+@scalar_jit
 def _noise(states, stream, kind):
     """Standard noise: Gaussian (kind 0) or uniform on (-sqrt 3, sqrt 3), variance 1 (kind 1)."""
     if kind == 0:
@@ -75,25 +87,10 @@ def hot_step_trial(states, stream, params, scratch, acc):
     keep = math.sqrt(max(bb_p * bb_p - sigma * sigma, 0.0))
     x = ab_p * x0 + keep * (x_t - ab_t * x0) / bb_t + sigma * _noise(states, stream, kind)
     d = x - ab_p * x0
-    d2 = d * d
-    acc[0] += x
-    acc[1] += x * x
-    acc[2] += d2
-    acc[3] += d2 * d2
-    acc[4] += d2 * d2
-    acc[5] += d2 * d2 * d2 * d2
+    _add_moments(acc, x, d)
     if abs(d) > SQRT3 * bb_p:
         acc[6] += 1.0
         acc[7] += 1.0
-
-
-@scalar_jit
-def _normal_pair(states, stream):
-    """Two independent standard normals from one Box-Muller pair (both branches: half the RNG work)."""
-    u1 = uniform(states, stream)
-    u2 = uniform(states, stream)
-    r = math.sqrt(-2.0 * math.log(u1))
-    return r * math.cos(2.0 * math.pi * u2), r * math.sin(2.0 * math.pi * u2)
 
 
 @scalar_jit
@@ -111,8 +108,7 @@ def hot_chain_trial(states, stream, params, scratch, acc):
     ab0 = 4
     bb0 = 4 + T + 1
     sg0 = 4 + 2 * (T + 1) - 1  # sigma_t sits at params[sg0 + t], t = 1..T
-    z1, z2 = _normal_pair(states, stream)
-    x = params[ab0 + T] * (mu0 + s0 * z1) + params[bb0 + T] * z2
+    x = params[ab0 + T] * (mu0 + s0 * normal(states, stream)) + params[bb0 + T] * normal(states, stream)
     s02 = s0 * s0
     for t in range(T, 0, -1):
         ab_t = params[ab0 + t]
@@ -124,19 +120,12 @@ def hot_chain_trial(states, stream, params, scratch, acc):
         den = ab_t * ab_t * s02 + bb_t * bb_t
         v = s02 * bb_t * bb_t / den
         m = mu0 + ab_t * s02 * (x - ab_t * mu0) / den
-        # one Box-Muller pair per step: z1 for the x0hat sample, z2 for the correction noise
-        z1, z2 = _normal_pair(states, stream)
+        # two normals per step, also with the plug-in mean: the x0hat sample, then the correction noise
+        z1 = normal(states, stream)
         x0hat = m if plugin else m + math.sqrt(v) * z1
         keep = math.sqrt(max(bb_p * bb_p - sigma * sigma, 0.0))
-        x = ab_p * x0hat + keep * (x - ab_t * x0hat) / bb_t + sigma * z2
-    d = x - mu0
-    d2 = d * d
-    acc[0] += x
-    acc[1] += x * x
-    acc[2] += d2
-    acc[3] += d2 * d2
-    acc[4] += d2 * d2
-    acc[5] += d2 * d2 * d2 * d2
+        x = ab_p * x0hat + keep * (x - ab_t * x0hat) / bb_t + sigma * normal(states, stream)
+    _add_moments(acc, x, x - mu0)
 
 
 HOT_STEP = StreamKernel(hot_step_trial, acc_width=lambda p: 8, acc_capacity=8, integer=False)
