@@ -393,22 +393,26 @@ def _piecewise_cdf(m: int, var: sp.Expr) -> sp.Expr:
     return sp.Piecewise((0, var < sp.Rational(1, m)), *pieces, (1, True))
 
 
+#: Exact values (n, theta / 2 pi, P_n(theta)) from the post's table (MATH.md, sector).
+EXACT_VALUES = (
+    (3, sp.Rational(1, 4), sp.Rational(3, 16)),
+    (3, sp.Rational(1, 2), sp.Rational(3, 4)),
+    (4, sp.Rational(1, 2), sp.Rational(1, 2)),
+    (4, sp.Rational(5, 8), sp.Rational(113, 128)),
+    (4, sp.Rational(2, 3), sp.Rational(26, 27)),
+    (5, sp.Rational(1, 2), sp.Rational(5, 16)),
+    (5, sp.Rational(7, 10), sp.Rational(1891, 2000)),
+    (5, sp.Rational(3, 4), sp.Rational(255, 256)),
+    (6, sp.Rational(3, 5), sp.Rational(1443, 3125)),
+    (10, sp.Rational(3, 4), sp.Rational(86955, 131072)),
+)
+
+
 def four_ducks() -> Proof:
     """The post's motivating puzzle and the table of exact values."""
-    table = [
-        (3, sp.Rational(1, 4), sp.Rational(3, 16)),
-        (3, sp.Rational(1, 2), sp.Rational(3, 4)),
-        (4, sp.Rational(1, 2), sp.Rational(1, 2)),
-        (4, sp.Rational(5, 8), sp.Rational(113, 128)),
-        (4, sp.Rational(2, 3), sp.Rational(26, 27)),
-        (5, sp.Rational(1, 2), sp.Rational(5, 16)),
-        (5, sp.Rational(7, 10), sp.Rational(1891, 2000)),
-        (5, sp.Rational(3, 4), sp.Rational(255, 256)),
-        (6, sp.Rational(3, 5), sp.Rational(1443, 3125)),
-        (10, sp.Rational(3, 4), sp.Rational(86955, 131072)),
-    ]
     steps = [
-        Step(d.probability(m, 2 * sp.pi * frac), val, f"n={m}, theta = {frac} of a turn") for m, frac, val in table
+        Step(d.probability(m, 2 * sp.pi * frac), val, f"n={m}, theta = {frac} of a turn")
+        for m, frac, val in EXACT_VALUES
     ]
     steps.append(Step(d.wendel_probability(4, 2), d.probability(4, sp.pi), "Wendel's d = 2 case is theta = pi"))
     return Proof("exact values", "four ducks in a semicircle: 1/2, and the reference table", steps)

@@ -18,6 +18,7 @@ from closedform.numeric import sector as num
 from closedform.numeric import stats
 from closedform.numeric.rng import make_states
 from closedform.numeric.target import SIMULATOR
+from closedform.proofs.sector import EXACT_VALUES
 from closedform.spec import ParameterError
 
 from .conftest import THOROUGH
@@ -31,18 +32,7 @@ DELTA = 0.005
 
 thetas = st.floats(1e-3, 2 * math.pi, allow_nan=False).filter(lambda t: 0 < t <= 2 * math.pi)
 
-EXACT = [
-    (3, sp.Rational(1, 4), sp.Rational(3, 16)),
-    (3, sp.Rational(1, 2), sp.Rational(3, 4)),
-    (4, sp.Rational(1, 2), sp.Rational(1, 2)),
-    (4, sp.Rational(5, 8), sp.Rational(113, 128)),
-    (4, sp.Rational(2, 3), sp.Rational(26, 27)),
-    (5, sp.Rational(1, 2), sp.Rational(5, 16)),
-    (5, sp.Rational(7, 10), sp.Rational(1891, 2000)),
-    (5, sp.Rational(3, 4), sp.Rational(255, 256)),
-    (6, sp.Rational(3, 5), sp.Rational(1443, 3125)),
-    (10, sp.Rational(3, 4), sp.Rational(86955, 131072)),
-]
+EXACT = EXACT_VALUES
 
 
 @pytest.mark.parametrize("n, turn, value", EXACT)
