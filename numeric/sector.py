@@ -162,25 +162,31 @@ def largest_crossing_gap(states, stream, m, k, scratch):
 
 
 @scalar_jit
-def largest_circular_gap(states, stream, n, scratch):
-    """Draw n-1 uniform angles (plus one at 0) and return the largest circular gap (2n scratch slots)."""
+def largest_gap_through(states, stream, n, k, scratch):
+    """Draw n-1 uniform angles (plus one at 0); return the largest circular gap containing some b/k.
+
+    Small n are sorted, which gives the largest gap itself (it contains a
+    boundary whenever it reaches 1/k, so the threshold test decides alike);
+    larger n go through :func:`largest_crossing_gap` with k buckets.  With
+    k = n the result is the largest gap for every n.  2k scratch slots.
+    """
     if n <= REGISTER_N:
         return largest_gap_of_three(states, stream, n - 1)
     if n <= SMALL_N:
         return largest_gap_by_insertion(states, stream, n, scratch)
-    return largest_crossing_gap(states, stream, n - 1, n, scratch)
+    return largest_crossing_gap(states, stream, n - 1, k, scratch)
+
+
+@scalar_jit
+def largest_circular_gap(states, stream, n, scratch):
+    """Draw n-1 uniform angles (plus one at 0) and return the largest circular gap (2n scratch slots)."""
+    return largest_gap_through(states, stream, n, n, scratch)
 
 
 @scalar_jit
 def reduced_trial(states, stream, params, scratch):
     """params = pack_sector(n, θ): category 0 when some circular gap reaches 1 - θ/2π, else -1."""
-    n = int(params[0])
-    if n <= REGISTER_N:
-        g = largest_gap_of_three(states, stream, n - 1)
-    elif n <= SMALL_N:
-        g = largest_gap_by_insertion(states, stream, n, scratch)
-    else:
-        g = largest_crossing_gap(states, stream, n - 1, int(params[2]), scratch)
+    g = largest_gap_through(states, stream, int(params[0]), int(params[2]), scratch)
     return 0 if g >= params[1] else -1
 
 
