@@ -482,6 +482,9 @@ def simulate(
             f"mu has {len(values)} classes; the CUDA kernel counts at most {nz.MAX_CLASSES_CUDA} per thread "
             "(use device='cpu')"
         )
+    limit = nz.max_classes(name)
+    if limit is not None and len(values) > limit:
+        raise ParameterError(f"mu has {len(values)} classes; the {name}-noise simulator takes at most {limit}")
     scaled = ",".join(str(v / t) for v in values)
     if streams is None and device == "cpu" and cluster is None:
         # A few thousand streams keep every CPU thread busy; the foundation's default

@@ -20,9 +20,11 @@ simulators sample from by an independent route.
 **Sampler.**  One scalar trial body per family: n draws, the argmax, one
 count.  By default a draw is the lambdified quantile of one float64 uniform
 (inverse CDF); :data:`SPECIAL_SAMPLERS` lists the families drawn otherwise,
-each by an identity exact in law: ziggurat normals, exponentials
-and Cauchy variates (:mod:`closedform.numeric.rng`), Laplace as a signed
-exponential, and Gumbel without any logarithm,
+each by an identity exact in law: ziggurat normals and Cauchy variates
+(:mod:`closedform.numeric.rng`), Laplace as a signed ziggurat exponential,
+uniform and exponential noise as the argmin of coarse uniforms refined only
+when they cannot decide (:mod:`closedform.numeric.coarse_argmin`: two classes
+per 64-bit draw), and Gumbel without any logarithm,
 
 .. math::
 
@@ -51,6 +53,7 @@ import numpy as np
 import sympy as sp
 
 from closedform.derive import reparam as d
+from closedform.numeric import coarse_argmin as coarse
 from closedform.numeric.drivers import StreamKernel
 from closedform.numeric.rng import (
     CAUCHY_DRAWS,
@@ -62,10 +65,8 @@ from closedform.numeric.rng import (
     exponential_ts,
     laplace,
     laplace_ts,
-    load_state,
     normal,
     normal_ts,
-    store_state,
     uniform,
     uniform_ts,
 )
@@ -310,14 +311,13 @@ def _math_quantile(noise: str) -> Callable[[float], float]:
 def _additive_argmax(draw_ts: Callable) -> Callable:
     """The argmax of m_j + X_j over the classes, X_j i.i.d. from ``draw_ts(s0, s1) -> (x, s0, s1)``.
 
-    The generator state stays in variables for the whole trial (loaded and
-    stored once), and the sampler is called from one site only: numba-cuda
-    copies the ziggurat tables per compiled call site.
+    The body ``argmax(s0, s1, params, n) -> (class, s0, s1)`` keeps the
+    generator state in variables, and calls the sampler from one site only:
+    numba-cuda copies the ziggurat tables per compiled call site.
     """
 
     @scalar_jit
-    def argmax_of(states, stream, params, n):
-        s0, s1 = load_state(states, stream)
+    def argmax_of(s0, s1, params, n):
         best = -math.inf
         arg = 0
         for j in range(n):
@@ -326,8 +326,7 @@ def _additive_argmax(draw_ts: Callable) -> Callable:
             if v > best:  # ties have probability 0 (continuous noise); the first index keeps it
                 best = v
                 arg = j
-        store_state(states, stream, s0, s1)
-        return arg
+        return arg, s0, s1
 
     return argmax_of
 
@@ -344,9 +343,8 @@ def _quantile_argmax(q: Callable) -> Callable:
 
 
 @scalar_jit
-def _gumbel_argmax(states, stream, params, n):
+def _gumbel_argmax(s0, s1, params, n):
     r"""The argmax of m_j + G_j as the argmin of :math:`E_j w_j`, :math:`w_j = e^{\max m - m_j}` in params."""
-    s0, s1 = load_state(states, stream)
     best = math.inf
     arg = 0
     for j in range(n):
@@ -355,8 +353,7 @@ def _gumbel_argmax(states, stream, params, n):
         if v < best:
             best = v
             arg = j
-    store_state(states, stream, s0, s1)
-    return arg
+    return arg, s0, s1
 
 
 @scalar_jit
@@ -385,12 +382,18 @@ class SpecialSampler:
     draw : callable
         Scalar body ``draw(states, stream)`` of one standardised variate.
     argmax : callable
-        Scalar body ``argmax(states, stream, params, n)`` of one trial.
+        Scalar body ``argmax(s0, s1, params, n) -> (class, s0, s1)`` of one
+        trial, the generator state in variables.
     draws_per_class : float
         Expected 64-bit generator draws per class (ziggurat rejections counted).
     extra : callable or None
         ``extra(m) -> list``: parameters the argmax body reads after
         :math:`m_1 .. m_n` (see :func:`pack_argmax`).
+    classes_per_draw : int
+        Classes served by one 64-bit draw: a trial of n classes makes
+        :math:`\lceil n / \text{classes\_per\_draw} \rceil` draws of ``draws_per_class``.
+    max_classes : int or None
+        The most classes the sampler can simulate, if it has a limit.
     """
 
     identity: str
@@ -398,6 +401,8 @@ class SpecialSampler:
     argmax: Callable
     draws_per_class: float
     extra: Callable[[Sequence[float]], list[float]] | None = None
+    classes_per_draw: int = 1
+    max_classes: int | None = None
 
     def __str__(self) -> str:
         return self.identity
@@ -421,10 +426,23 @@ SPECIAL_SAMPLERS: dict[str, SpecialSampler] = {
         _gumbel_weights,
     ),
     "exponential": SpecialSampler(
-        "ziggurat exponential (256 layers, tail by the memoryless shift)",
+        "argmax_j (m_j - log U_j) = argmin_j U_j exp(max m - m_j): 30-bit coarse uniforms, two per draw, "
+        "refined to 82 bits when they cannot decide (probability below 2.1 n(n-1) 2^-30); no logarithm",
         exponential,
-        _additive_argmax(exponential_ts),
-        EXPONENTIAL_DRAWS,
+        coarse.interval_argmin(additive=False),
+        1.0,
+        lambda m: coarse.pack_keys(m, additive=False),
+        coarse.per_draw(),
+    ),
+    "uniform": SpecialSampler(
+        "argmax_j (m_j + U_j) = argmin_j (1 - U_j + max m - m_j): 30-bit coarse uniforms, two per draw, "
+        "refined to 82 bits when they cannot decide (probability below 2.1 n(n-1) 2^-30)",
+        uniform,
+        coarse.interval_argmin(additive=True),
+        1.0,
+        lambda m: coarse.pack_keys(m, additive=True),
+        coarse.per_draw(),
+        1 << coarse.INDEX_BITS,
     ),
     "laplace": SpecialSampler(
         "S E with E a ziggurat exponential and S = +-1 from an unused bit of its draw",
@@ -458,7 +476,7 @@ def sampler(noise: str) -> Callable:
 
 @cache
 def _family_argmax(name: str) -> Callable:
-    """The body ``argmax(states, stream, params, n)`` of one family: its special sampler's, or the quantile loop."""
+    """The body ``argmax(s0, s1, params, n) -> (class, s0, s1)`` of one family: its special sampler's, or the quantile loop."""
     special = SPECIAL_SAMPLERS.get(name)
     return special.argmax if special is not None else _quantile_argmax(scalar_jit(_math_quantile(name)))
 
@@ -472,15 +490,15 @@ def _make_argmax_trial() -> Callable:
     names = list(d.FAMILIES)
     env: dict = {}
     lines = [
-        "def argmax_trial(states, stream, params, scratch):",
-        '    """params = (family code, n, m_1, ..., m_n[, extra]), m = mu/tau: the class of argmax(m + eps)."""',
+        "def argmax_trial(s0, s1, params, scratch):",
+        '    """params = (family code, n, m_1, ..., m_n[, extra]), m = mu/tau: (class of argmax(m + eps), s0, s1)."""',
         "    code = int(params[0])",
         "    n = int(params[1])",
     ]
     for k, name in enumerate(names):
         env[f"_argmax_{k}"] = _family_argmax(name)
-        lines += [f"    if code == {k}:", f"        return _argmax_{k}(states, stream, params, n)"]
-    lines.append("    return -1  # unreachable: pack_argmax writes a known code")
+        lines += [f"    if code == {k}:", f"        return _argmax_{k}(s0, s1, params, n)"]
+    lines.append("    return -1, s0, s1  # unreachable: pack_argmax writes a known code")
     exec(compile("\n".join(lines), "<closedform.numeric.noise.argmax_trial>", "exec"), env)  # noqa: S102
     return scalar_jit(env["argmax_trial"])
 
@@ -492,14 +510,14 @@ def _argmax_stream_kernel(trial: Callable) -> StreamKernel:
         scratch_len=lambda p: 1,
         scratch_capacity=1,
         acc_capacity=MAX_CLASSES_CUDA,
-        outcome="category",
+        outcome="category_ts",
     )
 
 
 def _one_family_trial(body: Callable) -> Callable:
     @scalar_jit
-    def trial(states, stream, params, scratch):
-        return body(states, stream, params, int(params[1]))
+    def trial(s0, s1, params, scratch):
+        return body(s0, s1, params, int(params[1]))
 
     return trial
 
@@ -546,6 +564,17 @@ def argmax_kernel() -> ArgmaxKernel:
     return ArgmaxKernel(k.trial, k.acc_width, k.scratch_len, k.scratch_capacity, k.acc_capacity, k.integer, k.outcome)
 
 
+def max_classes(noise: str) -> int | None:
+    """The most classes the sampler of ``noise`` simulates, or None for no limit.
+
+    >>> max_classes("uniform"), max_classes("normal")
+    (1048576, None)
+    """
+    d.family(noise)
+    special = SPECIAL_SAMPLERS.get(noise)
+    return special.max_classes if special is not None else None
+
+
 def family_code(noise: str) -> int:
     """The index of ``noise`` in FAMILIES: the kernel's family switch."""
     d.family(noise)
@@ -573,17 +602,22 @@ def pack_argmax(noise: str, mu: Sequence, tau=1) -> np.ndarray:
 
 
 def draws_per_trial(noise: str, n: int) -> float:
-    """Expected 64-bit generator draws per trial of the sampler the kernel uses for ``noise``.
+    r"""Expected 64-bit generator draws per trial of the sampler the kernel uses for ``noise``.
 
     One uniform per class on the quantile path; a special sampler's expected
-    count per class, ziggurat rejections and tails included.
+    count per class, ziggurat rejections and tails included.  The coarse
+    samplers (uniform, exponential) count their coarse pass only: a refined
+    trial draws :math:`\lceil n/2 \rceil + n` more, with a probability below
+    :func:`closedform.numeric.coarse_argmin.refinement_bound` (2.3e-8 at n = 4).
 
-    >>> round(draws_per_trial("uniform", 4), 3), round(draws_per_trial("normal", 4), 3)
-    (4.0, 4.088)
+    >>> draws_per_trial("logistic", 4), draws_per_trial("uniform", 5), round(draws_per_trial("normal", 4), 3)
+    (4.0, 3.0, 4.088)
     """
     d.family(noise)
     special = SPECIAL_SAMPLERS.get(noise)
-    return float(n) * (special.draws_per_class if special is not None else 1.0)
+    if special is None:
+        return float(n)
+    return -(-int(n) // special.classes_per_draw) * special.draws_per_class
 
 
 __all__ = [
@@ -595,6 +629,7 @@ __all__ = [
     "family_code",
     "jacobian_oracle",
     "law_oracle",
+    "max_classes",
     "mp_functions",
     "pack_argmax",
     "quantile_rule_law",

@@ -437,10 +437,11 @@ def _count_trial_draws(trial, states, params, n):
     total = 0
     total_sq = 0
     scratch = np.empty(1)
+    s0, s1 = states[0, 0], states[0, 1]
     for _ in range(n):
-        s0, s1 = states[0, 0], states[0, 1]
-        trial(states, 0, params, scratch)
-        c = _steps_between(s0, s1, states[0, 0], states[0, 1])
+        _, t0, t1 = trial(s0, s1, params, scratch)
+        c = _steps_between(s0, s1, t0, t1)
+        s0, s1 = t0, t1
         if c < 0:
             return -1, -1
         total += c
