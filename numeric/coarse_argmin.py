@@ -20,9 +20,7 @@ uniforms of :math:`B` bits (:data:`CHUNK_BITS`), :math:`U_j \in [k_j, k_j + 1)
 :math:`[\ell_j, \ell_j + \delta_j)`.  If the smallest lower end :math:`\ell_a`
 is followed by a second smallest above :math:`\ell_a + \delta_a`, class
 :math:`a` wins whatever the remaining bits are.  Otherwise (probability at
-most :math:`2.1\, n(n-1)\, 2^{-B}`, a union bound over pairs, since a
-difference of two keys has density at most :math:`1/\max(w_i, w_j)`) the
-trial is *refined*: the coarse draws are replayed from the saved state and
+most :func:`refinement_bound`) the trial is *refined*: the coarse draws are replayed from the saved state and
 each uniform becomes :math:`(k_j + V_j) 2^{-B}` with :math:`V_j` a fresh
 52-bit uniform, and the argmin is taken on those.  The output is therefore
 exactly the refined sampler's, a uniform of :math:`B + 52` bits per class
@@ -31,7 +29,7 @@ exactly the refined sampler's, a uniform of :math:`B + 52` bits per class
 
 The decision is safe under rounding: the refined keys are monotone
 roundings of values inside the intervals, and the test keeps a margin of
-several ulps (:func:`_interval_argmin`).  Coarse bits are the top
+several ulps (:func:`interval_argmin`).  Coarse bits are the top
 :math:`G B` bits of a draw: with :math:`B = 30`, bits 4..63, so the weakest
 low bits of xoroshiro128+ are never used, as in the ziggurats.
 
@@ -89,12 +87,20 @@ def per_draw(chunk_bits: int = CHUNK_BITS) -> int:
 
 
 def refinement_bound(n: int, chunk_bits: int = CHUNK_BITS) -> float:
-    r"""Upper bound on the probability that a trial is refined: :math:`2.1\, n(n-1)\, 2^{-B}`.
+    r"""Upper bound on the probability that a trial is refined: :math:`7\, n(n-1)\, 2^{-B}`.
 
-    >>> refinement_bound(4) < 3e-8
-    True
+    A union bound over pairs.  A refinement needs two keys whose true values
+    (noise units) are within :math:`7 \cdot 2^{-B}` (additive: one grid
+    step of margin, two of packing, and each fast key within two steps of
+    its true value) or within :math:`(w_i + w_j)(1 + 2^{-40})\, 2^{-B}`
+    (multiplicative); the difference of two keys has density at most 1,
+    resp. :math:`1/\max(w_i, w_j)`, so a pair is that close with
+    probability at most :math:`14 \cdot 2^{-B}`, resp. :math:`4.1 \cdot 2^{-B}`.
+
+    >>> f"{refinement_bound(4):.1e}"
+    '7.8e-08'
     """
-    return min(1.0, 2.1 * n * (n - 1) * 2.0**-chunk_bits)
+    return min(1.0, 7.0 * n * (n - 1) * 2.0**-chunk_bits)
 
 
 def pack_keys(m: Sequence[float], additive: bool, chunk_bits: int = CHUNK_BITS) -> list[float]:

@@ -734,7 +734,8 @@ def nm_loss1_numpy(s: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray
     sh = np.where(big > SHIFT_FREE_LIMIT, big, 0.0)
     with np.errstate(over="ignore"):
         inv_e = np.exp(top - s - sh)
-    v_num = np.where(t > 0.0, t * inv_e, 0.0)
+    # Only where t > 0: elsewhere inv_e may be inf, and 0 * inf would be NaN.
+    v_num = np.multiply(t, inv_e, out=np.zeros_like(t), where=t > 0.0)
     x = (v_num * rest).sum(axis=1, keepdims=True)
     loss = _log1p_exp_shifted(x, sh).sum(axis=(1, 2))
     den = np.where(sh == 0.0, 1.0 + x, x + np.exp(-sh))
@@ -751,7 +752,10 @@ def nm_loss3_numpy(s: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray
     c = s.mean(axis=2, keepdims=True) - s
     big = np.where(t > 0.0, c, -np.inf).max(axis=1, keepdims=True)
     sh = np.where(big > SHIFT_FREE_LIMIT, big, 0.0)
-    w = np.where(t > 0.0, t * np.exp(c - sh), 0.0)
+    # Only where t > 0: elsewhere exp may overflow, and 0 * inf would be NaN.
+    labelled = t > 0.0
+    w = np.exp(c - sh, out=np.zeros(np.broadcast_shapes(c.shape, sh.shape)), where=labelled)
+    w = np.multiply(t, w, out=np.zeros_like(t), where=labelled)
     x = w.sum(axis=1, keepdims=True)
     loss = _log1p_exp_shifted(x, sh).sum(axis=(1, 2))
     den = np.where(sh == 0.0, 1.0 + x, x + np.exp(-sh))

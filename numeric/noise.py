@@ -427,7 +427,7 @@ SPECIAL_SAMPLERS: dict[str, SpecialSampler] = {
     ),
     "exponential": SpecialSampler(
         "argmax_j (m_j - log U_j) = argmin_j U_j exp(max m - m_j): 30-bit coarse uniforms, two per draw, "
-        "refined to 82 bits when they cannot decide (probability below 2.1 n(n-1) 2^-30); no logarithm",
+        "refined to 82 bits when they cannot decide (probability below 7 n(n-1) 2^-30); no logarithm",
         exponential,
         coarse.interval_argmin(additive=False),
         1.0,
@@ -436,7 +436,7 @@ SPECIAL_SAMPLERS: dict[str, SpecialSampler] = {
     ),
     "uniform": SpecialSampler(
         "argmax_j (m_j + U_j) = argmin_j (1 - U_j + max m - m_j): 30-bit coarse uniforms, two per draw, "
-        "refined to 82 bits when they cannot decide (probability below 2.1 n(n-1) 2^-30)",
+        "refined to 82 bits when they cannot decide (probability below 7 n(n-1) 2^-30)",
         uniform,
         coarse.interval_argmin(additive=True),
         1.0,
@@ -608,7 +608,7 @@ def draws_per_trial(noise: str, n: int) -> float:
     count per class, ziggurat rejections and tails included.  The coarse
     samplers (uniform, exponential) count their coarse pass only: a refined
     trial draws :math:`\lceil n/2 \rceil + n` more, with a probability below
-    :func:`closedform.numeric.coarse_argmin.refinement_bound` (2.3e-8 at n = 4).
+    :func:`closedform.numeric.coarse_argmin.refinement_bound` (7.8e-8 at n = 4).
 
     >>> draws_per_trial("logistic", 4), draws_per_trial("uniform", 5), round(draws_per_trial("normal", 4), 3)
     (4.0, 3.0, 4.088)

@@ -79,7 +79,7 @@ def test_every_coarse_decision_is_the_refined_one(noise, chunk_bits):
             # The refined path is exercised: with 64 coarse values, some share of trials ties.
             assert refinements > trials // 100, (noise, name, refinements)
         if chunk_bits == coarse.CHUNK_BITS:
-            # 5.1 n(n-1) 2^-30 bounds the share refined: none expected in these samples.
+            # refinement_bound: at most 7 n(n-1) 2^-30 of trials, none expected in these samples.
             assert refinements <= 2, (noise, name, refinements)
 
 
