@@ -33,7 +33,7 @@ import numpy as np
 from closedform.numeric.drivers import StreamKernel
 from closedform.numeric.noise import argmax_kernel, draws_per_trial, pack_argmax
 from closedform.numeric.reparam import normal_law, normal_law_oracle, normal_law_vjp
-from closedform.numeric.rng import uniform
+from closedform.numeric.rng import uniform_ts
 from closedform.numeric.target import scalar_jit
 
 #: CPU streams of the Monte Carlo runs (what closedform.reparam.simulate uses on the CPU).
@@ -50,15 +50,17 @@ def best_of(f, repeat=3):
 
 
 @scalar_jit
-def _uniforms_only(states, stream, params, scratch):
-    # The RNG limit: draw params[0] uniforms of the 64-bit generator and keep them alive.
+def _uniforms_only(s0, s1, params, scratch):
+    # The RNG limit: draw params[0] uniforms of the 64-bit generator and keep them alive,
+    # the state in registers as in the argmax trials (the same driver form).
     s = 0.0
     for _ in range(int(params[0])):
-        s += uniform(states, stream)
-    return 0 if s >= 0.0 else 1
+        u, s0, s1 = uniform_ts(s0, s1)
+        s += u
+    return (0 if s >= 0.0 else 1), s0, s1
 
 
-RNG_LIMIT = StreamKernel(_uniforms_only, acc_width=lambda p: 2, outcome="category", acc_capacity=2)
+RNG_LIMIT = StreamKernel(_uniforms_only, acc_width=lambda p: 2, outcome="category_ts", acc_capacity=2)
 
 #: Targets of issue 4: trials/s against NumPy, and the fraction of the RNG limit.
 TARGET_VS_NUMPY = 20.0
