@@ -190,7 +190,10 @@ def _simulation(fixed_noise: str | None) -> Simulation:
         pack,
         kind="proportion",
         draws_per_trial=draws,
-        description="argmax of mu/tau + n noise draws (ziggurat or inverse CDF, numeric.noise.SPECIAL_SAMPLERS); one count per trial",
+        description=(
+            "argmax of mu/tau + n noise draws (ziggurat, coarse uniforms refined when they tie, or inverse CDF: "
+            "numeric.noise.SPECIAL_SAMPLERS); one count per trial"
+        ),
     )
 
 
