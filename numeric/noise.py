@@ -408,6 +408,20 @@ class SpecialSampler:
         return self.identity
 
 
+def _coarse_sampler(identity: str, draw: Callable, additive: bool) -> SpecialSampler:
+    """A family drawn as the argmin of coarse uniforms (:mod:`closedform.numeric.coarse_argmin`)."""
+    return SpecialSampler(
+        f"{identity}: {coarse.CHUNK_BITS}-bit coarse uniforms, {coarse.per_draw()} per draw, refined to "
+        f"{coarse.CHUNK_BITS + 52} bits when they cannot decide (probability below 7 n(n-1) 2^-{coarse.CHUNK_BITS})",
+        draw,
+        coarse.interval_argmin(additive),
+        1.0,
+        lambda m: coarse.pack_keys(m, additive),
+        coarse.per_draw(),
+        1 << coarse.INDEX_BITS if additive else None,
+    )
+
+
 #: Families whose sampler is not the lambdified quantile: the exact identity each uses.
 #: The other families draw one float64 uniform per class through their quantile.
 SPECIAL_SAMPLERS: dict[str, SpecialSampler] = {
@@ -425,25 +439,10 @@ SPECIAL_SAMPLERS: dict[str, SpecialSampler] = {
         EXPONENTIAL_DRAWS,
         _gumbel_weights,
     ),
-    "exponential": SpecialSampler(
-        "argmax_j (m_j - log U_j) = argmin_j U_j exp(max m - m_j): 30-bit coarse uniforms, two per draw, "
-        "refined to 82 bits when they cannot decide (probability below 7 n(n-1) 2^-30); no logarithm",
-        exponential,
-        coarse.interval_argmin(additive=False),
-        1.0,
-        lambda m: coarse.pack_keys(m, additive=False),
-        coarse.per_draw(),
+    "exponential": _coarse_sampler(
+        "argmax_j (m_j - log U_j) = argmin_j U_j exp(max m - m_j), no logarithm", exponential, additive=False
     ),
-    "uniform": SpecialSampler(
-        "argmax_j (m_j + U_j) = argmin_j (1 - U_j + max m - m_j): 30-bit coarse uniforms, two per draw, "
-        "refined to 82 bits when they cannot decide (probability below 7 n(n-1) 2^-30)",
-        uniform,
-        coarse.interval_argmin(additive=True),
-        1.0,
-        lambda m: coarse.pack_keys(m, additive=True),
-        coarse.per_draw(),
-        1 << coarse.INDEX_BITS,
-    ),
+    "uniform": _coarse_sampler("argmax_j (m_j + U_j) = argmin_j (1 - U_j + max m - m_j)", uniform, additive=True),
     "laplace": SpecialSampler(
         "S E with E a ziggurat exponential and S = +-1 from an unused bit of its draw",
         laplace,
