@@ -19,7 +19,10 @@ trials instead of refilling it every trial).  Two forms exist:
   (:func:`~closedform.numeric.rng.load_state`): the driver loads it once per
   stream and stores it once, instead of a store and a load through memory
   around every trial, which the next trial's first draw waits for (measured:
-  11% of the uniform-noise argmax simulator's time per trial).
+  11% of the uniform-noise argmax simulator's time per trial).  Its
+  category must lie in ``0..width``, ``width`` meaning none (never -1): the
+  driver indexes with it unchecked, which saves the clamp of the other
+  form (measured: 5% of the uniform-noise argmax trial).
 
 Both drivers give stream ``s`` exactly ``base + (s < remainder)`` trials and
 write its accumulator to ``out[s]``: there is no shared accumulator, so the
@@ -217,6 +220,9 @@ if SIMULATOR:
         """The accumulator slot of category ``c``: itself, or ``width`` for "none" (``c < 0``)."""
         return c if c >= 0 else width
 
+    def _unsigned(c):
+        return c
+
 else:
 
     @scalar_jit
@@ -225,18 +231,22 @@ else:
 
         As an unsigned index: numba wraps a negative signed index (a compare
         and two more instructions per access), and -1 as unsigned is the
-        largest value, which ``min`` sends to ``width`` (measured: 8% of the
-        argmax simulator's time per trial).
+        largest value, which ``min`` sends to ``width``.
         """
         return min(uint64(c), uint64(width))
+
+    @scalar_jit
+    def _unsigned(c):
+        return uint64(c)
 
 
 def _category_step(trial: Callable[..., Any], outcome: str) -> tuple[Callable, Callable, Callable]:
     """``(enter, step, leave)`` around one category trial, so that one driver loop serves both forms.
 
-    ``s0, s1 = enter(states, s)`` before a stream's trials, ``c, s0, s1 =
-    step(states, s, s0, s1, params, scratch)`` per trial, ``leave(states, s,
-    s0, s1)`` after them.  For ``"category_ts"`` the state lives in
+    ``s0, s1 = enter(states, s)`` before a stream's trials, ``slot, s0, s1 =
+    step(states, s, s0, s1, params, scratch, width)`` per trial (the
+    accumulator slot: the category, or ``width`` for none), ``leave(states,
+    s, s0, s1)`` after them.  For ``"category_ts"`` the state lives in
     variables between enter and leave; for ``"category"`` the trial keeps it
     in ``states[s]`` and the variables are unused zeros.  The loops stay in
     the drivers themselves: a loop inside an inlined function taking the
@@ -246,18 +256,19 @@ def _category_step(trial: Callable[..., Any], outcome: str) -> tuple[Callable, C
     if outcome == "category_ts":
 
         @scalar_jit
-        def step(states, s, s0, s1, params, scratch):
-            return trial(s0, s1, params, scratch)
+        def step_ts(states, s, s0, s1, params, scratch, width):
+            c, s0, s1 = trial(s0, s1, params, scratch)
+            return _unsigned(c), s0, s1  # 0..width by the form's contract: no clamp
 
-        return load_state, step, store_state
+        return load_state, step_ts, store_state
 
     @scalar_jit
     def enter(states, s):
         return 0, 0
 
     @scalar_jit
-    def step(states, s, s0, s1, params, scratch):
-        return trial(states, s, params, scratch), s0, s1
+    def step(states, s, s0, s1, params, scratch, width):
+        return count_slot(trial(states, s, params, scratch), width), s0, s1
 
     @scalar_jit
     def leave(states, s, s0, s1):
@@ -286,7 +297,7 @@ def _build_cpu_driver(trial: Callable[..., Any], integer: bool, outcome: str) ->
                     # (measured: 3-12% of the sector simulator's time).
                     hits = 0
                     for _ in range(count):
-                        c, s0, s1 = step(states, s, s0, s1, params, scratch)
+                        c, s0, s1 = step(states, s, s0, s1, params, scratch, width)
                         hits += c == 0
                     out[s, 0] = hits
                 else:
@@ -294,8 +305,8 @@ def _build_cpu_driver(trial: Callable[..., Any], integer: bool, outcome: str) ->
                     # is a select and an add, never an unpredictable branch (3x faster).
                     acc = np.zeros(width + 1, dtype=acc_dtype)
                     for _ in range(count):
-                        c, s0, s1 = step(states, s, s0, s1, params, scratch)
-                        acc[count_slot(c, width)] += 1
+                        c, s0, s1 = step(states, s, s0, s1, params, scratch, width)
+                        acc[c] += 1
                     for k in range(width):
                         out[s, k] = acc[k]
                 leave(states, s, s0, s1)
@@ -338,13 +349,13 @@ def _build_cuda_kernel(trial, scratch_capacity: int, acc_capacity: int, integer:
                 if width == 1:
                     hits = 0  # a register, not local memory (as in the CPU driver)
                     for _ in range(count):
-                        c, s0, s1 = step(states, s, s0, s1, params, scratch)
+                        c, s0, s1 = step(states, s, s0, s1, params, scratch, width)
                         hits += c == 0
                     out[s, 0] = hits
                 else:
                     for _ in range(count):
-                        c, s0, s1 = step(states, s, s0, s1, params, scratch)
-                        acc[count_slot(c, width)] += 1
+                        c, s0, s1 = step(states, s, s0, s1, params, scratch, width)
+                        acc[c] += 1
                     for k in range(width):
                         out[s, k] = acc[k]
                 leave(states, s, s0, s1)

@@ -497,7 +497,7 @@ def _make_argmax_trial() -> Callable:
     for k, name in enumerate(names):
         env[f"_argmax_{k}"] = _family_argmax(name)
         lines += [f"    if code == {k}:", f"        return _argmax_{k}(s0, s1, params, n)"]
-    lines.append("    return -1, s0, s1  # unreachable: pack_argmax writes a known code")
+    lines.append('    return n, s0, s1  # unreachable (pack_argmax writes a known code); n is the "none" slot')
     exec(compile("\n".join(lines), "<closedform.numeric.noise.argmax_trial>", "exec"), env)  # noqa: S102
     return scalar_jit(env["argmax_trial"])
 
