@@ -175,6 +175,10 @@ def _oracle(noise):
 
 
 def _pack(noise, mu, tau=1):
+    # Here, not in simulate(): every route (simulate, the CLI, verify, Dask) packs through this.
+    limit = nz.max_classes(noise)
+    if limit is not None and len(mu) > limit:
+        raise ParameterError(f"mu has {len(mu)} classes; the {noise}-noise simulator takes at most {limit}")
     return nz.pack_argmax(noise, mu, tau)
 
 
@@ -485,9 +489,6 @@ def simulate(
             f"mu has {len(values)} classes; the CUDA kernel counts at most {nz.MAX_CLASSES_CUDA} per thread "
             "(use device='cpu')"
         )
-    limit = nz.max_classes(name)
-    if limit is not None and len(values) > limit:
-        raise ParameterError(f"mu has {len(values)} classes; the {name}-noise simulator takes at most {limit}")
     scaled = ",".join(str(v / t) for v in values)
     if streams is None and device == "cpu" and cluster is None:
         # A few thousand streams keep every CPU thread busy; the foundation's default

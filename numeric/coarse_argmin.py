@@ -46,7 +46,7 @@ from collections.abc import Callable, Sequence
 from numba import int64, uint32, uint64
 
 from closedform.numeric.rng import likely, next_ts, uniform_ts
-from closedform.numeric.target import SIMULATOR, scalar_jit
+from closedform.numeric.target import SIMULATOR, scalar_jit, signed, unsigned
 
 #: Bits of one coarse uniform; a 64-bit draw holds ``64 // CHUNK_BITS`` of them (its top bits).
 CHUNK_BITS = 30
@@ -70,11 +70,6 @@ _EXACT_BITS = 53
 #: Low bits of an additive fast key that hold its class: a constant mask, not one
 #: more load per trial (8% of the uniform-noise trial), and at most 2^20 classes.
 INDEX_BITS = 20
-
-# Unsigned index arithmetic when compiled: numba wraps negative signed indices,
-# a compare and two more instructions per access.  Plain ints under the simulator.
-_index = int if SIMULATOR else uint64
-_signed = int if SIMULATOR else int64
 
 
 def per_draw(chunk_bits: int = CHUNK_BITS) -> int:
@@ -201,19 +196,19 @@ def _chunk_tree(leaf_key: Callable, tracked: bool, first: int, count: int) -> Ca
 
         @scalar_jit
         def leaf(bits, params, j):
-            x = leaf_key(bits, first, params[j + _index(first)])
-            return x, math.inf, j + _index(first) if tracked else _index(0)
+            x = leaf_key(bits, first, params[j + unsigned(first)])
+            return x, math.inf, j + unsigned(first) if tracked else unsigned(0)
 
         return leaf
     if count == 2:
 
         @scalar_jit
         def pair(bits, params, j):
-            x0 = leaf_key(bits, first, params[j + _index(first)])
-            x1 = leaf_key(bits, first + 1, params[j + _index(first + 1)])
+            x0 = leaf_key(bits, first, params[j + unsigned(first)])
+            x1 = leaf_key(bits, first + 1, params[j + unsigned(first + 1)])
             if tracked:
-                return min(x0, x1), max(x0, x1), j + _index(first + 1) if x1 < x0 else j + _index(first)
-            return min(x0, x1), max(x0, x1), _index(0)
+                return min(x0, x1), max(x0, x1), j + unsigned(first + 1) if x1 < x0 else j + unsigned(first)
+            return min(x0, x1), max(x0, x1), unsigned(0)
 
         return pair
     half = count // 2
@@ -271,7 +266,7 @@ def interval_argmin(additive: bool, chunk_bits: int = CHUNK_BITS, always_refine:
         @scalar_jit
         def finish(best, second, arg, params, off):
             # The winner's class sits in the low bits of its (integer) key.
-            return _index(_signed(best)) & _index(index_mask), second - best > additive_margin
+            return unsigned(signed(best)) & unsigned(index_mask), second - best > additive_margin
 
     else:
 
@@ -292,15 +287,15 @@ def interval_argmin(additive: bool, chunk_bits: int = CHUNK_BITS, always_refine:
     @scalar_jit
     def argmin(s0, s1, params, n):
         r0, r1 = s0, s1  # the coarse draws start here: a refinement replays them
-        nn = _index(n)
-        off = _index(2) + nn
-        draws = (nn + _index(g - 1)) // _index(g)
-        exact = off + draws * _index(g)
+        nn = unsigned(n)
+        off = unsigned(2) + nn
+        draws = (nn + unsigned(g - 1)) // unsigned(g)
+        exact = off + draws * unsigned(g)
         bits, s0, s1 = next_ts(s0, s1)
         best, second, arg = group(bits, params, off)
-        for d in range(_index(1), draws):
+        for d in range(unsigned(1), draws):
             bits, s0, s1 = next_ts(s0, s1)
-            b, s, a = group(bits, params, off + d * _index(g))
+            b, s, a = group(bits, params, off + d * unsigned(g))
             best, second, arg = _merge(best, second, arg, b, s, a)
         cls, decided = finish(best, second, arg, params, off)
         if always_refine or not likely(decided):
@@ -308,7 +303,7 @@ def interval_argmin(additive: bool, chunk_bits: int = CHUNK_BITS, always_refine:
             # references to params around every trial.  The fine bits come
             # from (s0, s1), after the coarse ones.
             best = math.inf
-            j = _index(0)
+            j = unsigned(0)
             while j < nn:
                 bits, r0, r1 = next_ts(r0, r1)
                 for c in range(g):
@@ -318,8 +313,8 @@ def interval_argmin(additive: bool, chunk_bits: int = CHUNK_BITS, always_refine:
                         if x < best:
                             best = x
                             cls = j
-                    j += _index(1)
-        return _signed(cls), s0, s1
+                    j += unsigned(1)
+        return signed(cls), s0, s1
 
     return argmin
 

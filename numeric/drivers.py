@@ -44,7 +44,7 @@ import numpy as np
 from numba import cuda, float64, int64, uint64
 
 from closedform.numeric.rng import load_state, make_states, store_state
-from closedform.numeric.target import SIMULATOR, cuda_available, parallel_jit, prange, scalar_jit
+from closedform.numeric.target import SIMULATOR, cuda_available, parallel_jit, prange, scalar_jit, unsigned
 
 #: Streams used when the caller does not say: enough CUDA threads to fill an
 #: H100 (132 SMs x 2048), and cheap to seed on the host (about 0.1 s).
@@ -220,9 +220,6 @@ if SIMULATOR:
         """The accumulator slot of category ``c``: itself, or ``width`` for "none" (``c < 0``)."""
         return c if c >= 0 else width
 
-    def _unsigned(c):
-        return c
-
 else:
 
     @scalar_jit
@@ -234,10 +231,6 @@ else:
         largest value, which ``min`` sends to ``width``.
         """
         return min(uint64(c), uint64(width))
-
-    @scalar_jit
-    def _unsigned(c):
-        return uint64(c)
 
 
 def _category_step(trial: Callable[..., Any], outcome: str) -> tuple[Callable, Callable, Callable]:
@@ -258,7 +251,7 @@ def _category_step(trial: Callable[..., Any], outcome: str) -> tuple[Callable, C
         @scalar_jit
         def step_ts(states, s, s0, s1, params, scratch, width):
             c, s0, s1 = trial(s0, s1, params, scratch)
-            return _unsigned(c), s0, s1  # 0..width by the form's contract: no clamp
+            return unsigned(c), s0, s1  # 0..width by the form's contract: no clamp
 
         return load_state, step_ts, store_state
 

@@ -40,6 +40,13 @@ def parallel_jit(func: F) -> F:
     return numba.njit(parallel=True, fastmath=False, error_model="numpy")(func)
 
 
+#: Cast to an unsigned index when compiled (numba wraps a negative signed index,
+#: a compare and two more instructions per access); a plain int under the simulator.
+unsigned = int if SIMULATOR else numba.uint64
+#: Cast back to a signed integer: ``int64`` compiled, ``int`` under the simulator.
+signed = int if SIMULATOR else numba.int64
+
+
 def prange(*args: int) -> Any:
     """``numba.prange`` when compiled; plain ``range`` when the driver runs as Python."""
     return range(*args)
