@@ -10,6 +10,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from closedform.derive.errors import ParameterError
+
 __version__ = "0.1.0"
 
 _LAZY = {
@@ -36,4 +38,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'closedform' has no attribute {name!r}")
 
 
-__all__ = sorted(_LAZY)
+__all__ = sorted(_LAZY | {"ParameterError"})

@@ -11,7 +11,7 @@ True
 >>> cs.cosent_loss(f, y, lam=0)
 Traceback (most recent call last):
 ...
-closedform.spec.ParameterError: lam must be a finite number > 0, got 0
+closedform.ParameterError: lam must be a finite number > 0, got 0
 >>> [row[-1] for row in cs.table_averages("accuracy")][:2]   # recomputed, rounded half up
 ['84.63', '84.76']
 """

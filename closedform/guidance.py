@@ -448,7 +448,7 @@ def guided_mean(mu: Any, sigma: Any, g: Any, gamma: Any = 1) -> Formula:
     >>> guided_mean(0, 1, 1, -1)
     Traceback (most recent call last):
     ...
-    closedform.spec.ParameterError: gamma must lie in [0, oo), got -1
+    closedform.ParameterError: gamma must lie in [0, oo), got -1
     """
     args = [_arg(p, v) for p, v in ((MU, mu), (SIGMA, sigma), (G, g), (GAMMA, gamma))]
     return Formula(_E, d.guided_mean(*args))
@@ -550,7 +550,7 @@ def step_coefficients(t: Any, T: Any, schedule: Any = "cosine", variance: str = 
     >>> step_coefficients(11, 10)
     Traceback (most recent call last):
     ...
-    closedform.spec.ParameterError: t must be an integer in 1..10 (T = 10), got 11
+    closedform.ParameterError: t must be an integer in 1..10 (T = 10), got 11
     """
     sch = num.make_schedule(schedule, T)
     t = sch.check_step(t)

@@ -15,7 +15,7 @@ array([0.5])
 >>> mc.zlpr_loss(scores, np.array([[1.0, 0.0]]))
 Traceback (most recent call last):
 ...
-closedform.spec.ParameterError: labels must have the shape of scores (1, 3), got (1, 2)
+closedform.ParameterError: labels must have the shape of scores (1, 3), got (1, 2)
 >>> print(mc.ZLPR_SOFT.formula().latex())  # doctest: +ELLIPSIS
 \ell_{\mathrm{ZLPR}} = \log{\left(\sum_{i=1}^{n} \left(1 - {t}_{i}\right) e^{{s}_{i}} + 1 \right)} + ...
 """
@@ -89,7 +89,7 @@ def parse_vector(name: str, domain: sp.Interval) -> Callable[[Any], sp.Matrix]:
     >>> parse_vector("t", sp.Interval(0, 1))("[2]")
     Traceback (most recent call last):
     ...
-    closedform.spec.ParameterError: t[0] must lie in [0, 1], got 2
+    closedform.ParameterError: t[0] must lie in [0, 1], got 2
     """
 
     def parse(value: Any) -> sp.Matrix:
@@ -125,7 +125,7 @@ def parse_matrix(name: str, domain: sp.Interval, rows_sum_to_one: bool = False) 
     >>> parse_matrix("T", sp.Interval(0, 1), True)("[[1/2, 1/4]]")
     Traceback (most recent call last):
     ...
-    closedform.spec.ParameterError: T row 0 must sum to 1, got 3/4
+    closedform.ParameterError: T row 0 must sum to 1, got 3/4
     """
 
     def parse(value: Any) -> sp.Matrix:

@@ -396,7 +396,7 @@ def law(noise: str, mu: Sequence | str, tau: Any = 1) -> sp.Matrix:
     >>> law("gauss", [0, 1])
     Traceback (most recent call last):
     ...
-    closedform.spec.ParameterError: noise must be one of gumbel, normal, logistic, laplace, uniform, exponential, cauchy, got 'gauss'
+    closedform.ParameterError: noise must be one of gumbel, normal, logistic, laplace, uniform, exponential, cauchy, got 'gauss'
     """
     name = parse_noise(noise)
     return d.law(name, MU.validate(mu), _check_tau(tau))

@@ -18,13 +18,13 @@ import numpy as np
 import sympy as sp
 from sympy.sets.fancysets import Integers, Naturals, Naturals0, Range
 
+from closedform.derive.errors import ParameterError
+
 if TYPE_CHECKING:  # pragma: no cover
     from closedform.numeric.drivers import StreamKernel
     from closedform.proofs.core import Proof
 
 
-class ParameterError(ValueError):
-    """Bad user input: names the parameter and its valid domain."""
 
 
 def _parse_number(name: str, value: Any) -> sp.Expr:
@@ -79,7 +79,7 @@ class Param:
     >>> theta.validate(7)
     Traceback (most recent call last):
     ...
-    closedform.spec.ParameterError: theta must lie in (0, 2*pi], got 7
+    closedform.ParameterError: theta must lie in (0, 2*pi], got 7
     """
 
     name: str

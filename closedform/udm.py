@@ -16,7 +16,7 @@ True
 >>> udm.alpha_bar_schedule([0.9, 0.95])
 Traceback (most recent call last):
 ...
-closedform.spec.ParameterError: schedule must be strictly decreasing (alphabar_0 = 1 > alphabar_1 > ... > alphabar_T >= 0), got alphabar_2 = 19/20 >= alphabar_1 = 9/10
+closedform.ParameterError: schedule must be strictly decreasing (alphabar_0 = 1 > alphabar_1 > ... > alphabar_T >= 0), got alphabar_2 = 19/20 >= alphabar_1 = 9/10
 """
 
 from __future__ import annotations

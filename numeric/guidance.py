@@ -49,7 +49,7 @@ from closedform.numeric.drivers import THREADS_PER_BLOCK, StreamKernel, split_tr
 from closedform.numeric.mixtures import MAX_DIM, Mixture
 from closedform.numeric.rng import load_state, make_states, normal_ts, store_state, uniform_ts
 from closedform.numeric.target import SIMULATOR, cuda_available, parallel_jit, prange, scalar_jit
-from closedform.spec import ParameterError
+from closedform.derive.errors import ParameterError
 
 #: Most CDF points one CUDA thread counts (its accumulator is a fixed-size local array).
 MAX_POINTS = 64
@@ -134,7 +134,7 @@ def schedule_from_alpha_bar(alpha_bar: Any) -> Schedule:
     >>> schedule_from_alpha_bar([1.0, 0.9, 0.95])
     Traceback (most recent call last):
     ...
-    closedform.spec.ParameterError: alpha_bar must decrease strictly (alpha_bar_1 = 0.9 <= alpha_bar_2 = 0.95); a noise schedule is not decreasing
+    closedform.ParameterError: alpha_bar must decrease strictly (alpha_bar_1 = 0.9 <= alpha_bar_2 = 0.95); a noise schedule is not decreasing
     """
     ab = np.asarray(alpha_bar, dtype=np.float64).ravel()
     if ab.size < 2 or not np.all(np.isfinite(ab)):

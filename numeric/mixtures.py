@@ -27,7 +27,7 @@ from typing import Any
 import mpmath
 import numpy as np
 
-from closedform.spec import ParameterError
+from closedform.derive.errors import ParameterError
 
 #: Most components and dimensions the CUDA sampler compiles for (local memory is fixed-size).
 MAX_COMPONENTS = 16

@@ -94,7 +94,7 @@ import numba
 import numpy as np
 
 from closedform.numeric.target import SIMULATOR, parallel_jit, prange, scalar_jit
-from closedform.spec import ParameterError
+from closedform.derive.errors import ParameterError
 
 #: Bound on each truncated tail of the integral (probability mass), well below the 1e-10 target.
 TRUNCATION = 1e-15
