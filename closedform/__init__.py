@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from closedform.derive.errors import ParameterError
+from closedform.derive.errors import ParameterError  # noqa: F401  (public: closedform.ParameterError)
 
 __version__ = "0.1.0"
 

@@ -26,6 +26,7 @@ from closedform.derive import accuracy as d
 from closedform.estimate import Estimate, simulate_result
 from closedform.numeric import accuracy as num
 from closedform.numeric.rng import NORMAL_DRAWS
+from closedform.params import vector
 from closedform.proofs import accuracy as pr
 from closedform.spec import Formula, Param, ParameterError, Result, Simulation, float_or_exact
 
@@ -33,29 +34,9 @@ from closedform.spec import Formula, Param, ParameterError, Result, Simulation, 
 MAX_REGISTRY_CLASSES = 64
 
 
-def _parse_logits(value: Any) -> tuple[sp.Expr, ...]:
-    """A logit vector: a sequence of numbers or a comma-separated string (``"0.3,0,-0.5"``)."""
-    if isinstance(value, sp.Symbol):
-        return value
-    items = value.split(",") if isinstance(value, str) else value
-    try:
-        items = list(items)
-    except TypeError:
-        raise ParameterError(f"mu must be a vector of at least 2 real numbers, got {value!r}") from None
-    if not 2 <= len(items) <= MAX_REGISTRY_CLASSES:
-        raise ParameterError(f"mu must have between 2 and {MAX_REGISTRY_CLASSES} entries, got {len(items)}")
-    out = []
-    for v in items:
-        e = sp.sympify(
-            v.strip() if isinstance(v, str) else (float(v) if isinstance(v, np.floating) else v), rational=False
-        )
-        if not e.is_number or e.has(sp.nan, sp.zoo, sp.oo, -sp.oo) or e.is_real is False:
-            raise ParameterError(f"mu must be a vector of finite real numbers, got entry {v!r}")
-        out.append(e)
-    return tuple(out)
-
-
-MU = Param("mu", r"\mu", sp.Reals, (-3.0, 3.0), "logits, a vector (comma-separated on the CLI)", parser=_parse_logits)
+MU = vector(
+    "mu", length=(2, MAX_REGISTRY_CLASSES), latex=r"\mu", typical=(-3.0, 3.0), description="logits, a vector [a, b, ...]"
+)
 SIGMA = Param("sigma", r"\sigma", sp.Interval.open(0, sp.oo), (0.2, 3.0), "noise scale (temperature)")
 LABEL = Param("y", "y", sp.Range(0, sp.oo), (0, 3), "the label, 0-based")
 DELTA = Param("delta", r"\Delta", sp.Reals, (-4.0, 4.0), "margin mu_y - mu_other")

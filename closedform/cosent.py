@@ -27,24 +27,20 @@ import numpy as np
 import sympy as sp
 
 from closedform.derive import cosent as d
-from closedform.multiclass import parse_vector
 from closedform.numeric import cosent as num
 from closedform.numeric.multiclass import gradient_oracle
+from closedform.params import vector
 from closedform.proofs import cosent as pr
 from closedform.spec import Param, ParameterError, Result
 
 __all__ = ["POST_TABLES", "cosent_loss", "table_averages"]
 
 REALS = sp.Interval(-sp.oo, sp.oo)
-F_VEC = Param("f", "f", REALS, (-1, 1), "scores (cosines or a scalar head), a vector", parser=parse_vector("f", REALS))
-Y_VEC = Param("y", "y", REALS, (0, 5), "labels, any ordered numbers (a vector)", parser=parse_vector("y", REALS))
+F_VEC = vector("f", typical=(-1, 1), description="scores (cosines or a scalar head), a vector", container="matrix")
+Y_VEC = vector("y", typical=(0, 5), description="labels, any ordered numbers (a vector)", container="matrix")
 LAM = Param("lam", r"\lambda", sp.Interval.open(0, sp.oo), (0.5, 30), "scale (20 for cosines, about 1 for a free head)")
-F_NEG = Param(
-    "f_neg", r"f_{\mathrm{neg}}", REALS, (-1, 1), "scores of the label-0 items", parser=parse_vector("f_neg", REALS)
-)
-F_POS = Param(
-    "f_pos", r"f_{\mathrm{pos}}", REALS, (-1, 1), "scores of the label-1 items", parser=parse_vector("f_pos", REALS)
-)
+F_NEG = vector("f_neg", latex=r"f_{\mathrm{neg}}", typical=(-1, 1), description="scores of the label-0 items", container="matrix")
+F_POS = vector("f_pos", latex=r"f_{\mathrm{pos}}", typical=(-1, 1), description="scores of the label-1 items", container="matrix")
 Z0 = Param("z0", "z_0", REALS, (-5, 5), "logit of class 0")
 Z1 = Param("z1", "z_1", REALS, (-5, 5), "logit of class 1")
 LABEL = Param("label", "y", sp.Range(0, 2), (0, 1), "the class, 0 or 1")

@@ -33,16 +33,15 @@ import sympy as sp
 
 from closedform.derive import multiclass as d
 from closedform.numeric import multiclass as num
+from closedform.params import matrix, vector
 from closedform.proofs import multiclass as pr
-from closedform.spec import Param, ParameterError, Result, _parse_number
+from closedform.spec import ParameterError, Result
 
 __all__ = [
     "NM_LOSSES",
     "implied_scales",
     "loss1_soft_optimum",
     "nm_loss",
-    "parse_matrix",
-    "parse_vector",
     "softmax_scale_fit",
     "zlpr_loss",
     "zlpr_probability",
@@ -54,136 +53,19 @@ __all__ = [
 # Vector and matrix parameters of registry lines
 # ---------------------------------------------------------------------------
 
-
-def _parse_nested(text: str) -> Any:
-    """'[1, 1/2]' -> ['1', '1/2']; '[[1, 2], [3, 4]]' -> [['1', '2'], ['3', '4']] (entries stay strings)."""
-    text = text.strip()
-    if not text.startswith("["):
-        return [p.strip() for p in text.split(",") if p.strip()]
-    depth, items, cur = 0, [], ""
-    inner = text[1:-1] if text.endswith("]") else None
-    if inner is None:
-        raise ValueError(f"unbalanced brackets in {text!r}")
-    for ch in inner:
-        if ch == "[":
-            depth += 1
-        elif ch == "]":
-            depth -= 1
-        if ch == "," and depth == 0:
-            items.append(cur.strip())
-            cur = ""
-        else:
-            cur += ch
-    if cur.strip():
-        items.append(cur.strip())
-    return [_parse_nested(it) if it.startswith("[") else it for it in items]
-
-
-def parse_vector(name: str, domain: sp.Interval) -> Callable[[Any], sp.Matrix]:
-    """A ``Param`` parser: a list, array, SymPy Matrix or string ``"[1, 1/2, -3]"`` -> column Matrix.
-
-    >>> parse_vector("t", sp.Interval(0, 1))("[1/4, 1]")
-    Matrix([
-    [1/4],
-    [  1]])
-    >>> parse_vector("t", sp.Interval(0, 1))("[2]")
-    Traceback (most recent call last):
-    ...
-    closedform.ParameterError: t[0] must lie in [0, 1], got 2
-    """
-
-    def parse(value: Any) -> sp.Matrix:
-        if isinstance(value, sp.Symbol):
-            return value
-        if isinstance(value, str):
-            value = _parse_nested(value)
-        if isinstance(value, sp.MatrixBase):
-            value = list(value)
-        values = list(np.asarray(value, dtype=object).ravel()) if not isinstance(value, list) else value
-        if not values:
-            raise ParameterError(f"{name} must be a non-empty vector")
-        out = []
-        for q, v in enumerate(values):
-            if isinstance(v, list):
-                raise ParameterError(f"{name} must be a vector, got a nested list")
-            x = _parse_number(f"{name}[{q}]", v)
-            if domain.contains(x) != sp.true:
-                raise ParameterError(f"{name}[{q}] must lie in {_interval_text(domain)}, got {v}")
-            out.append(sp.nsimplify(x) if x.is_Float else x)
-        return sp.Matrix(out)
-
-    return parse
-
-
-def parse_matrix(name: str, domain: sp.Interval, rows_sum_to_one: bool = False) -> Callable[[Any], sp.Matrix]:
-    """A ``Param`` parser for an n x m matrix (``"[[1, 0], [1/2, 1/2]]"``); optionally rows summing to 1.
-
-    >>> parse_matrix("T", sp.Interval(0, 1), True)("[[1/2, 1/2], [1, 0]]")
-    Matrix([
-    [1/2, 1/2],
-    [  1,   0]])
-    >>> parse_matrix("T", sp.Interval(0, 1), True)("[[1/2, 1/4]]")
-    Traceback (most recent call last):
-    ...
-    closedform.ParameterError: T row 0 must sum to 1, got 3/4
-    """
-
-    def parse(value: Any) -> sp.Matrix:
-        if isinstance(value, sp.Symbol):
-            return value
-        if isinstance(value, str):
-            value = _parse_nested(value)
-        if isinstance(value, sp.MatrixBase):
-            value = value.tolist()
-        rows = [list(r) for r in (value.tolist() if isinstance(value, np.ndarray) else value)]
-        if not rows or not rows[0] or any(len(r) != len(rows[0]) for r in rows):
-            raise ParameterError(f"{name} must be a non-empty rectangular matrix (list of equal-length rows)")
-        out = []
-        for i, row in enumerate(rows):
-            parsed = []
-            for j, v in enumerate(row):
-                x = _parse_number(f"{name}[{i}][{j}]", v)
-                if domain.contains(x) != sp.true:
-                    raise ParameterError(f"{name}[{i}][{j}] must lie in {_interval_text(domain)}, got {v}")
-                parsed.append(sp.nsimplify(x) if x.is_Float else x)
-            if rows_sum_to_one and sp.Add(*parsed) != 1:
-                raise ParameterError(f"{name} row {i} must sum to 1, got {sp.Add(*parsed)}")
-            out.append(parsed)
-        return sp.Matrix(out)
-
-    return parse
-
-
-def _interval_text(domain: sp.Interval) -> str:
-    left = "(" if domain.left_open else "["
-    right = ")" if domain.right_open else "]"
-    return f"{left}{sp.sstr(domain.start)}, {sp.sstr(domain.end)}{right}"
-
-
 def _same_length(s: sp.Matrix, t: sp.Matrix, names: str = "s and t") -> None:
     if s.shape != t.shape:
         raise ParameterError(f"{names} must have the same shape, got {s.shape} and {t.shape}")
 
 
-REALS = sp.Interval(-sp.oo, sp.oo)
-UNIT = sp.Interval(0, 1)
-OPEN_UNIT = sp.Interval.open(0, 1)
-
-S_VEC = Param("s", "s", REALS, (-5, 5), "scores, one per label (a vector)", parser=parse_vector("s", REALS))
-T_VEC = Param("t", "t", UNIT, (0, 1), "soft labels in [0, 1] (a vector)", parser=parse_vector("t", UNIT))
-T_OPEN = Param(
-    "t", "t", OPEN_UNIT, (0.01, 0.99), "soft labels in (0, 1) (a vector)", parser=parse_vector("t", OPEN_UNIT)
-)
-Y_VEC = Param("y", "y", sp.Interval(0, 1), (0, 1), "hard labels, 0 or 1 (a vector)", parser=parse_vector("y", UNIT))
-S_MAT = Param("S", "S", REALS, (-5, 5), "scores s_ij, n tasks x m classes (a matrix)", parser=parse_matrix("S", REALS))
-T_MAT = Param("T", "T", UNIT, (0, 1), "label rows t_ij summing to 1 (a matrix)", parser=parse_matrix("T", UNIT, True))
-T_MAT_OPEN = Param(
-    "T",
-    "T",
-    OPEN_UNIT,
-    (0.01, 0.99),
-    "label rows in the open simplex (a matrix)",
-    parser=parse_matrix("T", OPEN_UNIT, True),
+S_VEC = vector("s", typical=(-5, 5), description="scores, one per label (a vector)", container="matrix")
+T_VEC = vector("t", 0, 1, typical=(0, 1), description="soft labels in [0, 1] (a vector)", container="matrix")
+T_OPEN = vector("t", 0, 1, ends="()", typical=(0.01, 0.99), description="soft labels in (0, 1) (a vector)", container="matrix")
+Y_VEC = vector("y", 0, 1, typical=(0, 1), description="hard labels, 0 or 1 (a vector)", container="matrix")
+S_MAT = matrix("S", typical=(-5, 5), description="scores s_ij, n tasks x m classes (a matrix)")
+T_MAT = matrix("T", 0, 1, rows_sum_to_one=True, typical=(0, 1), description="label rows t_ij summing to 1 (a matrix)")
+T_MAT_OPEN = matrix(
+    "T", 0, 1, ends="()", rows_sum_to_one=True, typical=(0.01, 0.99), description="label rows in the open simplex (a matrix)"
 )
 
 

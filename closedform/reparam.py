@@ -27,6 +27,7 @@ from closedform.derive import reparam as d
 from closedform.estimate import Estimate, simulate_result
 from closedform.numeric import noise as nz
 from closedform.numeric import reparam as num
+from closedform.params import choice, vector
 from closedform.proofs import reparam as pr
 from closedform.spec import Param, ParameterError, Result, Simulation
 
@@ -40,78 +41,19 @@ CPU_STREAMS = 4096
 # ----------------------------------------------------------------------------
 
 
+NOISE = choice("noise", NOISES, latex=r"\varepsilon", description="noise family")
+MU = vector("mu", latex=r"\mu", typical=(-4.0, 4.0), description="scores [a, b, ...] (n >= 1)")
+MU2 = vector("mu", length=2, latex=r"\mu", typical=(-4.0, 4.0), description="two scores")
+MU3 = vector("mu", length=3, latex=r"\mu", typical=(-4.0, 4.0), description="three scores")
+
+
 def parse_noise(value: Any) -> str:
     """A family name (case-insensitive) from FAMILIES, else a ParameterError listing them."""
     if isinstance(value, sp.Symbol):
         value = value.name
-    if not isinstance(value, str) or value.strip().lower() not in d.FAMILIES:
-        raise ParameterError(f"noise must be one of {', '.join(NOISES)}, got {value!r}")
-    return value.strip().lower()
+    return NOISE.validate(value)
 
 
-def _exact_number(name: str, v: Any) -> sp.Expr:
-    # Decimal text and Python floats become the exact decimal they spell (0.3 -> 3/10),
-    # so that closed forms, oracle and kernels all see the same number.
-    if isinstance(v, bool):
-        raise ParameterError(f"{name} must hold real numbers, got {v!r}")
-    if isinstance(v, (float, np.floating)):
-        if not math.isfinite(float(v)):
-            raise ParameterError(f"{name} must hold finite real numbers, got {v!r}")
-        return sp.Rational(repr(float(v)))
-    if isinstance(v, (int, np.integer)):
-        return sp.Integer(int(v))
-    if isinstance(v, str):
-        text = v.strip()
-        try:
-            expr = sp.Rational(text)  # "0.3" -> 3/10, "1/2", "-2"
-        except (TypeError, ValueError):
-            try:
-                expr = sp.sympify(text)  # "log(3)", "pi/4"
-            except (sp.SympifyError, SyntaxError, TypeError, ValueError):
-                raise ParameterError(f"{name} must hold real numbers, got {v!r}") from None
-    elif isinstance(v, sp.Basic):
-        expr = v
-    else:
-        raise ParameterError(f"{name} must hold real numbers, got {type(v).__name__} {v!r}")
-    if not expr.is_number or expr.has(sp.nan, sp.zoo, sp.oo, -sp.oo) or expr.is_real is False:
-        raise ParameterError(f"{name} must hold finite real numbers, got {v!r}")
-    return expr
-
-
-def _vector_parser(name: str, lo: int = 1, hi: int | None = None):
-    def parse(value: Any) -> tuple[sp.Expr, ...]:
-        if isinstance(value, sp.Symbol):
-            return value  # symbolic use: Result.formula() with no values
-        if isinstance(value, str):
-            items = [t for t in value.replace(";", ",").split(",")]
-            if value.strip() == "":
-                items = []
-        elif isinstance(value, sp.MatrixBase):
-            items = list(value)
-        else:
-            try:
-                items = list(np.asarray(value, dtype=object).ravel())
-            except TypeError:
-                raise ParameterError(f"{name} must be a list of real numbers, got {value!r}") from None
-        size = f"exactly {lo}" if hi == lo else f"at least {lo}"
-        if len(items) < lo or (hi is not None and len(items) > hi):
-            raise ParameterError(f"{name} must hold {size} finite real number(s), got {len(items)}")
-        return tuple(_exact_number(name, v) for v in items)
-
-    return parse
-
-
-NOISE = Param(
-    "noise",
-    r"\varepsilon",
-    sp.FiniteSet(*map(sp.Symbol, NOISES)),
-    (NOISES[0], NOISES[-1]),
-    "noise family",
-    parser=parse_noise,
-)
-MU = Param("mu", r"\mu", sp.Reals, (-4.0, 4.0), "scores, comma separated (n >= 1)", parser=_vector_parser("mu"))
-MU2 = Param("mu", r"\mu", sp.Reals, (-4.0, 4.0), "two scores", parser=_vector_parser("mu", 2, 2))
-MU3 = Param("mu", r"\mu", sp.Reals, (-4.0, 4.0), "three scores", parser=_vector_parser("mu", 3, 3))
 TAU = Param("tau", r"\tau", sp.Interval.open(0, sp.oo), (0.2, 5.0), "noise scale (temperature)")
 
 # ----------------------------------------------------------------------------

@@ -1,156 +1,28 @@
 r"""The objects every registry line is made of: parameters, results, simulations.
 
-A :class:`Param` is data: from its one declaration come the SymPy symbol with
-its assumptions, the validation of user input with an error that names the
-parameter and its domain, the LaTeX ``\theta \in (0, 2\pi]`` and the
-Hypothesis strategy of the tests.  A :class:`Result` bundles a closed form
+A :class:`~closedform.params.Param` (see :mod:`closedform.params`) is data:
+from its one declaration come the SymPy symbol, the validation of user input
+and the views each consumer needs.  A :class:`Result` bundles a closed form
 with everything that checks it.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import sympy as sp
-from sympy.sets.fancysets import Integers, Naturals, Naturals0, Range
 
-from closedform.derive.errors import ParameterError
+from closedform.derive.errors import ParameterError  # noqa: F401  (re-exported: closedform.spec.ParameterError)
+from closedform.params import Param, validate_all
 
 if TYPE_CHECKING:  # pragma: no cover
     from closedform.numeric.drivers import StreamKernel
     from closedform.proofs.core import Proof
 
 
-
-
-def _parse_number(name: str, value: Any) -> sp.Expr:
-    if isinstance(value, sp.Basic):
-        expr = value
-    elif isinstance(value, bool):
-        raise ParameterError(f"{name} must be a number, got {value!r}")
-    elif isinstance(value, (int, np.integer)):
-        expr = sp.Integer(int(value))
-    elif isinstance(value, (float, np.floating)):
-        if not math.isfinite(float(value)):
-            raise ParameterError(f"{name} must be a finite number, got {value!r}")
-        expr = sp.Float(float(value), 17)
-    elif isinstance(value, str):
-        try:
-            expr = sp.sympify(value, rational=False)
-        except (sp.SympifyError, SyntaxError, TypeError) as exc:
-            raise ParameterError(f"{name} must be a number or SymPy expression, got {value!r}") from exc
-    else:
-        raise ParameterError(f"{name} must be a number, got {type(value).__name__} {value!r}")
-    if not expr.is_number:
-        raise ParameterError(f"{name} must be a number, got {value!r}")
-    if expr.has(sp.nan, sp.zoo, sp.oo, -sp.oo) or expr.is_real is False:
-        raise ParameterError(f"{name} must be a finite real number, got {value!r}")
-    return expr
-
-
-@dataclass(frozen=True)
-class Param:
-    r"""A named, typed, bounded parameter of a result.
-
-    Parameters
-    ----------
-    name : str
-        The Python keyword and CLI flag (``--theta``).
-    latex : str
-        The LaTeX symbol (``\theta``).
-    domain : sympy.Set
-        The valid values: an ``Interval``, or ``Range``/``Naturals`` for integers.
-    typical : tuple
-        A range the tests draw from (inside the domain).
-    description : str
-        One line for help texts.
-
-    Examples
-    --------
-    >>> theta = Param("theta", r"\theta", sp.Interval.Lopen(0, 2 * sp.pi), (0.1, 6.28))
-    >>> theta.domain_latex()
-    '\\theta \\in \\left(0, 2 \\pi\\right]'
-    >>> theta.validate("3*pi/2")
-    3*pi/2
-    >>> theta.validate(7)
-    Traceback (most recent call last):
-    ...
-    closedform.ParameterError: theta must lie in (0, 2*pi], got 7
-    """
-
-    name: str
-    latex: str
-    domain: sp.Set
-    typical: tuple[Any, Any]
-    description: str = ""
-    #: Optional parser for non-scalar parameters (vectors, names of families):
-    #: ``parser(value) -> parsed``; it raises ParameterError itself.
-    parser: Callable[[Any], Any] | None = None
-
-    @property
-    def integer(self) -> bool:
-        return isinstance(self.domain, (Range, Naturals, Naturals0, Integers))
-
-    def symbol(self) -> sp.Symbol:
-        """The SymPy symbol, with the assumptions its domain implies."""
-        assumptions: dict[str, bool] = {}
-        if self.integer:
-            assumptions["integer"] = True
-        else:
-            assumptions["real"] = True
-        inf = self.domain.inf
-        if inf is not None and inf.is_number:
-            if inf > 0 or (inf == 0 and not self.domain.contains(0) == sp.true):
-                assumptions["positive"] = True
-            elif inf >= 0:
-                assumptions["nonnegative"] = True
-        return sp.Symbol(self.name, **assumptions)
-
-    def domain_text(self) -> str:
-        d = self.domain
-        if isinstance(d, sp.Interval):
-            left = "(" if d.left_open else "["
-            right = ")" if d.right_open else "]"
-            return f"{left}{sp.sstr(d.start)}, {sp.sstr(d.end)}{right}"
-        if isinstance(d, sp.Range):
-            if d.sup == sp.oo:
-                return f"integers {d.inf}, {d.inf + 1}, ..."
-            return f"integers {d.inf}..{d.sup}"
-        if isinstance(d, Naturals):
-            return "integers 1, 2, ..."
-        return sp.sstr(d)
-
-    def domain_latex(self) -> str:
-        return f"{self.latex} \\in {sp.latex(self.domain)}"
-
-    def validate(self, value: Any) -> sp.Expr:
-        """Parse ``value`` (number, string in SymPy syntax) and check it lies in the domain."""
-        if self.parser is not None:
-            return self.parser(value)
-        expr = _parse_number(self.name, value)
-        if self.integer:
-            if not (expr.is_integer or (expr.is_Float and float(expr).is_integer())):
-                raise ParameterError(f"{self.name} must be an integer in {self.domain_text()}, got {value!r}")
-            expr = sp.Integer(int(expr))
-        inside = self.domain.contains(expr)
-        if inside != sp.true:
-            inside = self.domain.contains(sp.nsimplify(expr)) if expr.is_Float else inside
-        if inside != sp.true:
-            raise ParameterError(f"{self.name} must lie in {self.domain_text()}, got {value!r}")
-        return expr
-
-    def strategy(self):
-        """A Hypothesis strategy over the typical range (tests only)."""
-        from hypothesis import strategies as st
-
-        lo, hi = self.typical
-        if self.integer:
-            return st.integers(int(lo), int(hi))
-        return st.floats(float(lo), float(hi), allow_nan=False, allow_infinity=False)
 
 
 @dataclass
@@ -332,18 +204,7 @@ class Result:
 
     def validate(self, **values: Any) -> dict[str, sp.Expr]:
         """Validate keyword values against the params (missing or unknown names are errors)."""
-        known = {p.name for p in self.params}
-        unknown = set(values) - known
-        if unknown:
-            raise ParameterError(
-                f"{self.name} has no parameter {sorted(unknown)[0]!r}; its parameters are " + ", ".join(sorted(known))
-            )
-        out = {}
-        for p in self.params:
-            if p.name not in values:
-                raise ParameterError(f"{self.name} needs {p.name} in {p.domain_text()}")
-            out[p.name] = p.validate(values[p.name])
-        return out
+        return validate_all(self.params, values, self.name)
 
     def formula(self, **values: Any) -> Formula:
         """The closed form at concrete (validated) or symbolic parameters."""

@@ -39,6 +39,7 @@ from closedform.derive import udm_discrete as dd
 from closedform.estimate import Estimate, simulate_result
 from closedform.numeric import udm as nu
 from closedform.numeric.rng import NORMAL_DRAWS
+from closedform.params import choice, tokens
 from closedform.proofs import udm as pr
 from closedform.spec import Formula, Param, ParameterError, Result, Simulation
 
@@ -48,50 +49,6 @@ SCHEDULES = {"linear": None, "cosine": sp.Rational(8, 1000), "cosine_s0": sp.Int
 # ---------------------------------------------------------------------------
 # Parameters
 # ---------------------------------------------------------------------------
-
-
-def _parse_choice_or_number(name: str, choices: tuple[str, ...], lo, hi, what: str):
-    def parse(value: Any):
-        if isinstance(value, sp.Symbol) and value.name == name:
-            return value
-        if isinstance(value, str) and value.strip() in choices:
-            return value.strip()
-        try:
-            x = sp.nsimplify(sp.sympify(value, rational=True)) if not isinstance(value, float) else sp.nsimplify(value)
-        except (sp.SympifyError, SyntaxError, TypeError):
-            x = None
-        if x is None or not x.is_number or not x.is_real or not (lo <= x <= hi):
-            raise ParameterError(f"{name} must be one of {', '.join(choices)} or {what} in [{lo}, {hi}], got {value!r}")
-        return x
-
-    return parse
-
-
-def _parse_schedule(value: Any):
-    if isinstance(value, sp.Symbol) and value.name == "schedule":
-        return value
-    if isinstance(value, str) and value in SCHEDULES:
-        return value
-    raise ParameterError(f"schedule must be one of {', '.join(SCHEDULES)}, got {value!r}")
-
-
-def _parse_tokens(value: Any):
-    if isinstance(value, sp.Symbol) and value.name == "x0":
-        return value
-    if isinstance(value, str):
-        text = value.replace(" ", "")
-        parts = text.split(",") if "," in text else list(text)
-    elif isinstance(value, (list, tuple, np.ndarray)):
-        parts = list(value)
-    else:
-        raise ParameterError(f"x0 must be a sequence of tokens such as '0120' or [0, 1, 2, 0], got {value!r}")
-    try:
-        toks = tuple(int(p) for p in parts)
-    except (TypeError, ValueError):
-        raise ParameterError(f"x0 must be a sequence of integer tokens, got {value!r}") from None
-    if not 1 <= len(toks) <= nu.MAX_LENGTH or min(toks) < 0:
-        raise ParameterError(f"x0 must hold 1..{nu.MAX_LENGTH} tokens >= 0, got {value!r}")
-    return toks
 
 
 _U = sp.Interval.open(0, 1)
@@ -104,33 +61,29 @@ ALPHA_BAR_PREV = Param(
     (0.05, 1.0),
     "Su's cumulative scale at t-1 (1 at t = 1)",
 )
-SIGMA = Param(
+SIGMA = choice(
     "sigma",
-    r"\sigma_t",
-    sp.FiniteSet(sp.Symbol("ddpm"), sp.Symbol("ddim")) | sp.Interval(0, 1),
-    (0.0, 0.5),
-    "posterior noise: ddpm, ddim or a number in [0, betabar_{t-1}]",
-    parser=_parse_choice_or_number("sigma", ("ddpm", "ddim"), 0, 1, "a number"),
+    ("ddpm", "ddim"),
+    or_between=(0, 1),
+    latex=r"\sigma_t",
+    description="posterior noise: ddpm, ddim or a number in [0, betabar_{t-1}]",
 )
 SIGMA_TILDE = Param("sigma_tilde", r"\tilde\sigma_t", sp.Interval(0, 1), (0.0, 1.0), "post 9262's mixing weight")
 MU0 = Param("mu0", r"\mu_0", sp.Interval(-10, 10), (-3.0, 3.0), "mean of the Gaussian data")
 S0 = Param("s0", "s_0", sp.Interval.Lopen(0, 10), (0.05, 3.0), "standard deviation of the Gaussian data")
 T_STEPS = Param("T", "T", sp.Range(1, 10001), (1, 50), "number of diffusion steps")
-SCHEDULE = Param(
+SCHEDULE = choice(
     "schedule",
-    r"\bar\alpha_{\cdot}",
-    sp.FiniteSet(*(sp.Symbol(k) for k in SCHEDULES)),
-    ("cosine", "linear"),
-    "noise schedule (Su's alphabar): linear, cosine (s = 0.008) or cosine_s0",
-    parser=_parse_schedule,
+    tuple(SCHEDULES),
+    latex=r"\bar\alpha_{\cdot}",
+    description="noise schedule (Su's alphabar): linear, cosine (s = 0.008) or cosine_s0",
 )
-SIGMA_RULE = Param(
+SIGMA_RULE = choice(
     "sigma_rule",
-    r"\sigma_t",
-    sp.FiniteSet(sp.Symbol("ddpm"), sp.Symbol("ddim")) | sp.Interval(0, 1),
-    (0.0, 1.0),
-    "ddpm, ddim or lambda in [0, 1] with sigma_t = lambda betabar_{t-1}",
-    parser=_parse_choice_or_number("sigma_rule", ("ddpm", "ddim"), 0, 1, "a fraction lambda"),
+    ("ddpm", "ddim"),
+    or_between=(0, 1),
+    latex=r"\sigma_t",
+    description="ddpm, ddim or lambda in [0, 1] with sigma_t = lambda betabar_{t-1}",
 )
 N_PIX = Param("n", "n", sp.Range(2, nu.MAX_PIXELS + 1), (4, 64), "signal length")
 W_PREV = Param("w_prev", "w_{t-1}", sp.Range(1, nu.MAX_PIXELS + 1), (1, 5), "box width of F_{t-1}")
@@ -139,14 +92,7 @@ S_ERR = Param("s", "s", sp.Interval(0, 10), (0.0, 1.0), "standard deviation of t
 LENGTH = Param("l", "l", sp.Range(1, nu.MAX_LENGTH + 1), (1, 16), "sequence length")
 VOCAB = Param("V", "V", sp.Range(2, nu.MAX_VOCAB + 1), (2, 15), "vocabulary size (D3PM's K)")
 T_COUNT = Param("t", "t", sp.Range(1, nu.MAX_LENGTH + 1), (1, 16), "number of edited / masked / deleted positions")
-TOKENS = Param(
-    "x0",
-    "x_0",
-    sp.FiniteSet(sp.Symbol("tokens")),
-    ("0120", "0120"),
-    "the clean sequence, e.g. 0120",
-    parser=_parse_tokens,
-)
+TOKENS = tokens("x0", length=(1, nu.MAX_LENGTH), latex="x_0", description="the clean sequence, e.g. 0120")
 ABAR_PREV_D = Param("alpha_bar_prev", r"\bar\alpha_{t-1}", _U, (0.05, 0.95), "D3PM's P(token untouched) at t-1")
 ABAR_T_D = Param("alpha_bar_t", r"\bar\alpha_t", sp.Interval.Ropen(0, 1), (0.0, 0.9), "D3PM's P(token untouched) at t")
 BETA_D = Param("beta_t", r"\beta_t", _U, (0.01, 0.99), "D3PM's replacement rate at step t")
@@ -1057,7 +1003,7 @@ def marginal_constraint(model: str, x0: Any, t: int, V: int, alpha_bar_prev: Any
     """
     if model not in dd.MODELS:
         raise ParameterError(f"model must be one of {', '.join(dd.MODELS)}, got {model!r}")
-    toks = _parse_tokens(x0)
+    toks = TOKENS.validate(x0)
     V = int(VOCAB.validate(V))
     _tokens_check(toks, V, t)
     if not 1 <= int(t):

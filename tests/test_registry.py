@@ -97,6 +97,10 @@ def _public_functions(module):
         yield f"{module.__name__}.{name}", obj
 
 
+#: derive/ modules that hold no closed form: the input parser and the error type every layer shares.
+_DERIVE_INFRASTRUCTURE = {"errors", "expr_parser"}
+
+
 def test_every_public_derive_function_is_reached_from_the_registry():
     """Each public function of derive/ is used by a registered closed form, lhs, oracle or proof."""
     import closedform.proofs  # noqa: F401
@@ -112,6 +116,8 @@ def test_every_public_derive_function_is_reached_from_the_registry():
     corpus = "\n".join(sources)
     missing = []
     for info in pkgutil.iter_modules(closedform.derive.__path__):
+        if info.name in _DERIVE_INFRASTRUCTURE:
+            continue
         module = importlib.import_module(f"closedform.derive.{info.name}")
         for qual, func in _public_functions(module):
             if f".{func.__name__}(" not in corpus and f"{func.__name__}(" not in corpus:
