@@ -28,6 +28,15 @@ def _result(name: str):
         raise UsageError(f"unknown result {name!r}; known: {', '.join(r.name for r in RESULTS)}") from None
 
 
+#: Options of the verbs themselves; no result parameter may take one of these names.
+RUN_OPTIONS = frozenset(
+    {"trials", "device", "seed", "streams", "cluster", "json", "latex", "help", "no_progress", "thorough", "out"}
+)
+
+#: Verbs that take a result name and, after it, that result's parameters as options.
+_RESULT_VERBS = ("latex", "prove", "simulate")
+
+
 def _parse_result_params(result, extra: Sequence[str]) -> dict[str, str]:
     """Turn ``--n 4 --theta pi`` into ``{"n": "4", "theta": "pi"}``, checking the names."""
     params: dict[str, str] = {}
@@ -36,20 +45,55 @@ def _parse_result_params(result, extra: Sequence[str]) -> dict[str, str]:
     for tok in it:
         if not tok.startswith("--"):
             raise UsageError(f"unexpected argument {tok!r}; parameters are given as --name value")
-        key, _, val = tok[2:].partition("=")
+        key, eq, val = tok[2:].partition("=")
         key = key.replace("-", "_")
         if key not in known:
             raise UsageError(
                 f"{result.name} has no parameter {key!r}; its parameters are "
                 + ", ".join(f"--{p.name} ({p.domain_text()})" for p in result.params)
             )
-        if not val:
+        if not eq:
             try:
                 val = next(it)
             except StopIteration:
                 raise UsageError(f"--{key} needs a value in {result.param(key).domain_text()}") from None
         params[key] = val
     return params
+
+
+def _typical_text(param) -> str:
+    typical = param.typical
+    if param.kind == "choice":
+        return ""
+    return f"; typical {typical[0]} to {typical[1]}" if len(typical) == 2 else f"; e.g. {typical[0]}"
+
+
+def _add_result_options(subparser: argparse.ArgumentParser, result) -> None:
+    """The result's parameters as real options, so ``--help`` lists them with their domains."""
+    group = subparser.add_argument_group(f"parameters of {result.name}")
+    for prm in result.params:
+        what = f"{prm.description}: " if prm.description else ""
+        group.add_argument(
+            f"--{prm.name}",
+            dest=f"param__{prm.name}",
+            metavar="VALUE",
+            default=None,
+            help=f"{what}{prm.domain_text()}{_typical_text(prm)}".replace("%", "%%"),
+        )
+
+
+def _join_values(argv: list[str], names: set[str]) -> list[str]:
+    # "--mu -1,2" would read as two options; "--mu=-1,2" is unambiguous.
+    out, i = [], 0
+    while i < len(argv):
+        tok = argv[i]
+        if tok.startswith("--") and "=" not in tok and tok[2:].replace("-", "_") in names and i + 1 < len(argv):
+            out.append(f"--{tok[2:].replace('-', '_')}={argv[i + 1]}")
+            i += 2
+        else:
+            out.append(tok)
+            i += 1
+    return out
 
 
 def _emit(args: argparse.Namespace, payload: Any, text: str) -> None:
@@ -62,6 +106,10 @@ def _emit(args: argparse.Namespace, payload: Any, text: str) -> None:
 def cmd_list(args: argparse.Namespace, extra: Sequence[str]) -> int:
     from closedform.registry import by_topic
 
+    try:
+        selected = by_topic(*args.topics)
+    except KeyError as exc:
+        raise UsageError(exc.args[0]) from None
     rows = [
         {
             "name": r.name,
@@ -69,7 +117,7 @@ def cmd_list(args: argparse.Namespace, extra: Sequence[str]) -> int:
             "title": r.title,
             "params": [f"{p.name} in {p.domain_text()}" for p in r.params],
         }
-        for r in by_topic(*args.topics)
+        for r in selected
     ]
     text = "\n".join(f"{r['name']:<28} {r['topic']:<11} {r['title']}" for r in rows)
     _emit(args, rows, text)
@@ -202,61 +250,97 @@ def _seed(text: str) -> int:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(result=None) -> argparse.ArgumentParser:
+    """The argument parser; with ``result``, its verbs that take a result also take its parameters."""
+    common = {"allow_abbrev": False, "formatter_class": argparse.ArgumentDefaultsHelpFormatter}
     parser = argparse.ArgumentParser(
         prog="closedform",
         description="Closed forms from eight 2022 'Scientific Spaces' posts: derived, proved, simulated.",
+        **common,
     )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="VERB")
 
-    p = sub.add_parser("list", help="list the results of the registry")
-    p.add_argument("topics", nargs="*")
+    p = sub.add_parser("list", help="list the results of the registry", **common)
+    p.add_argument("topics", nargs="*", help="topics or groups (losses, diffusion); all when omitted")
     p.set_defaults(func=cmd_list)
 
-    p = sub.add_parser("verify", help="run every proof and cross-check (exit 1 on any failure)")
+    p = sub.add_parser("verify", help="run every proof and cross-check (exit 1 on any failure)", **common)
     p.add_argument("topics", nargs="*", help="topics or groups (losses, diffusion); all when omitted")
     p.add_argument("--thorough", action="store_true", help="ten times the Monte Carlo trials")
-    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="where the Monte Carlo checks run")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_verify)
 
-    p = sub.add_parser("latex", help="print a result as LaTeX (optionally at given parameters)")
-    p.add_argument("result")
+    p = sub.add_parser("latex", help="print a result as LaTeX (optionally at given parameters)", **common)
+    p.add_argument("result", help="a result name (closedform list)")
     p.set_defaults(func=cmd_latex)
+    verbs = {"latex": p}
 
-    p = sub.add_parser("prove", help="print the step-checked derivations of a result")
-    p.add_argument("result")
+    p = sub.add_parser("prove", help="print the step-checked derivations of a result", **common)
+    p.add_argument("result", help="a result name (closedform list)")
     p.add_argument("--latex", action="store_true", help="as align* LaTeX")
     p.set_defaults(func=cmd_prove)
 
-    p = sub.add_parser("simulate", help="Monte Carlo estimate of a result: --PARAM VALUE ...")
-    p.add_argument("result")
-    p.add_argument("--trials", type=_trials, default=10**6)
-    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
-    p.add_argument("--seed", type=_seed, default=0)
-    p.add_argument("--streams", type=int, default=None)
+    p = sub.add_parser("simulate", help="Monte Carlo estimate of a result: --PARAM VALUE ...", **common)
+    p.add_argument("result", help="a result name (closedform list)")
+    p.add_argument("--trials", type=_trials, default=10**6, help="Monte Carlo trials, e.g. 1e8")
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="where the kernel runs")
+    p.add_argument("--seed", type=_seed, default=0, help="the seed of every stream (same seed, same counts)")
+    p.add_argument("--streams", type=int, default=None, help="independent RNG streams (default: the result's own)")
     p.add_argument("--cluster", default=None, help="Dask scheduler address, or 'local'")
     p.set_defaults(func=cmd_simulate)
+    verbs["simulate"] = p
 
-    p = sub.add_parser("report", help="write a LaTeX and HTML report with plots")
-    p.add_argument("topics", nargs="*")
-    p.add_argument("--out", default="closedform-report")
+    p = sub.add_parser("report", help="write a LaTeX and HTML report with plots", **common)
+    p.add_argument("topics", nargs="*", help="topics or groups (losses, diffusion); all when omitted")
+    p.add_argument("--out", default="closedform-report", help="the folder to write into")
     p.set_defaults(func=cmd_report)
+    if result is not None:
+        for verb in verbs.values():
+            _add_result_options(verb, result)
     return parser
 
 
+def _named_result(argv: Sequence[str]):
+    """The result named after a verb that takes one (``simulate sector ...``), or None."""
+    for i, tok in enumerate(argv):
+        if tok in _RESULT_VERBS:
+            rest = [t for t in argv[i + 1 :] if not t.startswith("-")]
+            if not rest:
+                return None
+            from closedform.registry import by_name
+
+            try:
+                return by_name(rest[0])
+            except KeyError:
+                return None
+        if not tok.startswith("-"):
+            return None
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
     # Global flags may come after the verb too (closedform latex sector --json).
     argv = list(sys.argv[1:] if argv is None else argv)
     json_flag = "--json" in argv
     argv = [a for a in argv if a != "--json"]
+    result = _named_result(argv)
+    if result is not None:
+        argv = _join_values(argv, {p.name for p in result.params})
+    parser = build_parser(result)
     args, extra = parser.parse_known_args(argv)
     args.json = json_flag
-    if extra and args.command not in ("latex", "simulate"):
+    if extra:
+        if args.command in _RESULT_VERBS and result is not None:
+            _parse_result_params(result, extra)  # names the unknown parameter and lists the known ones
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    from closedform.spec import ParameterError
+    extra = [
+        f"--{name[len('param__') :]}={value}"
+        for name, value in vars(args).items()
+        if name.startswith("param__") and value is not None
+    ]
+    from closedform.derive.errors import ParameterError
 
     try:
         return args.func(args, extra)
@@ -266,6 +350,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RuntimeError as exc:  # e.g. device="cuda" with no GPU and no simulator
         print(f"closedform: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # `closedform latex ... | head`: the reader left, nothing is wrong
+        sys.stderr.close()
+        return EXIT_OK
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -209,3 +209,14 @@ def test_threshold_test_with_fewer_buckets_decides_exactly(n, theta):
     assert np.array_equal((crossing >= a)[~near], (sorted_gap >= a)[~near])
     # And every gap it reports is a real gap: never larger than the largest.
     assert np.all(crossing <= sorted_gap + 2.0**-52)
+
+
+@pytest.mark.parametrize("n", [45, 60, 100])
+def test_small_angle_value_is_not_rounded_to_zero(n):
+    """n (θ/2π)^(n-1) is tiny for large n; it must stay the exact rational (nsimplify once made it 0)."""
+    assert sector.probability(n, "pi/3").expr == n * sp.Rational(1, 6) ** (n - 1)
+
+
+def test_points_above_the_stated_bound_are_refused_at_once():
+    with pytest.raises(ParameterError, match=r"n must be an integer in 1\.\.100"):
+        sector.probability(10**6, "3*pi/2")
