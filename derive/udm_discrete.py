@@ -38,6 +38,7 @@ __all__ = [
     "check_absorbing",
     "check_edit_v1",
     "check_tokens",
+    "constraint_failures",
     "d3pm_schedule",
     "d3pm_uniform_marginal",
     "d3pm_uniform_marginal_row",
@@ -289,12 +290,15 @@ def check_absorbing(alpha_bar_prev, alpha_bar_t) -> None:
 
 
 def d3pm_schedule(model: str, alpha_bar_prev, second) -> dict[str, Fraction]:
-    """The exact schedule of a D3PM model for :func:`forward_law`: ``second`` is beta_t (uniform) or abar_t (absorbing).
+    """The exact schedule of a D3PM model for :func:`forward_law`: ``second`` is beta_t (uniform) or abar_t (absorbing,
+    checked to lie below abar_{t-1}).
 
     >>> d3pm_schedule("d3pm_uniform", sp.Rational(2, 3), sp.Rational(1, 4))
     {'alpha_bar_prev': Fraction(2, 3), 'beta_t': Fraction(1, 4)}
     """
     key = {"d3pm_uniform": "beta_t", "d3pm_absorbing": "alpha_bar_t"}[model]
+    if key == "alpha_bar_t":
+        check_absorbing(alpha_bar_prev, second)
     return {"alpha_bar_prev": Fraction(str(sp.nsimplify(alpha_bar_prev))), key: Fraction(str(sp.nsimplify(second)))}
 
 
@@ -568,3 +572,30 @@ def marginal_constraint(
             lhs[x] += p * q
     rhs = forward_law(model, x0, "prev" if d3pm else t - 1, V, schedule)
     return {k: v for k, v in lhs.items() if v}, rhs
+
+
+def _constraint_grid(max_length: int):
+    """Sequences of length 1..max_length over V = 2, 3 (periodic, quadratic and constant), every t, every model."""
+    for l in range(1, max_length + 1):
+        for V in (2, 3):
+            for x0 in {tuple(i % V for i in range(l)), tuple((i * i + 1) % V for i in range(l)), (0,) * l}:
+                for t in range(1, l + 1):
+                    for model in ("edit_v1", "edit_v2", "mask", "deletion"):
+                        yield model, x0, V, t, None
+                yield "d3pm_uniform", x0[:3], V, 1, {"alpha_bar_prev": Fraction(2, 3), "beta_t": Fraction(1, 5)}
+                yield "d3pm_absorbing", x0[:3], V, 1, {"alpha_bar_prev": Fraction(3, 5), "alpha_bar_t": Fraction(1, 4)}
+
+
+def constraint_failures(max_length: int) -> tuple[int, list[str]]:
+    """:func:`marginal_constraint` over a grid of every model up to ``max_length``: (configurations, failures).
+
+    >>> constraint_failures(2)
+    (30, [])
+    """
+    n, bad = 0, []
+    for model, x0, V, t, schedule in _constraint_grid(max_length):
+        lhs, rhs = marginal_constraint(model, x0, t, V, schedule)
+        n += 1
+        if lhs != rhs:
+            bad.append(f"{model} x0={x0} V={V} t={t}")
+    return n, bad

@@ -140,6 +140,12 @@ def pack_hot_step(x0, ab_t, ab_prev, sigma, uniform_noise: bool = False) -> np.n
     return np.array([f[0], f[1], bb_t, f[2], bb_p, f[3], 1.0 if uniform_noise else 0.0])
 
 
+def pack_mixing_step(x0, alpha_t, alpha_bar_prev, sigma_tilde) -> np.ndarray:
+    """Kernel parameters of :data:`HOT_STEP` for post 9262's mixing (c) with uniform noise."""
+    s = d.sigma_from_sigma_tilde(sigma_tilde, sp.sqrt(1 - alpha_bar_prev**2))
+    return pack_hot_step(x0, alpha_t * alpha_bar_prev, alpha_bar_prev, s, uniform_noise=True)
+
+
 def pack_hot_chain(mu0, s0, alpha_bars, sigmas, plugin: bool) -> np.ndarray:
     """Kernel parameters of :data:`HOT_CHAIN`; ``alpha_bars`` (t = 0..T) and ``sigmas`` (t = 1..T) as mpf/float."""
     ab = [float(a) for a in alpha_bars]

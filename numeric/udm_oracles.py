@@ -25,6 +25,7 @@ import sympy as sp
 from closedform.derive import schedules as sch
 from closedform.derive import udm as d
 from closedform.derive import udm_discrete as dd
+from closedform.numeric import udm as nu
 
 # ----------------------------------------------------------------------------
 # Schedules and sigma rules at 50 digits (views of derive.schedules)
@@ -72,6 +73,12 @@ def _ddpm_sigma_mpmath():
 def _plugin_gain_mpmath():
     q, ab, s, s0 = sp.symbols("q ab s s0", positive=True)
     return sp.lambdify((q, ab, s, s0), d.plugin_gain(q, ab, s, s0), "mpmath")
+
+
+def pack_chain(mu0, s0, T, schedule, sigma_rule, plugin: bool):
+    """Kernel parameters of :data:`closedform.numeric.udm.HOT_CHAIN` on a named schedule (rounded from 50 digits)."""
+    ab = schedule_mpf(schedule, int(T))
+    return nu.pack_hot_chain(float(sp.N(mu0)), float(sp.N(s0)), ab, step_sigmas_mpf(ab, sigma_rule), plugin)
 
 
 def plugin_variance(s0, T: int, schedule: str, sigma_rule) -> mpmath.mpf:
@@ -323,8 +330,7 @@ def edit_v1_oracle(l, V, t) -> list[mpmath.mpf]:
 
 def absorbing_oracle(l, alpha_bar_prev, alpha_bar_t) -> list[mpmath.mpf]:
     """D3PM absorbing's law of the number of masks of x_{t-1}, by enumeration (all-zero x0 of length l)."""
-    dd.check_absorbing(alpha_bar_prev, alpha_bar_t)
-    schedule = dd.d3pm_schedule("d3pm_absorbing", alpha_bar_prev, alpha_bar_t)
+    schedule = dd.d3pm_schedule("d3pm_absorbing", alpha_bar_prev, alpha_bar_t)  # checks abar_t < abar_{t-1}
     return enumerated_categories("d3pm_absorbing", (0,) * int(l), 1, 1, schedule)
 
 
