@@ -590,7 +590,7 @@ def constraint_failures(max_length: int) -> tuple[int, list[str]]:
     """:func:`marginal_constraint` over a grid of every model up to ``max_length``: (configurations, failures).
 
     >>> constraint_failures(2)
-    (30, [])
+    (84, [])
     """
     n, bad = 0, []
     for model, x0, V, t, schedule in _constraint_grid(max_length):

@@ -110,7 +110,7 @@ def ho_posterior_oracle(alpha_t, alpha_bar_prev) -> list[mpmath.mpf]:
     """Ho et al.'s eq. (7) in Ho's variables, evaluated in mpmath after squaring Su's (HO_FROM_SU).
 
     >>> [mpmath.nstr(c, 6) for c in ho_posterior_oracle(sp.Rational(9, 10), sp.Rational(3, 5))]
-    ['0.160926', '0.813100', '0.171655']
+    ['0.160926', '0.8131', '0.171654']
     """
     a, q = (mpmath.mpf(sp.N(v, mpmath.mp.dps + 5)) for v in (alpha_t, alpha_bar_prev))
     ho_a, ho_abp = a**2, q**2
