@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from closedform.checks import CheckRow
 from closedform.derive import udm as d
 from closedform.derive import udm_discrete as dd
 from closedform.derive.schedules import SCHEDULES, alpha_bar_schedule
@@ -201,9 +202,7 @@ def _row(values) -> sp.Matrix:
 HOT_PLUGIN_NAME, EDIT_V2_NAME = "hot_plugin_dispersion", "edit_v2_marginal"
 
 
-def _verify_row(result: str, check: str, case: str, ok: bool, detail: str, t0: float):
-    from closedform.checks import CheckRow
-
+def _verify_row(result: str, check: str, case: str, ok: bool, detail: str, t0: float) -> CheckRow:
     return CheckRow(result, TOPIC, check, case, "pass" if ok else "FAIL", detail, time.perf_counter() - t0)
 
 
@@ -355,7 +354,7 @@ HOT_EXACT = Result(
 )
 
 
-def plugin_table_check(thorough: bool = False):
+def plugin_table_check(thorough: bool = False) -> CheckRow:
     """verify row of hot_plugin_dispersion: the plug-in table computed and compared with the Monte Carlo table."""
     t0 = time.perf_counter()
     table = plugin_table()
@@ -397,7 +396,7 @@ COLD = Result(
     title="cold diffusion with a circular box blur: per-pixel MSE of naive (A_{t-1} e) and improved ((A_{t-1} - A_t) e) "
     "sampling for x0hat = x0 + e; improved is exact when e = 0",
     params=(N_PIX, W_PREV, W_T, S_ERR),
-    closed_form=_pretty(d.cold_errors_row),
+    closed_form=_pretty(lambda **kw: d.cold_errors_row(**kw)),
     lhs=lambda **_: sp.Matrix([[sp.Symbol("MSE_{naive}"), sp.Symbol("MSE_{improved}")]]),
     oracle=lambda n, w_prev, w_t, s: nuo.cold_mse_oracle(int(n), int(w_prev), int(w_t), s),
     simulation=Simulation(
@@ -438,16 +437,13 @@ def _position_sim(model, what) -> Simulation:
     return _discrete_sim(nu.pack_positions(model), lambda V, t, x0: 3 * len(x0), what)
 
 
-def discrete_enumeration_check(thorough: bool = False):
+def discrete_enumeration_check(thorough: bool = False) -> CheckRow:
     """verify row of edit_v2_marginal: the marginal constraint of every discrete posterior, by exact enumeration."""
-    t0 = time.perf_counter()
-    n, bad = dd.constraint_failures(5 if thorough else 4)
-    detail = f"{n} (model, x0, V, t) configurations, exact Fractions; " + (
-        "all equal" if not bad else "differ: " + "; ".join(bad[:3])
-    )
-    return _verify_row(
-        EDIT_V2_NAME, "discrete_enumeration_check", f"l <= {5 if thorough else 4}, V in 2, 3", not bad, detail, t0
-    )
+    t0, max_l = time.perf_counter(), 5 if thorough else 4
+    n, bad = dd.constraint_failures(max_l)
+    verdict = "differ: " + "; ".join(bad[:3]) if bad else "all equal"
+    detail = f"{n} (model, x0, V, t) configurations, exact Fractions; {verdict}"
+    return _verify_row(EDIT_V2_NAME, "discrete_enumeration_check", f"l <= {max_l}, V in 2, 3", not bad, detail, t0)
 
 
 EDIT_V2 = Result(
@@ -456,7 +452,7 @@ EDIT_V2 = Result(
     title="edit model v2 (t positions changed to different tokens), posterior 'restore one uniformly chosen differing "
     "position': x_{t-1} has the forward law at t-1 (marginal constraint)",
     params=_DISCRETE_PARAMS,
-    closed_form=_pretty(dd.edit_v2_marginal_row),
+    closed_form=_pretty(lambda **kw: dd.edit_v2_marginal_row(**kw)),
     lhs=lambda **_: _POS_LHS,
     oracle=nuo.discrete_oracle("edit_v2"),
     simulation=_position_sim("edit_v2", "forward edit of t positions, then restore one differing position"),
@@ -474,7 +470,7 @@ MASK = Result(
     title="mask model: unmasking one uniformly chosen masked position satisfies the marginal constraint; per "
     "position it is D3PM-absorbing's (abar_{t-1} - abar_t)/(1 - abar_t) = 1/t at abar_t = 1 - t/l",
     params=_DISCRETE_PARAMS,
-    closed_form=_pretty(dd.mask_marginal_row),
+    closed_form=_pretty(lambda **kw: dd.mask_marginal_row(**kw)),
     lhs=lambda **_: _POS_LHS,
     oracle=nuo.discrete_oracle("mask"),
     simulation=_position_sim("mask", "mask t positions, then unmask one"),
@@ -491,7 +487,7 @@ DELETION = Result(
     title="deletion (not in the post): a uniform consistent deletion set, one element re-inserted, satisfies the "
     "marginal constraint though repeated tokens hide which positions were deleted",
     params=_DISCRETE_PARAMS,
-    closed_form=_pretty(dd.deletion_marginal_row),
+    closed_form=_pretty(lambda **kw: dd.deletion_marginal_row(**kw)),
     lhs=lambda **_: sp.Matrix([[sp.Symbol(r"P(x_{t-1}^j = v \mid x_0)")]]),
     oracle=nuo.discrete_oracle("deletion"),
     simulation=_position_sim("deletion", "delete t positions, then re-insert one of a uniform consistent deletion set"),
@@ -508,7 +504,7 @@ EDIT_V1 = Result(
     title="edit model v1 (t positions replaced by uniform tokens) is not invertible: the number of visible changes is "
     "Binomial(t, (V-1)/V)",
     params=(LENGTH, VOCAB, T_COUNT),
-    closed_form=_pretty(dd.edit_v1_change_row),
+    closed_form=_pretty(lambda **kw: dd.edit_v1_change_row(**kw)),
     lhs=lambda l, V, t: sp.Function("P")(sp.Eq(sp.Symbol("K"), sp.Symbol("k"))),
     oracle=nuo.edit_v1_oracle,
     simulation=_discrete_sim(
@@ -529,7 +525,7 @@ ABSORBING = Result(
     title="D3PM absorbing (per-token masking, Bayes posterior): x_{t-1} has Binomial(l, 1 - abar_{t-1}) masks, "
     "unlike Su's mask model whose count is exactly t-1",
     params=(LENGTH, ABAR_PREV_D, ABAR_T_D),
-    closed_form=_pretty(dd.absorbing_mask_count_row),
+    closed_form=_pretty(lambda **kw: dd.absorbing_mask_count_row(**kw)),
     lhs=lambda **_: sp.Function("P")(sp.Eq(sp.Symbol(r"\#\mathrm{MASK}(x_{t-1})"), sp.Symbol("k"))),
     oracle=nuo.absorbing_oracle,
     simulation=_discrete_sim(
@@ -553,7 +549,7 @@ D3PM_UNIFORM = Result(
     title="D3PM uniform replacement over K = V classes: the Bayes posterior q(x_{t-1}|x_t, x0) satisfies the marginal "
     "constraint, q(x_{t-1} = v|x0) = abar_{t-1} [v = x0] + (1 - abar_{t-1})/K",
     params=(VOCAB, ABAR_PREV_D, BETA_D, TOKENS),
-    closed_form=_pretty(dd.d3pm_uniform_marginal_row),
+    closed_form=_pretty(lambda **kw: dd.d3pm_uniform_marginal_row(**kw)),
     lhs=lambda **_: _POS_LHS,
     oracle=nuo.d3pm_uniform_oracle,
     simulation=_discrete_sim(
@@ -694,6 +690,9 @@ def marginal_constraint(model: str, x0: Any, t: int, V: int, alpha_bar_prev: Any
     second_param = {"d3pm_uniform": BETA_D, "d3pm_absorbing": ABAR_T_D}.get(model)
     sched = None
     if second_param is not None:
-        sched = dd.d3pm_schedule(model, ABAR_PREV_D.validate(alpha_bar_prev), second_param.validate(second))
+        abp, second = ABAR_PREV_D.validate(alpha_bar_prev), second_param.validate(second)
+        if model == "d3pm_absorbing":
+            dd.check_absorbing(abp, second)
+        sched = dd.d3pm_schedule(model, abp, second)
     lhs, rhs = dd.marginal_constraint(model, toks, int(t), V, sched)
     return lhs == rhs

@@ -266,6 +266,7 @@ def cold_mse_oracle(n: int, w_prev: int, w_t: int, s) -> list[mpmath.mpf]:
 
     An independent route from the matrix traces of the closed form.
     """
+    d.check_blur_widths(n, w_prev, w_t)
     n = int(n)
     s2 = mpmath.mpf(sp.N(s, mpmath.mp.dps + 5)) ** 2
 
@@ -330,7 +331,8 @@ def edit_v1_oracle(l, V, t) -> list[mpmath.mpf]:
 
 def absorbing_oracle(l, alpha_bar_prev, alpha_bar_t) -> list[mpmath.mpf]:
     """D3PM absorbing's law of the number of masks of x_{t-1}, by enumeration (all-zero x0 of length l)."""
-    schedule = dd.d3pm_schedule("d3pm_absorbing", alpha_bar_prev, alpha_bar_t)  # checks abar_t < abar_{t-1}
+    dd.check_absorbing(alpha_bar_prev, alpha_bar_t)
+    schedule = dd.d3pm_schedule("d3pm_absorbing", alpha_bar_prev, alpha_bar_t)
     return enumerated_categories("d3pm_absorbing", (0,) * int(l), 1, 1, schedule)
 
 
