@@ -241,7 +241,7 @@ _BBP = sp.Symbol(r"\bar\beta_{t-1}", positive=True)
 def _hot_closed(x0, alpha_t, alpha_bar_prev, sigma):
     if _symbolic(x0, alpha_t, alpha_bar_prev) or isinstance(sigma, sp.Symbol):
         return _row(d.hot_step_moments(x0, alpha_bar_prev, _BBP))
-    _hot_values(x0, alpha_t, alpha_bar_prev, sigma)
+    _hot_values(x0, alpha_t, alpha_bar_prev, sigma)  # refuses sigma_t > betabar_{t-1}
     return _row(d.hot_step_moments(x0, alpha_bar_prev))
 
 

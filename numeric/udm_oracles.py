@@ -9,7 +9,7 @@ form of ``hot_plugin_dispersion`` itself, the recursion of
 lives in numeric/; its oracle is :func:`chain_moments_oracle`).
 
 >>> import mpmath
->>> mpmath.nstr(plugin_variance("3/10", 5, "cosine_s0", "ddim") ** 0.5, 4)
+>>> mpmath.nstr(plugin_variance(sp.Rational(3, 10), 5, "cosine_s0", "ddim") ** 0.5, 4)
 '0.1857'
 """
 
