@@ -3,13 +3,16 @@ r"""The unified diffusion model (posts 9262 and 9271): hot, cold and discrete di
 Convention (every function here): Su's, :math:`x_t = \bar\alpha_t x_0 + \bar\beta_t\varepsilon`
 with :math:`\bar\beta_t = \sqrt{1-\bar\alpha_t^2}`; Ho et al.'s quantities are the squares
 (:data:`closedform.derive.schedules.HO_FROM_SU`).  Discrete "time" is an integer count.
+The closed forms live in :mod:`closedform.derive.udm` and :mod:`closedform.derive.udm_discrete`,
+the schedules in :mod:`closedform.derive.schedules`, the kernels in :mod:`closedform.numeric.udm`
+and the oracles in :mod:`closedform.numeric.udm_oracles`; this module holds the registry lines.
 
 >>> import closedform.udm as udm
 >>> udm.ddpm_posterior(alpha_t="9/10", alpha_bar_prev="3/5")
 Matrix([[mu_{x_0}, mu_{x_t}, sigma_t^2]]) = Matrix([[285/1771, 1440/1771, 304/1771]])
 >>> udm.hot_posterior(t=2, T=2, schedule="cosine_s0", sigma="ddim")  # DDIM's last-but-one step
 x_{t-1} = sqrt(2)*x_0/2 + sqrt(2)*x_t/2
->>> round(udm.plugin_std(T=5, schedule="cosine_s0", sigma_rule="ddim"), 4)  # MATH.md: 0.186
+>>> round(udm.plugin_std(T=5, schedule="cosine_s0", sigma_rule="ddim"), 4)  # the Monte Carlo table: 0.186
 0.1857
 >>> udm.marginal_constraint("deletion", "0101", t=2, V=2)
 True
@@ -21,30 +24,26 @@ closedform.ParameterError: schedule must be strictly decreasing (alphabar_0 = 1 
 
 from __future__ import annotations
 
-import dataclasses
-import itertools
 import time
 from collections.abc import Sequence
-from fractions import Fraction
-from functools import lru_cache
 from typing import Any
 
-import mpmath
 import numpy as np
 import sympy as sp
 
-from closedform.derive import schedules as sch
+from closedform.checks import CheckRow
 from closedform.derive import udm as d
 from closedform.derive import udm_discrete as dd
+from closedform.derive.schedules import SCHEDULES, alpha_bar_schedule
 from closedform.estimate import Estimate, simulate_result
 from closedform.numeric import udm as nu
+from closedform.numeric import udm_oracles as nuo
 from closedform.numeric.rng import NORMAL_DRAWS
 from closedform.params import choice, tokens
 from closedform.proofs import udm as pr
 from closedform.spec import Formula, Param, ParameterError, Result, Simulation
 
 TOPIC = "udm"
-SCHEDULES = {"linear": None, "cosine": sp.Rational(8, 1000), "cosine_s0": sp.Integer(0)}
 
 # ---------------------------------------------------------------------------
 # Parameters
@@ -137,73 +136,390 @@ def _step_sigma(sigma, alpha_t, alpha_bar_prev):
 
 
 # ---------------------------------------------------------------------------
-# Schedules and conventions
+# Registry lines: hot diffusion
 # ---------------------------------------------------------------------------
 
 
-def alpha_bar_schedule(schedule: Any, T: int | None = None) -> tuple[sp.Expr, ...]:
-    r"""Su's :math:`(\bar\alpha_0 = 1, \bar\alpha_1, \dots, \bar\alpha_T)`, validated.
-
-    ``schedule`` is a name (``linear``, ``cosine``, ``cosine_s0``; then T is required)
-    or the values :math:`\bar\alpha_1..\bar\alpha_T` (Su's convention: the square roots of
-    Ho's :math:`\bar\alpha`), which must decrease strictly from below 1 to at least 0.
-
-    >>> alpha_bar_schedule("cosine_s0", 2)
-    (1, sqrt(2)/2, 0)
-    """
-    if isinstance(schedule, str):
-        if schedule not in SCHEDULES:
-            raise ParameterError(
-                f"schedule must be one of {', '.join(SCHEDULES)} or a sequence of alphabar_t, got {schedule!r}"
-            )
-        if T is None or int(T) < 1:
-            raise ParameterError(f"T must be an integer >= 1 for the named schedule {schedule!r}, got {T!r}")
-        return tuple(sch.schedule_alpha_bars(schedule.split("_")[0], int(T), SCHEDULES[schedule]))
-    values = [sp.nsimplify(v) if isinstance(v, (float, int)) else sp.sympify(v) for v in schedule]
-    if T is not None and len(values) != int(T):
-        raise ParameterError(f"schedule must hold T = {T} values alphabar_1..alphabar_T, got {len(values)}")
-    full = [sp.Integer(1)] + values
-    for t, (prev, cur) in enumerate(itertools.pairwise(full), start=1):
-        if not (cur.is_real and 0 <= cur <= 1):
-            raise ParameterError(f"schedule values must lie in [0, 1) (Su's alphabar_t), got alphabar_{t} = {cur}")
-        if not cur < prev:
-            raise ParameterError(
-                "schedule must be strictly decreasing (alphabar_0 = 1 > alphabar_1 > ... > alphabar_T >= 0), "
-                f"got alphabar_{t} = {cur} >= alphabar_{t - 1} = {prev}"
-            )
-    return tuple(full)
+def _row(values) -> sp.Matrix:
+    return sp.Matrix([list(values)])
 
 
-@lru_cache(maxsize=64)
-def _schedule_mpf(schedule: str, T: int) -> tuple[mpmath.mpf, ...]:
-    with mpmath.workdps(50):
-        return tuple(mpmath.mpf(sp.N(a, 50)) for a in alpha_bar_schedule(schedule, T))
+#: Names of the results with extra verify rows (each check is defined before its Result and names it).
+HOT_PLUGIN_NAME, EDIT_V2_NAME = "hot_plugin_dispersion", "edit_v2_marginal"
 
 
-def _step_sigmas_mpf(ab: Sequence[mpmath.mpf], rule) -> list[mpmath.mpf]:
-    """sigma_1..sigma_T (Su's convention) for a sigma rule, evaluated from derive's ddpm_sigma."""
-    out = []
-    f = _ddpm_sigma_mpmath()
-    for t in range(1, len(ab)):
-        if rule == "ddpm":
-            out.append(f(ab[t] / ab[t - 1], ab[t - 1]))
-        elif rule == "ddim":
-            out.append(mpmath.mpf(0))
-        else:
-            out.append(mpmath.mpf(sp.N(rule, 50)) * mpmath.sqrt(1 - ab[t - 1] ** 2))
-    return out
+def _verify_row(result: str, check: str, case: str, ok: bool, detail: str, t0: float) -> CheckRow:
+    return CheckRow(result, TOPIC, check, case, "pass" if ok else "FAIL", detail, time.perf_counter() - t0)
 
 
-@lru_cache(maxsize=1)
-def _ddpm_sigma_mpmath():
-    a, q = sp.symbols("a q", positive=True)
-    return sp.lambdify((a, q), d.ddpm_sigma(a, q), "mpmath")
+_COEF_LHS = sp.Matrix([[sp.Symbol("mu_{x_0}"), sp.Symbol("mu_{x_t}"), sp.Symbol("sigma_t^2")]])
+
+CONVENTIONS = Result(
+    name="diffusion_conventions",
+    topic=TOPIC,
+    title="Su's notation (alpha = sqrt of Ho's): DDPM's posterior coefficients equal Ho et al.'s eq. (7) after conversion",
+    params=(ALPHA_T, ALPHA_BAR_PREV),
+    closed_form=_pretty(lambda alpha_t, alpha_bar_prev: _row(d.ddpm_posterior_coefficients(alpha_t, alpha_bar_prev))),
+    lhs=lambda alpha_t, alpha_bar_prev: _COEF_LHS,
+    oracle=nuo.ho_posterior_oracle,
+    proofs=(pr.conversion_round_trip, pr.ho_formulas_in_su_notation),
+    cases=(
+        {"alpha_t": "9/10", "alpha_bar_prev": "3/5"},
+        {"alpha_t": "9999/10000", "alpha_bar_prev": "3/10"},
+        {"alpha_t": "1/2", "alpha_bar_prev": 1},
+    ),
+    rtol=1e-30,
+    rtol_reason="both sides are evaluated at 40 digits from exact inputs; only mpmath rounding differs",
+    skips={
+        "simulation": "a change of notation has nothing random; hot_posterior_marginal simulates these coefficients"
+    },
+)
 
 
-@lru_cache(maxsize=1)
-def _plugin_gain_mpmath():
-    q, ab, s, s0 = sp.symbols("q ab s s0", positive=True)
-    return sp.lambdify((q, ab, s, s0), d.plugin_gain(q, ab, s, s0), "mpmath")
+def _hot_values(x0, alpha_t, alpha_bar_prev, sigma):
+    """(alphabar_t, alphabar_{t-1}, sigma_t), sigma validated against betabar_{t-1}."""
+    return alpha_t * alpha_bar_prev, alpha_bar_prev, _step_sigma(sigma, alpha_t, alpha_bar_prev)
+
+
+_BBP = sp.Symbol(r"\bar\beta_{t-1}", positive=True)
+
+
+def _hot_closed(x0, alpha_t, alpha_bar_prev, sigma):
+    if _symbolic(x0, alpha_t, alpha_bar_prev) or isinstance(sigma, sp.Symbol):
+        return _row(d.hot_step_moments(x0, alpha_bar_prev, _BBP))
+    _hot_values(x0, alpha_t, alpha_bar_prev, sigma)  # refuses sigma_t > betabar_{t-1}
+    return _row(d.hot_step_moments(x0, alpha_bar_prev))
+
+
+_E, _P, _dd = sp.Function("E"), sp.Function("P"), sp.Symbol("d")
+_BBP_TAIL = sp.Gt(sp.Abs(_dd), sp.sqrt(3) * sp.Symbol(r"\bar\beta_{t-1}"))
+_HOT_LHS = _row([_E(sp.Symbol("x_{t-1}")), _E(_dd**2), _E(_dd**4), _P(_BBP_TAIL)])
+#: The step of the hot cases: x0 = 1.3, alpha_t = 0.97, alphabar_{t-1} = 0.6 (mean/std 0.78/0.80 for every sigma).
+_STEP_CASE = {"x0": "13/10", "alpha_t": "97/100", "alpha_bar_prev": "3/5"}
+
+HOT_POSTERIOR = Result(
+    name="hot_posterior_marginal",
+    topic=TOPIC,
+    title="hot diffusion: x_{t-1} = abar_{t-1} x0 + sqrt(bbar_{t-1}^2 - sigma^2)(x_t - abar_t x0)/bbar_t + sigma eps "
+    "has law N(abar_{t-1} x0, bbar_{t-1}^2) (d = x_{t-1} - abar_{t-1} x0); DDPM and DDIM are sigma choices",
+    params=(X0, ALPHA_T, ALPHA_BAR_PREV, SIGMA),
+    closed_form=_pretty(_hot_closed),
+    lhs=lambda **_: _HOT_LHS,
+    oracle=lambda x0, alpha_t, alpha_bar_prev, sigma: nuo.hot_step_oracle(
+        x0, *_hot_values(x0, alpha_t, alpha_bar_prev, sigma)
+    ),
+    simulation=Simulation(
+        nu.HOT_STEP,
+        lambda x0, alpha_t, alpha_bar_prev, sigma: nu.pack_hot_step(
+            x0, *_hot_values(x0, alpha_t, alpha_bar_prev, sigma)
+        ),
+        kind="mean",
+        draws_per_trial=lambda **_: 2 * NORMAL_DRAWS,
+        description="x_t from x_0, then one draw of the general posterior (Gaussian noise)",
+    ),
+    proofs=(pr.hot_marginal_constraint, pr.ddpm_and_ddim_reductions),
+    cases=tuple({**_STEP_CASE, "sigma": s} for s in (0, "2/5", "ddpm", "4/5")),
+    rtol=1e-25,
+    rtol_reason="tanh-sinh quadrature of smooth Gaussian integrands at 40 digits",
+    sim_trials=200_000,
+)
+
+
+UNIFORM_MIXING = Result(
+    name="gaussian_mixing_uniform_noise",
+    topic=TOPIC,
+    title="post 9262's mixing construction with uniform noise gives d/bbar_{t-1} = sqrt(1-st^2) u1 + st u2: "
+    "E d^4 = bbar^4 (9/5 - 12/5 st^2 (1 - st^2) ... ) and mass beyond sqrt3 bbar, so not p(x_{t-1}|x0) (uniform)",
+    params=(X0, ALPHA_T, ALPHA_BAR_PREV, SIGMA_TILDE),
+    closed_form=_pretty(
+        lambda x0, alpha_t, alpha_bar_prev, sigma_tilde: _row(
+            d.uniform_mixing_step_moments(x0, alpha_bar_prev, sigma_tilde)
+        )
+    ),
+    lhs=lambda **_: _HOT_LHS,
+    oracle=nuo.uniform_mixing_step_oracle,
+    simulation=Simulation(
+        nu.HOT_STEP,
+        nu.pack_mixing_step,
+        kind="mean",
+        draws_per_trial=lambda **_: 2,
+        description="x_t with uniform eps, then the Gaussian-mixing posterior with uniform noise",
+    ),
+    proofs=(pr.uniform_mixing_fails,),
+    cases=tuple({**_STEP_CASE, "sigma_tilde": s} for s in ("sqrt(2)/2", "3/5", 0)),
+    rtol=1e-25,
+    rtol_reason="quadrature of piecewise-polynomial integrands split at their kinks, at 40 digits",
+    sim_trials=200_000,
+)
+
+
+def _chain_closed(mu0, s0, T, schedule, sigma_rule, plugin: bool):
+    # the plug-in's variance: derive's recursion unrolled (symbolic), or evaluated in mpmath by numeric (numbers)
+    if not plugin:
+        return _row(d.exact_chain_moments(mu0, s0))
+    if _symbolic(mu0, s0, T) or isinstance(schedule, sp.Symbol) or isinstance(sigma_rule, sp.Symbol):
+        v = d.plugin_chain_variance(s0, T)
+    else:
+        v = sp.Float(nuo.plugin_variance(s0, T, schedule, sigma_rule), 45)
+    return sp.Matrix([[mu0, v, 3 * v**2]])
+
+
+def _chain_simulation(plugin: bool, description: str) -> Simulation:
+    return Simulation(
+        nu.HOT_CHAIN,
+        lambda **kw: nuo.pack_chain(**kw, plugin=plugin),
+        kind="mean",
+        draws_per_trial=lambda T, **_: 2 * (int(T) + 1) * NORMAL_DRAWS,  # the plug-in draws z1 too
+        description=description,
+    )
+
+
+_CHAIN_PARAMS = (MU0, S0, T_STEPS, SCHEDULE, SIGMA_RULE)
+_x0s, _mu0s = sp.Symbol("x_0"), sp.Symbol(r"\mu_0")
+_CHAIN_LHS = sp.Matrix([[_E(_x0s), _E((_x0s - _mu0s) ** 2), _E((_x0s - _mu0s) ** 4)]])
+
+HOT_EXACT = Result(
+    name="hot_exact_sampler",
+    topic=TOPIC,
+    title="predict-correct with exact samples x0hat ~ p(x0|x_t) reproduces the data law N(mu0, s0^2) for any T and sigma",
+    params=_CHAIN_PARAMS,
+    closed_form=_pretty(lambda **kw: _chain_closed(**kw, plugin=False)),
+    lhs=lambda **_: _CHAIN_LHS,
+    oracle=lambda **kw: nuo.chain_oracle(**kw, plugin=False),
+    simulation=_chain_simulation(False, "x_T ~ p_T, then T predict-correct steps with exact Gaussian x0hat samples"),
+    proofs=(pr.exactness_theorem,),
+    cases=(
+        {"mu0": "3/2", "s0": "3/10", "T": 1, "schedule": "cosine", "sigma_rule": 0},
+        {"mu0": "3/2", "s0": "3/10", "T": 2, "schedule": "cosine", "sigma_rule": "1/2"},
+        {"mu0": "3/2", "s0": "3/10", "T": 5, "schedule": "cosine_s0", "sigma_rule": 1},
+        {"mu0": "3/2", "s0": "3/10", "T": 20, "schedule": "linear", "sigma_rule": "ddpm"},
+    ),
+    rtol=1e-30,
+    rtol_reason="the oracle propagates exact moments through the chain at 50 digits",
+    sim_trials=200_000,
+)
+
+
+def plugin_table_check(thorough: bool = False) -> CheckRow:
+    """verify row of hot_plugin_dispersion: the plug-in table computed and compared with the Monte Carlo table."""
+    t0 = time.perf_counter()
+    table = plugin_table()
+    worst = max(abs(c - m) for T, pair in table.items() for c, m in zip(pair, MONTE_CARLO_PLUGIN_TABLE[T]))
+    body = "; ".join(f"T={T}: {a:.4f}/{b:.4f}" for T, (a, b) in table.items())
+    detail = (
+        f"DDIM/DDPM std {body}; max |computed - Monte Carlo| = {worst:.4f} <= 0.001 (a 3-decimal NumPy "
+        "Monte Carlo table; its DDPM column sits 0.0006-0.0008 above the exact values)"
+    )
+    return _verify_row(HOT_PLUGIN_NAME, "plugin_table_check", "cosine_s0, N(1.5, 0.3^2)", worst <= 1e-3, detail, t0)
+
+
+HOT_PLUGIN = Result(
+    name=HOT_PLUGIN_NAME,
+    topic=TOPIC,
+    title="the plug-in mean x0hat = E[x0|x_t] (DDPM/DDIM practice) shrinks the output: Var x_0 from the recursion "
+    "v_{t-1} = g_t^2 v_t + sigma_t^2 (table: cosine_s0, N(1.5, 0.3^2); posts 9262, 9271)",
+    params=_CHAIN_PARAMS,
+    closed_form=_pretty(lambda **kw: _chain_closed(**kw, plugin=True)),
+    lhs=lambda **_: _CHAIN_LHS,
+    oracle=lambda **kw: nuo.chain_oracle(**kw, plugin=True),
+    simulation=_chain_simulation(True, "x_T ~ p_T, then T steps with x0hat the posterior mean"),
+    proofs=(pr.exactness_theorem, pr.ho_formulas_in_su_notation),
+    cases=(
+        {"mu0": "3/2", "s0": "3/10", "T": 5, "schedule": "cosine_s0", "sigma_rule": "ddim"},
+        {"mu0": "3/2", "s0": "3/10", "T": 5, "schedule": "cosine_s0", "sigma_rule": "ddpm"},
+        {"mu0": "3/2", "s0": "3/10", "T": 20, "schedule": "cosine_s0", "sigma_rule": "ddpm"},
+        {"mu0": "3/2", "s0": "3/10", "T": 100, "schedule": "cosine_s0", "sigma_rule": "ddim"},
+    ),
+    rtol=1e-30,
+    rtol_reason="Su-notation recursion vs Ho/Song-notation moment propagation, both at 50 digits",
+    sim_trials=200_000,
+    extra_checks=(plugin_table_check,),
+)
+
+COLD = Result(
+    name="cold_blur_errors",
+    topic=TOPIC,
+    title="cold diffusion with a circular box blur: per-pixel MSE of naive (A_{t-1} e) and improved ((A_{t-1} - A_t) e) "
+    "sampling for x0hat = x0 + e; improved is exact when e = 0",
+    params=(N_PIX, W_PREV, W_T, S_ERR),
+    closed_form=_pretty(lambda **kw: d.cold_errors_row(**kw)),
+    lhs=lambda **_: sp.Matrix([[sp.Symbol("MSE_{naive}"), sp.Symbol("MSE_{improved}")]]),
+    oracle=lambda n, w_prev, w_t, s: nuo.cold_mse_oracle(int(n), int(w_prev), int(w_t), s),
+    simulation=Simulation(
+        nu.COLD,
+        nu.pack_cold,
+        kind="mean",
+        draws_per_trial=lambda n, **_: int(n) * NORMAL_DRAWS,
+        description="e ~ N(0, s^2 I), both samplers' errors",
+    ),
+    proofs=(pr.cold_improved_exact,),
+    cases=(
+        {"n": 16, "w_prev": 2, "w_t": 3, "s": "1/10"},
+        {"n": 16, "w_prev": 3, "w_t": 5, "s": "1/10"},
+        {"n": 64, "w_prev": 5, "w_t": 7, "s": "1/2"},
+        {"n": 16, "w_prev": 2, "w_t": 3, "s": 0},
+    ),
+    rtol=1e-28,
+    rtol_reason="Parseval sums of roots of unity at 40 digits vs exact rationals",
+    sim_trials=100_000,
+)
+
+_HOT_RESULTS = (CONVENTIONS, HOT_POSTERIOR, UNIFORM_MIXING, HOT_EXACT, HOT_PLUGIN, COLD)
+
+# ---------------------------------------------------------------------------
+# Registry lines: discrete diffusion
+# ---------------------------------------------------------------------------
+
+_POS_LHS = sp.Matrix([[sp.Symbol(r"P(x_{t-1}^j = v \mid x_0)")]])
+_DISCRETE_PARAMS = (VOCAB, T_COUNT, TOKENS)
+_EXACT_RATIONALS = "exact rationals on both sides; the oracle rounds each quotient to 40 digits"
+
+
+def _discrete_sim(pack, draws, what) -> Simulation:
+    return Simulation(nu.DISCRETE, pack, kind="proportion", draws_per_trial=draws, description=what)
+
+
+def _position_sim(model, what) -> Simulation:
+    return _discrete_sim(nu.pack_positions(model), lambda V, t, x0: 3 * len(x0), what)
+
+
+def discrete_enumeration_check(thorough: bool = False) -> CheckRow:
+    """verify row of edit_v2_marginal: the marginal constraint of every discrete posterior, by exact enumeration."""
+    t0, max_l = time.perf_counter(), 5 if thorough else 4
+    n, bad = dd.constraint_failures(max_l)
+    verdict = "differ: " + "; ".join(bad[:3]) if bad else "all equal"
+    detail = f"{n} (model, x0, V, t) configurations, exact Fractions; {verdict}"
+    return _verify_row(EDIT_V2_NAME, "discrete_enumeration_check", f"l <= {max_l}, V in 2, 3", not bad, detail, t0)
+
+
+EDIT_V2 = Result(
+    name=EDIT_V2_NAME,
+    topic=TOPIC,
+    title="edit model v2 (t positions changed to different tokens), posterior 'restore one uniformly chosen differing "
+    "position': x_{t-1} has the forward law at t-1 (marginal constraint)",
+    params=_DISCRETE_PARAMS,
+    closed_form=_pretty(lambda **kw: dd.edit_v2_marginal_row(**kw)),
+    lhs=lambda **_: _POS_LHS,
+    oracle=nuo.discrete_oracle("edit_v2"),
+    simulation=_position_sim("edit_v2", "forward edit of t positions, then restore one differing position"),
+    proofs=(pr.restore_one_marginal,),
+    cases=({"V": 3, "t": 1, "x0": "0120"}, {"V": 3, "t": 4, "x0": "0120"}, {"V": 4, "t": 3, "x0": "012301"}),
+    rtol=1e-35,
+    rtol_reason=_EXACT_RATIONALS,
+    sim_trials=200_000,
+    extra_checks=(discrete_enumeration_check,),
+)
+
+MASK = Result(
+    name="mask_marginal",
+    topic=TOPIC,
+    title="mask model: unmasking one uniformly chosen masked position satisfies the marginal constraint; per "
+    "position it is D3PM-absorbing's (abar_{t-1} - abar_t)/(1 - abar_t) = 1/t at abar_t = 1 - t/l",
+    params=_DISCRETE_PARAMS,
+    closed_form=_pretty(lambda **kw: dd.mask_marginal_row(**kw)),
+    lhs=lambda **_: _POS_LHS,
+    oracle=nuo.discrete_oracle("mask"),
+    simulation=_position_sim("mask", "mask t positions, then unmask one"),
+    proofs=(pr.restore_one_marginal, pr.mask_and_absorbing),
+    cases=({"V": 3, "t": 2, "x0": "0120"}, {"V": 3, "t": 4, "x0": "0120"}, {"V": 5, "t": 5, "x0": "0123401234"}),
+    rtol=1e-35,
+    rtol_reason=_EXACT_RATIONALS,
+    sim_trials=200_000,
+)
+
+DELETION = Result(
+    name="deletion_marginal",
+    topic=TOPIC,
+    title="deletion (not in the post): a uniform consistent deletion set, one element re-inserted, satisfies the "
+    "marginal constraint though repeated tokens hide which positions were deleted",
+    params=_DISCRETE_PARAMS,
+    closed_form=_pretty(lambda **kw: dd.deletion_marginal_row(**kw)),
+    lhs=lambda **_: sp.Matrix([[sp.Symbol(r"P(x_{t-1}^j = v \mid x_0)")]]),
+    oracle=nuo.discrete_oracle("deletion"),
+    simulation=_position_sim("deletion", "delete t positions, then re-insert one of a uniform consistent deletion set"),
+    proofs=(pr.restore_one_marginal,),
+    cases=({"V": 2, "t": 2, "x0": "0101"}, {"V": 2, "t": 4, "x0": "0101"}, {"V": 3, "t": 4, "x0": "0012010210"}),
+    rtol=1e-35,
+    rtol_reason=_EXACT_RATIONALS,
+    sim_trials=200_000,
+)
+
+EDIT_V1 = Result(
+    name="edit_v1_visible_changes",
+    topic=TOPIC,
+    title="edit model v1 (t positions replaced by uniform tokens) is not invertible: the number of visible changes is "
+    "Binomial(t, (V-1)/V)",
+    params=(LENGTH, VOCAB, T_COUNT),
+    closed_form=_pretty(lambda **kw: dd.edit_v1_change_row(**kw)),
+    lhs=lambda l, V, t: sp.Function("P")(sp.Eq(sp.Symbol("K"), sp.Symbol("k"))),
+    oracle=nuo.edit_v1_oracle,
+    simulation=_discrete_sim(
+        nu.pack_edit_v1,
+        lambda l, V, t: 2 * int(t),
+        "replace t uniform positions by uniform tokens, count visible changes",
+    ),
+    proofs=(pr.edit_v1_not_invertible,),
+    cases=({"l": 4, "V": 3, "t": 3}, {"l": 6, "V": 4, "t": 5}, {"l": 5, "V": 2, "t": 2}),
+    rtol=1e-35,
+    rtol_reason=_EXACT_RATIONALS,
+    sim_trials=200_000,
+)
+
+ABSORBING = Result(
+    name="d3pm_absorbing_mask_count",
+    topic=TOPIC,
+    title="D3PM absorbing (per-token masking, Bayes posterior): x_{t-1} has Binomial(l, 1 - abar_{t-1}) masks, "
+    "unlike Su's mask model whose count is exactly t-1",
+    params=(LENGTH, ABAR_PREV_D, ABAR_T_D),
+    closed_form=_pretty(lambda **kw: dd.absorbing_mask_count_row(**kw)),
+    lhs=lambda **_: sp.Function("P")(sp.Eq(sp.Symbol(r"\#\mathrm{MASK}(x_{t-1})"), sp.Symbol("k"))),
+    oracle=nuo.absorbing_oracle,
+    simulation=_discrete_sim(
+        nu.pack_absorbing,
+        lambda l, **_: 2 * int(l),
+        "mask each token w.p. 1 - abar_t, then the absorbing posterior",
+    ),
+    proofs=(pr.mask_and_absorbing,),
+    cases=(
+        {"l": 4, "alpha_bar_prev": "3/4", "alpha_bar_t": "1/2"},
+        {"l": 8, "alpha_bar_prev": "1/2", "alpha_bar_t": "1/8"},
+    ),
+    rtol=1e-35,
+    rtol_reason=_EXACT_RATIONALS,
+    sim_trials=200_000,
+)
+
+D3PM_UNIFORM = Result(
+    name="d3pm_uniform_marginal",
+    topic=TOPIC,
+    title="D3PM uniform replacement over K = V classes: the Bayes posterior q(x_{t-1}|x_t, x0) satisfies the marginal "
+    "constraint, q(x_{t-1} = v|x0) = abar_{t-1} [v = x0] + (1 - abar_{t-1})/K",
+    params=(VOCAB, ABAR_PREV_D, BETA_D, TOKENS),
+    closed_form=_pretty(lambda **kw: dd.d3pm_uniform_marginal_row(**kw)),
+    lhs=lambda **_: _POS_LHS,
+    oracle=nuo.d3pm_uniform_oracle,
+    simulation=_discrete_sim(
+        nu.pack_d3pm_uniform,
+        lambda x0, **_: 3 * len(x0),
+        "x_t from Qbar_t, then the Bayes posterior, per token",
+    ),
+    proofs=(pr.d3pm_uniform_constraint,),
+    cases=(
+        {"V": 3, "alpha_bar_prev": "2/3", "beta_t": "1/4", "x0": "012"},
+        {"V": 5, "alpha_bar_prev": "1/2", "beta_t": "1/10", "x0": "04"},
+    ),
+    rtol=1e-35,
+    rtol_reason=_EXACT_RATIONALS,
+    sim_trials=200_000,
+)
+
+#: The topic's registry lines (closedform.registry.RESULTS lists them in this order): hot, then discrete.
+RESULTS = _HOT_RESULTS + (EDIT_V1, EDIT_V2, MASK, DELETION, ABSORBING, D3PM_UNIFORM)
+
+
+# ---------------------------------------------------------------------------
+# Thin API: conventions, schedules, the plug-in table, simulation and exact checks
+# ---------------------------------------------------------------------------
 
 
 def ddpm_posterior(alpha_t: Any, alpha_bar_prev: Any) -> Formula:
@@ -246,691 +562,17 @@ def plugin_std(
     return float(sp.sqrt(v))
 
 
-#: MATH.md §5.6's plug-in table: data N(1.5, 0.3^2), target std 0.3 (compared, never used as the answer).
-MATH_PLUGIN_TABLE = {5: (0.186, 0.173), 20: (0.268, 0.246), 100: (0.293, 0.285), 1000: (0.299, 0.299)}
+#: The plug-in under-dispersion table ``{T: (DDIM std, DDPM std)}`` for N(1.5, 0.3^2) data on
+#: cosine_s0, from an independent 3-decimal NumPy Monte Carlo of post 9262's predict-correct
+#: sampler with post 9271's DDPM/DDIM sigma choices (compared with, never used as the answer).
+MONTE_CARLO_PLUGIN_TABLE = {5: (0.186, 0.173), 20: (0.268, 0.246), 100: (0.293, 0.285), 1000: (0.299, 0.299)}
+#: The former name of :data:`MONTE_CARLO_PLUGIN_TABLE`.
+MATH_PLUGIN_TABLE = MONTE_CARLO_PLUGIN_TABLE
 
 
 def plugin_table(Ts: Sequence[int] = (5, 20, 100, 1000), schedule: str = "cosine_s0") -> dict[int, tuple[float, float]]:
     """The plug-in under-dispersion table, computed: ``{T: (DDIM std, DDPM std)}``."""
     return {T: (plugin_std(T, schedule, "ddim"), plugin_std(T, schedule, "ddpm")) for T in Ts}
-
-
-# ---------------------------------------------------------------------------
-# Closed forms, oracles and packs of the registry lines
-# ---------------------------------------------------------------------------
-
-_COEF_LHS = sp.Matrix([[sp.Symbol("mu_{x_0}"), sp.Symbol("mu_{x_t}"), sp.Symbol("sigma_t^2")]])
-
-
-def _conventions_closed(alpha_t, alpha_bar_prev):
-    return sp.Matrix([list(d.ddpm_posterior_coefficients(alpha_t, alpha_bar_prev))])
-
-
-def _conventions_oracle(alpha_t, alpha_bar_prev):
-    # Ho's eq. (7) in Ho's variables, evaluated in mpmath after squaring (HO_FROM_SU).
-    a, q = (mpmath.mpf(sp.N(v, mpmath.mp.dps + 5)) for v in (alpha_t, alpha_bar_prev))
-    ho_a, ho_abp = a**2, q**2
-    ho_ab, ho_b = ho_a * ho_abp, 1 - ho_a
-    return [
-        mpmath.sqrt(ho_abp) * ho_b / (1 - ho_ab),
-        mpmath.sqrt(ho_a) * (1 - ho_abp) / (1 - ho_ab),
-        (1 - ho_abp) / (1 - ho_ab) * ho_b,
-    ]
-
-
-CONVENTIONS = Result(
-    name="diffusion_conventions",
-    topic=TOPIC,
-    title="Su's notation (alpha = sqrt of Ho's): DDPM's posterior coefficients equal Ho et al.'s eq. (7) after conversion",
-    params=(ALPHA_T, ALPHA_BAR_PREV),
-    closed_form=_pretty(_conventions_closed),
-    lhs=lambda alpha_t, alpha_bar_prev: _COEF_LHS,
-    oracle=_conventions_oracle,
-    proofs=(pr.conversion_round_trip, pr.ho_formulas_in_su_notation),
-    cases=(
-        {"alpha_t": "9/10", "alpha_bar_prev": "3/5"},
-        {"alpha_t": "9999/10000", "alpha_bar_prev": "3/10"},
-        {"alpha_t": "1/2", "alpha_bar_prev": 1},
-    ),
-    rtol=1e-30,
-    rtol_reason="both sides are evaluated at 40 digits from exact inputs; only mpmath rounding differs",
-    skips={
-        "simulation": "a change of notation has nothing random; hot_posterior_marginal simulates these coefficients"
-    },
-)
-
-
-def _hot_values(x0, alpha_t, alpha_bar_prev, sigma):
-    abp, abt = alpha_bar_prev, alpha_t * alpha_bar_prev
-    return abp, abt, _step_sigma(sigma, alpha_t, alpha_bar_prev)
-
-
-def _hot_closed(x0, alpha_t, alpha_bar_prev, sigma):
-    if _symbolic(x0, alpha_t, alpha_bar_prev) or isinstance(sigma, sp.Symbol):
-        bbp = sp.Symbol(r"\bar\beta_{t-1}", positive=True)
-        return sp.Matrix([[alpha_bar_prev * x0, bbp**2, 3 * bbp**4, sp.erfc(sp.sqrt(sp.Rational(3, 2)))]])
-    abp, _, _ = _hot_values(x0, alpha_t, alpha_bar_prev, sigma)
-    bbp2 = 1 - abp**2
-    tail = sp.erfc(sp.sqrt(sp.Rational(3, 2))) if bbp2 != 0 else sp.Integer(0)
-    return sp.Matrix([[abp * x0, bbp2, 3 * bbp2**2, tail]])
-
-
-_E, _P = sp.Function("E"), sp.Function("P")
-_dd = sp.Symbol("d")
-_HOT_LHS = sp.Matrix(
-    [
-        [
-            _E(sp.Symbol("x_{t-1}")),
-            _E(_dd**2),
-            _E(_dd**4),
-            _P(sp.Gt(sp.Abs(_dd), sp.sqrt(3) * sp.Symbol(r"\bar\beta_{t-1}"))),
-        ]
-    ]
-)
-
-HOT_POSTERIOR = Result(
-    name="hot_posterior_marginal",
-    topic=TOPIC,
-    title="hot diffusion: x_{t-1} = abar_{t-1} x0 + sqrt(bbar_{t-1}^2 - sigma^2)(x_t - abar_t x0)/bbar_t + sigma eps "
-    "has law N(abar_{t-1} x0, bbar_{t-1}^2) (d = x_{t-1} - abar_{t-1} x0); DDPM and DDIM are sigma choices",
-    params=(X0, ALPHA_T, ALPHA_BAR_PREV, SIGMA),
-    closed_form=_pretty(_hot_closed),
-    lhs=lambda **_: _HOT_LHS,
-    oracle=lambda x0, alpha_t, alpha_bar_prev, sigma: nu.hot_step_oracle(
-        x0, *(_hot_values(x0, alpha_t, alpha_bar_prev, sigma)[i] for i in (1, 0, 2))
-    ),
-    simulation=Simulation(
-        nu.HOT_STEP,
-        lambda x0, alpha_t, alpha_bar_prev, sigma: nu.pack_hot_step(
-            x0, *(_hot_values(x0, alpha_t, alpha_bar_prev, sigma)[i] for i in (1, 0, 2))
-        ),
-        kind="mean",
-        draws_per_trial=lambda **_: 2 * NORMAL_DRAWS,
-        description="x_t from x_0, then one draw of the general posterior (Gaussian noise)",
-    ),
-    proofs=(pr.hot_marginal_constraint, pr.ddpm_and_ddim_reductions),
-    cases=(
-        {"x0": "13/10", "alpha_t": "97/100", "alpha_bar_prev": "3/5", "sigma": 0},
-        {"x0": "13/10", "alpha_t": "97/100", "alpha_bar_prev": "3/5", "sigma": "2/5"},
-        {"x0": "13/10", "alpha_t": "97/100", "alpha_bar_prev": "3/5", "sigma": "ddpm"},
-        {"x0": "13/10", "alpha_t": "97/100", "alpha_bar_prev": "3/5", "sigma": "4/5"},
-    ),
-    rtol=1e-25,
-    rtol_reason="tanh-sinh quadrature of smooth Gaussian integrands at 40 digits",
-    sim_trials=200_000,
-)
-
-
-def _mixing_closed(x0, alpha_t, alpha_bar_prev, sigma_tilde):
-    m2, m4 = d.uniform_mixing_moments(sigma_tilde)
-    bbp2 = 1 - alpha_bar_prev**2
-    return sp.Matrix(
-        [[alpha_bar_prev * x0, bbp2 * m2, bbp2**2 * m4, d.uniform_mixing_tail(sigma_tilde) if bbp2 != 0 else 0]]
-    )
-
-
-def _mixing_oracle(x0, alpha_t, alpha_bar_prev, sigma_tilde):
-    w2, w4, tail = nu.uniform_mixing_oracle(sigma_tilde)
-    q = mpmath.mpf(sp.N(alpha_bar_prev, mpmath.mp.dps + 5))
-    bbp2 = 1 - q**2
-    return [q * mpmath.mpf(sp.N(x0, mpmath.mp.dps + 5)), bbp2 * w2, bbp2**2 * w4, tail if bbp2 != 0 else mpmath.mpf(0)]
-
-
-def _mixing_pack(x0, alpha_t, alpha_bar_prev, sigma_tilde):
-    s = d.sigma_from_sigma_tilde(sigma_tilde, _beta_bar(alpha_bar_prev))
-    return nu.pack_hot_step(x0, alpha_t * alpha_bar_prev, alpha_bar_prev, s, uniform_noise=True)
-
-
-UNIFORM_MIXING = Result(
-    name="gaussian_mixing_uniform_noise",
-    topic=TOPIC,
-    title="post 9262's mixing construction with uniform noise gives d/bbar_{t-1} = sqrt(1-st^2) u1 + st u2: "
-    "E d^4 = bbar^4 (9/5 - 12/5 st^2 (1 - st^2) ... ) and mass beyond sqrt3 bbar, so not p(x_{t-1}|x0) (uniform)",
-    params=(X0, ALPHA_T, ALPHA_BAR_PREV, SIGMA_TILDE),
-    closed_form=_pretty(_mixing_closed),
-    lhs=lambda **_: _HOT_LHS,
-    oracle=_mixing_oracle,
-    simulation=Simulation(
-        nu.HOT_STEP,
-        _mixing_pack,
-        kind="mean",
-        draws_per_trial=lambda **_: 2,
-        description="x_t with uniform eps, then the Gaussian-mixing posterior with uniform noise",
-    ),
-    proofs=(pr.uniform_mixing_fails,),
-    cases=(
-        {"x0": "13/10", "alpha_t": "97/100", "alpha_bar_prev": "3/5", "sigma_tilde": "sqrt(2)/2"},
-        {"x0": "13/10", "alpha_t": "97/100", "alpha_bar_prev": "3/5", "sigma_tilde": "3/5"},
-        {"x0": "13/10", "alpha_t": "97/100", "alpha_bar_prev": "3/5", "sigma_tilde": 0},
-    ),
-    rtol=1e-25,
-    rtol_reason="quadrature of piecewise-polynomial integrands split at their kinks, at 40 digits",
-    sim_trials=200_000,
-)
-
-
-def _chain_closed(mu0, s0, T, schedule, sigma_rule, plugin: bool):
-    if _symbolic(mu0, s0, T) or isinstance(schedule, sp.Symbol) or isinstance(sigma_rule, sp.Symbol):
-        if not plugin:
-            return sp.Matrix([[mu0, s0**2, 3 * s0**4]])
-        g, sg, t, s = (
-            sp.IndexedBase("g"),
-            sp.IndexedBase("sigma"),
-            sp.Symbol("t", integer=True),
-            sp.Symbol("s", integer=True),
-        )
-        v_T = sp.Symbol(r"\bar\alpha_T") ** 2 * s0**2 + 1 - sp.Symbol(r"\bar\alpha_T") ** 2
-        v0 = sp.Product(g[s] ** 2, (s, 1, T)) * v_T + sp.Sum(
-            sg[t] ** 2 * sp.Product(g[s] ** 2, (s, 1, t - 1)), (t, 1, T)
-        )
-        return sp.Matrix([[mu0, v0, 3 * v0**2]])
-    if not plugin:
-        return sp.Matrix([[mu0, s0**2, 3 * s0**4]])
-    ab = _schedule_mpf(schedule, int(T))
-    sig = _step_sigmas_mpf(ab, sigma_rule)
-    gain = _plugin_gain_mpmath()
-    with mpmath.workdps(50):
-        s0m = mpmath.mpf(sp.N(s0, 50))
-        v = ab[-1] ** 2 * s0m**2 + 1 - ab[-1] ** 2
-        for t in range(int(T), 0, -1):
-            # at sigma_t = betabar_{t-1} (alpha_t = 0) the radicand rounds to +-1e-50: keep the real part
-            v = mpmath.re(gain(ab[t - 1], ab[t], sig[t - 1], s0m)) ** 2 * v + sig[t - 1] ** 2
-        v = sp.Float(v, 45)
-    return sp.Matrix([[mu0, v, 3 * v**2]])
-
-
-def _chain_oracle(mu0, s0, T, schedule, sigma_rule, plugin: bool):
-    ab = _schedule_mpf(schedule, int(T))
-    rule = sigma_rule if isinstance(sigma_rule, str) else mpmath.mpf(sp.N(sigma_rule, 50))
-    with mpmath.workdps(50):
-        out = nu.chain_moments_oracle(mpmath.mpf(sp.N(mu0, 50)), mpmath.mpf(sp.N(s0, 50)), ab, rule, plugin)
-    return out
-
-
-def _chain_pack(mu0, s0, T, schedule, sigma_rule, plugin: bool):
-    ab = _schedule_mpf(schedule, int(T))
-    return nu.pack_hot_chain(float(sp.N(mu0)), float(sp.N(s0)), ab, _step_sigmas_mpf(ab, sigma_rule), plugin)
-
-
-_CHAIN_PARAMS = (MU0, S0, T_STEPS, SCHEDULE, SIGMA_RULE)
-_x0s, _mu0s = sp.Symbol("x_0"), sp.Symbol(r"\mu_0")
-_CHAIN_LHS = sp.Matrix([[_E(_x0s), _E((_x0s - _mu0s) ** 2), _E((_x0s - _mu0s) ** 4)]])
-
-HOT_EXACT = Result(
-    name="hot_exact_sampler",
-    topic=TOPIC,
-    title="predict-correct with exact samples x0hat ~ p(x0|x_t) reproduces the data law N(mu0, s0^2) for any T and sigma",
-    params=_CHAIN_PARAMS,
-    closed_form=_pretty(lambda **kw: _chain_closed(**kw, plugin=False)),
-    lhs=lambda **_: _CHAIN_LHS,
-    oracle=lambda **kw: _chain_oracle(**kw, plugin=False),
-    simulation=Simulation(
-        nu.HOT_CHAIN,
-        lambda **kw: _chain_pack(**kw, plugin=False),
-        kind="mean",
-        draws_per_trial=lambda T, **_: 2 * (int(T) + 1) * NORMAL_DRAWS,
-        description="x_T ~ p_T, then T predict-correct steps with exact Gaussian x0hat samples",
-    ),
-    proofs=(pr.exactness_theorem,),
-    cases=(
-        {"mu0": "3/2", "s0": "3/10", "T": 1, "schedule": "cosine", "sigma_rule": 0},
-        {"mu0": "3/2", "s0": "3/10", "T": 2, "schedule": "cosine", "sigma_rule": "1/2"},
-        {"mu0": "3/2", "s0": "3/10", "T": 5, "schedule": "cosine_s0", "sigma_rule": 1},
-        {"mu0": "3/2", "s0": "3/10", "T": 20, "schedule": "linear", "sigma_rule": "ddpm"},
-    ),
-    rtol=1e-30,
-    rtol_reason="the oracle propagates exact moments through the chain at 50 digits",
-    sim_trials=200_000,
-)
-
-HOT_PLUGIN = Result(
-    name="hot_plugin_dispersion",
-    topic=TOPIC,
-    title="the plug-in mean x0hat = E[x0|x_t] (DDPM/DDIM practice) shrinks the output: Var x_0 from the recursion "
-    "v_{t-1} = g_t^2 v_t + sigma_t^2 (MATH.md's table: cosine_s0, N(1.5, 0.3^2))",
-    params=_CHAIN_PARAMS,
-    closed_form=_pretty(lambda **kw: _chain_closed(**kw, plugin=True)),
-    lhs=lambda **_: _CHAIN_LHS,
-    oracle=lambda **kw: _chain_oracle(**kw, plugin=True),
-    simulation=Simulation(
-        nu.HOT_CHAIN,
-        lambda **kw: _chain_pack(**kw, plugin=True),
-        kind="mean",
-        draws_per_trial=lambda T, **_: 2 * (int(T) + 1) * NORMAL_DRAWS,  # the plug-in draws z1 too
-        description="x_T ~ p_T, then T steps with x0hat the posterior mean",
-    ),
-    proofs=(pr.exactness_theorem, pr.ho_formulas_in_su_notation),
-    cases=(
-        {"mu0": "3/2", "s0": "3/10", "T": 5, "schedule": "cosine_s0", "sigma_rule": "ddim"},
-        {"mu0": "3/2", "s0": "3/10", "T": 5, "schedule": "cosine_s0", "sigma_rule": "ddpm"},
-        {"mu0": "3/2", "s0": "3/10", "T": 20, "schedule": "cosine_s0", "sigma_rule": "ddpm"},
-        {"mu0": "3/2", "s0": "3/10", "T": 100, "schedule": "cosine_s0", "sigma_rule": "ddim"},
-    ),
-    rtol=1e-30,
-    rtol_reason="Su-notation recursion vs Ho/Song-notation moment propagation, both at 50 digits",
-    sim_trials=200_000,
-)
-
-
-def _cold_check(n, w_prev, w_t):
-    if not int(w_prev) < int(w_t) <= int(n):
-        raise ParameterError(
-            f"the blur widths must satisfy w_prev < w_t <= n (more blur at t), got w_prev={w_prev}, w_t={w_t}, n={n}"
-        )
-
-
-def _cold_closed(n, w_prev, w_t, s):
-    if _symbolic(n, w_prev, w_t, s):
-        A_p, A_t = sp.MatrixSymbol("A_{t-1}", n, n), sp.MatrixSymbol("A_t", n, n)
-        return sp.Matrix([[s**2 * sp.Trace(A_p.T * A_p) / n, s**2 * sp.Trace((A_p - A_t).T * (A_p - A_t)) / n]])
-    _cold_check(n, w_prev, w_t)
-    return sp.Matrix([list(d.cold_mean_squared_errors(int(n), int(w_prev), int(w_t), s))])
-
-
-def _cold_pack(n, w_prev, w_t, s):
-    _cold_check(n, w_prev, w_t)
-    return np.array([float(n), float(w_prev), float(w_t), float(sp.N(s, 30))])
-
-
-COLD = Result(
-    name="cold_blur_errors",
-    topic=TOPIC,
-    title="cold diffusion with a circular box blur: per-pixel MSE of naive (A_{t-1} e) and improved ((A_{t-1} - A_t) e) "
-    "sampling for x0hat = x0 + e; improved is exact when e = 0",
-    params=(N_PIX, W_PREV, W_T, S_ERR),
-    closed_form=_pretty(_cold_closed),
-    lhs=lambda **_: sp.Matrix([[sp.Symbol("MSE_{naive}"), sp.Symbol("MSE_{improved}")]]),
-    oracle=lambda n, w_prev, w_t, s: nu.cold_mse_oracle(int(n), int(w_prev), int(w_t), s),
-    simulation=Simulation(
-        nu.COLD,
-        _cold_pack,
-        kind="mean",
-        draws_per_trial=lambda n, **_: int(n) * NORMAL_DRAWS,
-        description="e ~ N(0, s^2 I), both samplers' errors",
-    ),
-    proofs=(pr.cold_improved_exact,),
-    cases=(
-        {"n": 16, "w_prev": 2, "w_t": 3, "s": "1/10"},
-        {"n": 16, "w_prev": 3, "w_t": 5, "s": "1/10"},
-        {"n": 64, "w_prev": 5, "w_t": 7, "s": "1/2"},
-        {"n": 16, "w_prev": 2, "w_t": 3, "s": 0},
-    ),
-    rtol=1e-28,
-    rtol_reason="Parseval sums of roots of unity at 40 digits vs exact rationals",
-    sim_trials=100_000,
-)
-
-# --- discrete --------------------------------------------------------------
-
-
-def _tokens_check(x0, V, t=None, deletion=False):
-    if max(x0) >= int(V):
-        raise ParameterError(f"x0 tokens must lie in 0..V-1 = 0..{int(V) - 1}, got {''.join(map(str, x0))}")
-    if t is not None and int(t) > len(x0):
-        raise ParameterError(f"t must lie in 1..l = 1..{len(x0)} (the length of x0), got t={t}")
-
-
-def _position_matrix(probs: list) -> sp.Matrix:
-    return sp.Matrix([probs])
-
-
-_POS_LHS = sp.Matrix([[sp.Symbol(r"P(x_{t-1}^j = v \mid x_0)")]])
-
-
-def _edit_v2_closed(V, t, x0):
-    if _symbolic(V, t) or isinstance(x0, sp.Symbol):
-        l = sp.Symbol("l", integer=True, positive=True)
-        same, other = dd.edit_v2_position_law(l, t - 1, V)
-        return sp.Piecewise((same, sp.Eq(sp.Symbol("v"), sp.Symbol("x_0^j"))), (other, True))
-    _tokens_check(x0, V, t)
-    same, other = dd.edit_v2_position_law(len(x0), t - 1, V)
-    return _position_matrix(
-        [same if v == x0[j] else (other if v < V else 0) for j in range(len(x0)) for v in range(V + 1)]
-    )
-
-
-def _mask_closed(V, t, x0):
-    if _symbolic(V, t) or isinstance(x0, sp.Symbol):
-        l = sp.Symbol("l", integer=True, positive=True)
-        return sp.Piecewise(
-            (dd.mask_position_law(l, t - 1), sp.Eq(sp.Symbol("v"), sp.Symbol("MASK"))),
-            (1 - dd.mask_position_law(l, t - 1), sp.Eq(sp.Symbol("v"), sp.Symbol("x_0^j"))),
-            (0, True),
-        )
-    _tokens_check(x0, V, t)
-    pm = dd.mask_position_law(len(x0), t - 1)
-    return _position_matrix(
-        [pm if v == V else (1 - pm if v == x0[j] else 0) for j in range(len(x0)) for v in range(V + 1)]
-    )
-
-
-def _deletion_closed(V, t, x0):
-    if _symbolic(V, t) or isinstance(x0, sp.Symbol):
-        l, i, j = sp.symbols("l i j", integer=True, nonnegative=True)
-        return sp.Sum(
-            dd.deletion_position_law(l, l - t + 1, i, j) * sp.KroneckerDelta(sp.Indexed("x_0", i), sp.Symbol("v")),
-            (i, 0, l - 1),
-        )
-    _tokens_check(x0, V, t)
-    l, m = len(x0), len(x0) - int(t) + 1
-    return _position_matrix(
-        [
-            sum((dd.deletion_position_law(l, m, i, j) for i in range(l) if x0[i] == v), sp.Integer(0))
-            for j in range(m)
-            for v in range(V + 1)
-        ]
-    )
-
-
-def _discrete_oracle(model):
-    def oracle(V, t, x0):
-        _tokens_check(x0, V, t)
-        return nu.enumerated_categories(model, x0, int(V), int(t))
-
-    return oracle
-
-
-def _discrete_pack(model):
-    def pack(V, t, x0):
-        _tokens_check(x0, V, t)
-        return nu.pack_discrete(model, x0, int(V), int(t))
-
-    return pack
-
-
-def _discrete_sim(model, what):
-    return Simulation(
-        nu.DISCRETE,
-        _discrete_pack(model),
-        kind="proportion",
-        draws_per_trial=lambda V, t, x0: 3 * len(x0),
-        description=what,
-    )
-
-
-_DISCRETE_PARAMS = (VOCAB, T_COUNT, TOKENS)
-
-EDIT_V2 = Result(
-    name="edit_v2_marginal",
-    topic=TOPIC,
-    title="edit model v2 (t positions changed to different tokens), posterior 'restore one uniformly chosen differing "
-    "position': x_{t-1} has the forward law at t-1 (marginal constraint)",
-    params=_DISCRETE_PARAMS,
-    closed_form=_pretty(_edit_v2_closed),
-    lhs=lambda **_: _POS_LHS,
-    oracle=_discrete_oracle("edit_v2"),
-    simulation=_discrete_sim("edit_v2", "forward edit of t positions, then restore one differing position"),
-    proofs=(pr.restore_one_marginal,),
-    cases=({"V": 3, "t": 1, "x0": "0120"}, {"V": 3, "t": 4, "x0": "0120"}, {"V": 4, "t": 3, "x0": "012301"}),
-    rtol=1e-35,
-    rtol_reason="exact rationals on both sides; the oracle rounds each quotient to 40 digits",
-    sim_trials=200_000,
-)
-
-MASK = Result(
-    name="mask_marginal",
-    topic=TOPIC,
-    title="mask model: unmasking one uniformly chosen masked position satisfies the marginal constraint; per "
-    "position it is D3PM-absorbing's (abar_{t-1} - abar_t)/(1 - abar_t) = 1/t at abar_t = 1 - t/l",
-    params=_DISCRETE_PARAMS,
-    closed_form=_pretty(_mask_closed),
-    lhs=lambda **_: _POS_LHS,
-    oracle=_discrete_oracle("mask"),
-    simulation=_discrete_sim("mask", "mask t positions, then unmask one"),
-    proofs=(pr.restore_one_marginal, pr.mask_and_absorbing),
-    cases=({"V": 3, "t": 2, "x0": "0120"}, {"V": 3, "t": 4, "x0": "0120"}, {"V": 5, "t": 5, "x0": "0123401234"}),
-    rtol=1e-35,
-    rtol_reason="exact rationals on both sides; the oracle rounds each quotient to 40 digits",
-    sim_trials=200_000,
-)
-
-DELETION = Result(
-    name="deletion_marginal",
-    topic=TOPIC,
-    title="deletion (not in the post): a uniform consistent deletion set, one element re-inserted, satisfies the "
-    "marginal constraint though repeated tokens hide which positions were deleted",
-    params=_DISCRETE_PARAMS,
-    closed_form=_pretty(_deletion_closed),
-    lhs=lambda **_: sp.Matrix([[sp.Symbol(r"P(x_{t-1}^j = v \mid x_0)")]]),
-    oracle=_discrete_oracle("deletion"),
-    simulation=_discrete_sim("deletion", "delete t positions, then re-insert one of a uniform consistent deletion set"),
-    proofs=(pr.restore_one_marginal,),
-    cases=({"V": 2, "t": 2, "x0": "0101"}, {"V": 2, "t": 4, "x0": "0101"}, {"V": 3, "t": 4, "x0": "0012010210"}),
-    rtol=1e-35,
-    rtol_reason="exact rationals on both sides; the oracle rounds each quotient to 40 digits",
-    sim_trials=200_000,
-)
-
-
-def _edit_v1_check(l, V, t):
-    if int(t) > int(l):
-        raise ParameterError(f"t must lie in 1..l = 1..{l}, got t={t}")
-
-
-def _edit_v1_closed(l, V, t):
-    if _symbolic(l, V, t):
-        return dd.edit_v1_change_law(t, V, sp.Symbol("k", integer=True, nonnegative=True))
-    _edit_v1_check(l, V, t)
-    return sp.Matrix([[dd.edit_v1_change_law(t, V, k) for k in range(int(t) + 1)]])
-
-
-EDIT_V1 = Result(
-    name="edit_v1_visible_changes",
-    topic=TOPIC,
-    title="edit model v1 (t positions replaced by uniform tokens) is not invertible: the number of visible changes is "
-    "Binomial(t, (V-1)/V)",
-    params=(LENGTH, VOCAB, T_COUNT),
-    closed_form=_pretty(_edit_v1_closed),
-    lhs=lambda l, V, t: sp.Function("P")(sp.Eq(sp.Symbol("K"), sp.Symbol("k"))),
-    oracle=lambda l, V, t: (
-        _edit_v1_check(l, V, t),
-        nu.enumerated_categories("edit_v1", (0,) * int(l), int(V), int(t)),
-    )[1],
-    simulation=Simulation(
-        nu.DISCRETE,
-        lambda l, V, t: (_edit_v1_check(l, V, t), nu.pack_discrete("edit_v1", (0,) * int(l), int(V), int(t)))[1],
-        kind="proportion",
-        draws_per_trial=lambda l, V, t: 2 * int(t),
-        description="replace t uniform positions by uniform tokens, count visible changes",
-    ),
-    proofs=(pr.edit_v1_not_invertible,),
-    cases=({"l": 4, "V": 3, "t": 3}, {"l": 6, "V": 4, "t": 5}, {"l": 5, "V": 2, "t": 2}),
-    rtol=1e-35,
-    rtol_reason="exact rationals on both sides; the oracle rounds each quotient to 40 digits",
-    sim_trials=200_000,
-)
-
-
-def _absorbing_check(alpha_bar_prev, alpha_bar_t):
-    if not alpha_bar_t < alpha_bar_prev:
-        raise ParameterError(
-            f"alpha_bar_t must be below alpha_bar_prev (the schedule decreases), got {alpha_bar_t} >= {alpha_bar_prev}"
-        )
-
-
-def _absorbing_closed(l, alpha_bar_prev, alpha_bar_t):
-    if _symbolic(l, alpha_bar_prev, alpha_bar_t):
-        return dd.absorbing_mask_count_law(l, alpha_bar_prev, sp.Symbol("k", integer=True, nonnegative=True))
-    _absorbing_check(alpha_bar_prev, alpha_bar_t)
-    return sp.Matrix([[dd.absorbing_mask_count_law(l, alpha_bar_prev, k) for k in range(int(l) + 1)]])
-
-
-def _absorbing_sched(alpha_bar_prev, alpha_bar_t):
-    return {
-        "alpha_bar_prev": Fraction(str(sp.nsimplify(alpha_bar_prev))),
-        "alpha_bar_t": Fraction(str(sp.nsimplify(alpha_bar_t))),
-    }
-
-
-ABSORBING = Result(
-    name="d3pm_absorbing_mask_count",
-    topic=TOPIC,
-    title="D3PM absorbing (per-token masking, Bayes posterior): x_{t-1} has Binomial(l, 1 - abar_{t-1}) masks, "
-    "unlike Su's mask model whose count is exactly t-1",
-    params=(LENGTH, ABAR_PREV_D, ABAR_T_D),
-    closed_form=_pretty(_absorbing_closed),
-    lhs=lambda **_: sp.Function("P")(sp.Eq(sp.Symbol(r"\#\mathrm{MASK}(x_{t-1})"), sp.Symbol("k"))),
-    oracle=lambda l, alpha_bar_prev, alpha_bar_t: (
-        _absorbing_check(alpha_bar_prev, alpha_bar_t),
-        nu.enumerated_categories("d3pm_absorbing", (0,) * int(l), 1, 1, _absorbing_sched(alpha_bar_prev, alpha_bar_t)),
-    )[1],
-    simulation=Simulation(
-        nu.DISCRETE,
-        lambda l, alpha_bar_prev, alpha_bar_t: (
-            _absorbing_check(alpha_bar_prev, alpha_bar_t),
-            nu.pack_discrete("d3pm_absorbing", (0,) * int(l), 1, 1, alpha_bar_prev, alpha_bar_t),
-        )[1],
-        kind="proportion",
-        draws_per_trial=lambda l, **_: 2 * int(l),
-        description="mask each token w.p. 1 - abar_t, then the absorbing posterior",
-    ),
-    proofs=(pr.mask_and_absorbing,),
-    cases=(
-        {"l": 4, "alpha_bar_prev": "3/4", "alpha_bar_t": "1/2"},
-        {"l": 8, "alpha_bar_prev": "1/2", "alpha_bar_t": "1/8"},
-    ),
-    rtol=1e-35,
-    rtol_reason="exact rationals on both sides; the oracle rounds each quotient to 40 digits",
-    sim_trials=200_000,
-)
-
-
-def _uniform_closed(V, alpha_bar_prev, beta_t, x0):
-    if _symbolic(V, alpha_bar_prev, beta_t) or isinstance(x0, sp.Symbol):
-        return dd.d3pm_uniform_marginal(sp.Symbol("v"), sp.Symbol("x_0^j"), V, alpha_bar_prev)
-    _tokens_check(x0, V)
-    return _position_matrix(
-        [
-            dd.d3pm_uniform_marginal(v, x0[j], V, alpha_bar_prev) if v < V else 0
-            for j in range(len(x0))
-            for v in range(V + 1)
-        ]
-    )
-
-
-def _uniform_sched(alpha_bar_prev, beta_t):
-    return {
-        "alpha_bar_prev": Fraction(str(sp.nsimplify(alpha_bar_prev))),
-        "beta_t": Fraction(str(sp.nsimplify(beta_t))),
-    }
-
-
-D3PM_UNIFORM = Result(
-    name="d3pm_uniform_marginal",
-    topic=TOPIC,
-    title="D3PM uniform replacement over K = V classes: the Bayes posterior q(x_{t-1}|x_t, x0) satisfies the marginal "
-    "constraint, q(x_{t-1} = v|x0) = abar_{t-1} [v = x0] + (1 - abar_{t-1})/K",
-    params=(VOCAB, ABAR_PREV_D, BETA_D, TOKENS),
-    closed_form=_pretty(_uniform_closed),
-    lhs=lambda **_: _POS_LHS,
-    oracle=lambda V, alpha_bar_prev, beta_t, x0: (
-        _tokens_check(x0, V),
-        nu.enumerated_categories("d3pm_uniform", x0, int(V), 1, _uniform_sched(alpha_bar_prev, beta_t)),
-    )[1],
-    simulation=Simulation(
-        nu.DISCRETE,
-        lambda V, alpha_bar_prev, beta_t, x0: (
-            _tokens_check(x0, V),
-            nu.pack_discrete("d3pm_uniform", x0, int(V), 1, alpha_bar_prev, beta_t),
-        )[1],
-        kind="proportion",
-        draws_per_trial=lambda x0, **_: 3 * len(x0),
-        description="x_t from Qbar_t, then the Bayes posterior, per token",
-    ),
-    proofs=(pr.d3pm_uniform_constraint,),
-    cases=(
-        {"V": 3, "alpha_bar_prev": "2/3", "beta_t": "1/4", "x0": "012"},
-        {"V": 5, "alpha_bar_prev": "1/2", "beta_t": "1/10", "x0": "04"},
-    ),
-    rtol=1e-35,
-    rtol_reason="exact rationals on both sides; the oracle rounds each quotient to 40 digits",
-    sim_trials=200_000,
-)
-
-
-# ---------------------------------------------------------------------------
-# Extra verify rows: MATH.md's plug-in table, and exact enumeration of every discrete constraint
-# ---------------------------------------------------------------------------
-
-
-def plugin_table_check(thorough: bool = False):
-    """verify row: the plug-in under-dispersion table computed and compared with MATH.md §5.6."""
-    from closedform.checks import CheckRow
-
-    t0 = time.perf_counter()
-    table = plugin_table()
-    worst = max(abs(c - m) for T, pair in table.items() for c, m in zip(pair, MATH_PLUGIN_TABLE[T]))
-    body = "; ".join(f"T={T}: {a:.4f}/{b:.4f}" for T, (a, b) in table.items())
-    ok = worst <= 1e-3
-    return CheckRow(
-        "hot_plugin_dispersion",
-        TOPIC,
-        "plugin_table_check",
-        "cosine_s0, N(1.5, 0.3^2)",
-        "pass" if ok else "FAIL",
-        f"DDIM/DDPM std {body}; max |computed - MATH.md| = {worst:.4f} <= 0.001 (MATH.md's 3-decimal "
-        "Monte Carlo table; its DDPM column sits 0.0006-0.0008 above the exact values)",
-        time.perf_counter() - t0,
-    )
-
-
-def _enumeration_grid(thorough: bool):
-    lengths = range(1, 6 if thorough else 5)
-    for l in lengths:
-        for V in (2, 3):
-            for x0 in {tuple(i % V for i in range(l)), tuple((i * i + 1) % V for i in range(l)), (0,) * l}:
-                for t in range(1, l + 1):
-                    for model in ("edit_v1", "edit_v2", "mask", "deletion"):
-                        yield model, x0, V, t, None
-                yield "d3pm_uniform", x0[:3], V, 1, {"alpha_bar_prev": Fraction(2, 3), "beta_t": Fraction(1, 5)}
-                yield "d3pm_absorbing", x0[:3], V, 1, {"alpha_bar_prev": Fraction(3, 5), "alpha_bar_t": Fraction(1, 4)}
-
-
-def discrete_enumeration_check(thorough: bool = False):
-    """verify row: the marginal constraint of every discrete posterior, by exact enumeration with fractions."""
-    from closedform.checks import CheckRow
-
-    t0 = time.perf_counter()
-    n, bad = 0, []
-    for model, x0, V, t, sched in _enumeration_grid(thorough):
-        lhs, rhs = dd.marginal_constraint(model, x0, t, V, sched)
-        n += 1
-        if lhs != rhs:
-            bad.append(f"{model} x0={x0} V={V} t={t}")
-    return CheckRow(
-        "edit_v2_marginal",
-        TOPIC,
-        "discrete_enumeration_check",
-        f"l <= {5 if thorough else 4}, V in 2, 3",
-        "pass" if not bad else "FAIL",
-        f"{n} (model, x0, V, t) configurations, exact Fractions; "
-        + ("all equal" if not bad else "differ: " + "; ".join(bad[:3])),
-        time.perf_counter() - t0,
-    )
-
-
-HOT_PLUGIN = dataclasses.replace(HOT_PLUGIN, extra_checks=(plugin_table_check,))
-EDIT_V2 = dataclasses.replace(EDIT_V2, extra_checks=(discrete_enumeration_check,))
-
-RESULTS = (
-    CONVENTIONS,
-    HOT_POSTERIOR,
-    UNIFORM_MIXING,
-    HOT_EXACT,
-    HOT_PLUGIN,
-    COLD,
-    EDIT_V1,
-    EDIT_V2,
-    MASK,
-    DELETION,
-    ABSORBING,
-    D3PM_UNIFORM,
-)
-
-
-# ---------------------------------------------------------------------------
-# Simulation and exact-check API
-# ---------------------------------------------------------------------------
 
 
 def simulate_chain(
@@ -952,18 +594,9 @@ def simulate_chain(
     >>> bool(abs(est.estimate[1] - 0.09) < 5 * est.stderr[1])
     True
     """
-    result = HOT_PLUGIN if plugin else HOT_EXACT
+    case = {"mu0": mu0, "s0": s0, "T": T, "schedule": schedule, "sigma_rule": sigma_rule}
     return simulate_result(
-        result,
-        trials,
-        device=device,
-        seed=seed,
-        streams=streams,
-        mu0=mu0,
-        s0=s0,
-        T=T,
-        schedule=schedule,
-        sigma_rule=sigma_rule,
+        HOT_PLUGIN if plugin else HOT_EXACT, trials, device=device, seed=seed, streams=streams, **case
     )
 
 
@@ -978,16 +611,8 @@ def simulate_posterior(
     seed: int = 0,
 ) -> Estimate:
     """One forward and one posterior draw per trial: E x_{t-1}, E d^2, E d^4, P(|d| > sqrt3 betabar_{t-1})."""
-    return simulate_result(
-        HOT_POSTERIOR,
-        trials,
-        device=device,
-        seed=seed,
-        x0=x0,
-        alpha_t=alpha_t,
-        alpha_bar_prev=alpha_bar_prev,
-        sigma=sigma,
-    )
+    case = {"x0": x0, "alpha_t": alpha_t, "alpha_bar_prev": alpha_bar_prev, "sigma": sigma}
+    return simulate_result(HOT_POSTERIOR, trials, device=device, seed=seed, **case)
 
 
 def cold_errors(n: int = 16, w_prev: int = 2, w_t: int = 3, s: Any = "1/10") -> Formula:
@@ -1005,15 +630,15 @@ def marginal_constraint(model: str, x0: Any, t: int, V: int, alpha_bar_prev: Any
         raise ParameterError(f"model must be one of {', '.join(dd.MODELS)}, got {model!r}")
     toks = TOKENS.validate(x0)
     V = int(VOCAB.validate(V))
-    _tokens_check(toks, V, t)
+    dd.check_tokens(toks, V, t)
     if not 1 <= int(t):
         raise ParameterError(f"t must be an integer in 1..l, got {t!r}")
+    second_param = {"d3pm_uniform": BETA_D, "d3pm_absorbing": ABAR_T_D}.get(model)
     sched = None
-    if model == "d3pm_uniform":
-        sched = _uniform_sched(ABAR_PREV_D.validate(alpha_bar_prev), BETA_D.validate(second))
-    elif model == "d3pm_absorbing":
-        abp, abt = ABAR_PREV_D.validate(alpha_bar_prev), ABAR_T_D.validate(second)
-        _absorbing_check(abp, abt)
-        sched = _absorbing_sched(abp, abt)
+    if second_param is not None:
+        abp, second = ABAR_PREV_D.validate(alpha_bar_prev), second_param.validate(second)
+        if model == "d3pm_absorbing":
+            dd.check_absorbing(abp, second)
+        sched = dd.d3pm_schedule(model, abp, second)
     lhs, rhs = dd.marginal_constraint(model, toks, int(t), V, sched)
     return lhs == rhs

@@ -15,11 +15,22 @@ quantities under the same names.  :data:`HO_FROM_SU` is the conversion table
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
 import sympy as sp
+
+from closedform.derive.errors import ParameterError
 
 __all__ = [
     "HO_FROM_SU",
+    "SCHEDULES",
     "SU_FROM_HO",
+    "NamedSchedule",
+    "alpha_bar_schedule",
     "beta_bar_of",
     "cosine_alpha_bar",
     "ho_ddim_coefficients",
@@ -34,6 +45,10 @@ __all__ = [
 
 #: Ho's linear schedule end points and Nichol-Dhariwal's cosine offset (defaults below).
 LINEAR_BETA_1, LINEAR_BETA_T, COSINE_OFFSET = sp.Rational(1, 10**4), sp.Rational(2, 100), sp.Rational(8, 1000)
+#: The number of steps Ho's linear end points are stated for (other T rescale them by 1000/T).
+LINEAR_REFERENCE_T = 1000
+#: Cap on Ho's rescaled linear beta_t, so that every alpha_t > 0 even at few steps.
+LINEAR_MAX_HO_BETA = sp.Rational(999, 1000)
 
 #: Su's per-step and cumulative coefficients (all in (0, 1)).
 alpha, beta, alpha_bar, beta_bar = sp.symbols("alpha beta alphabar betabar", positive=True)
@@ -188,14 +203,14 @@ def beta_bar_of(alpha_bar_t: sp.Expr) -> sp.Expr:
     return sp.sqrt(1 - sp.sympify(alpha_bar_t) ** 2)
 
 
-def schedule_alpha_bars(kind: str, T: int, s=None) -> list[sp.Expr]:
+def schedule_alpha_bars(kind: str, T: int, s=None, beta_1=LINEAR_BETA_1, beta_T=LINEAR_BETA_T) -> list[sp.Expr]:
     r"""Su's :math:`\bar\alpha_0 = 1, \bar\alpha_1, \dots, \bar\alpha_T` of a named schedule, exactly.
 
     ``"linear"``: Ho's linear :math:`\beta^{Ho}_t` from :math:`10^{-4}` to 0.02 rescaled
     to T steps (:math:`\beta^{Ho}_t \cdot 1000/T`, as improved-DDPM does, capped at 0.999 so
     that every :math:`\alpha_t > 0`); ``"cosine"``: :func:`cosine_alpha_bar` with offset
     ``s`` (default 0.008; ``s = 0`` gives :math:`\bar\alpha_t = \cos(\pi t / 2T)`, the
-    schedule of MATH.md's plug-in table).
+    schedule of the plug-in under-dispersion table of post 9262's predict-correct sampler).
 
     >>> schedule_alpha_bars("cosine", 2, s=0)
     [1, sqrt(2)/2, 0]
@@ -204,21 +219,114 @@ def schedule_alpha_bars(kind: str, T: int, s=None) -> list[sp.Expr]:
     """
     T = int(T)
     if kind == "cosine":
-        off = sp.Rational(8, 1000) if s is None else sp.nsimplify(s)
+        off = COSINE_OFFSET if s is None else sp.nsimplify(s)
         # The ratio of cosines of cosine_alpha_bar, left unsimplified (simplify costs ~0.1 s a term).
         f0 = sp.cos(off / (1 + off) * sp.pi / 2)
         return [sp.Integer(1)] + [
             sp.cos((sp.Rational(t, T) + off) / (1 + off) * sp.pi / 2) / f0 for t in range(1, T + 1)
         ]
     if kind == "linear":
-        scale = sp.Rational(1000, T)
-        b1, bT = sp.Rational(1, 10**4) * scale, sp.Rational(2, 100) * scale
+        scale = sp.Rational(LINEAR_REFERENCE_T, T)
+        b1, bT = sp.nsimplify(beta_1) * scale, sp.nsimplify(beta_T) * scale
         out, prod = [sp.Integer(1)], sp.Integer(1)
         for t in range(1, T + 1):
             ho_beta_t = b1 + (bT - b1) * sp.Rational(t - 1, T - 1) if T > 1 else bT
             # Ho's alpha-bar is a rational product; Su's is its one square root (fast and exact).
-            prod = prod * (1 - min(ho_beta_t, sp.Rational(999, 1000)))
+            prod = prod * (1 - min(ho_beta_t, LINEAR_MAX_HO_BETA))
             # unevaluated: sqrt of a huge rational would try to factor it
             out.append(sp.Pow(prod, sp.S.Half, evaluate=False))
         return out
     raise ValueError(f"schedule must be 'linear' or 'cosine', got {kind!r}")
+
+
+# ---------------------------------------------------------------------------
+# The named schedules: the one table every view (exact here, mpf and float64 in numeric/) reads
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NamedSchedule:
+    r"""One named noise schedule: its family (``"linear"`` or ``"cosine"``) and that family's parameters.
+
+    The parameters are exact; :func:`schedule_alpha_bars` turns them into Su's
+    :math:`\bar\alpha_t`, and the float64 views of :mod:`closedform.numeric.guidance`
+    read the same numbers.
+
+    >>> SCHEDULES["cosine_s0"].params["s"]
+    0
+    """
+
+    family: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+
+#: Named schedules, in the order error messages list them.
+SCHEDULES: Mapping[str, NamedSchedule] = MappingProxyType(
+    {
+        "linear": NamedSchedule(
+            "linear",
+            MappingProxyType({"beta_1": LINEAR_BETA_1, "beta_T": LINEAR_BETA_T}),
+            "Ho's linear beta_t from 1e-4 to 0.02, rescaled by 1000/T (capped at 0.999 in the exact view)",
+        ),
+        "cosine": NamedSchedule(
+            "cosine", MappingProxyType({"s": COSINE_OFFSET}), "Nichol & Dhariwal's cosine schedule, s = 0.008"
+        ),
+        "cosine_s0": NamedSchedule(
+            "cosine", MappingProxyType({"s": sp.Integer(0)}), "the cosine schedule at s = 0: cos(pi t / 2T)"
+        ),
+    }
+)
+
+
+def alpha_bar_schedule(schedule: Any, T: int | None = None) -> tuple[sp.Expr, ...]:
+    r"""Su's :math:`(\bar\alpha_0 = 1, \bar\alpha_1, \dots, \bar\alpha_T)`, validated.
+
+    Parameters
+    ----------
+    schedule : str or sequence
+        A name of :data:`SCHEDULES` (then T is required) or the values
+        :math:`\bar\alpha_1..\bar\alpha_T` (Su's convention: the square roots of Ho's
+        :math:`\bar\alpha`), which must decrease strictly from below 1 to at least 0.
+    T : int, optional
+        The number of steps.
+
+    Returns
+    -------
+    tuple of sympy expressions, exact.
+
+    Examples
+    --------
+    >>> alpha_bar_schedule("cosine_s0", 2)
+    (1, sqrt(2)/2, 0)
+    >>> alpha_bar_schedule([0.5, 0.6])
+    Traceback (most recent call last):
+    ...
+    closedform.ParameterError: schedule must be strictly decreasing (alphabar_0 = 1 > alphabar_1 > ... > alphabar_T >= 0), got alphabar_2 = 3/5 >= alphabar_1 = 1/2
+    """
+    if isinstance(schedule, str):
+        if schedule not in SCHEDULES:
+            raise ParameterError(
+                f"schedule must be one of {', '.join(SCHEDULES)} or a sequence of alphabar_t, got {schedule!r}"
+            )
+        if T is None or int(T) < 1:
+            raise ParameterError(f"T must be an integer >= 1 for the named schedule {schedule!r}, got {T!r}")
+        named = SCHEDULES[schedule]
+        return tuple(schedule_alpha_bars(named.family, int(T), **named.params))
+    return _validated_alpha_bars(schedule, T)
+
+
+def _validated_alpha_bars(schedule: Sequence[Any], T: int | None) -> tuple[sp.Expr, ...]:
+    values = [sp.nsimplify(v) if isinstance(v, (float, int)) else sp.sympify(v) for v in schedule]
+    if T is not None and len(values) != int(T):
+        raise ParameterError(f"schedule must hold T = {T} values alphabar_1..alphabar_T, got {len(values)}")
+    full = [sp.Integer(1)] + values
+    for t, (prev, cur) in enumerate(itertools.pairwise(full), start=1):
+        if not (cur.is_real and 0 <= cur <= 1):
+            raise ParameterError(f"schedule values must lie in [0, 1) (Su's alphabar_t), got alphabar_{t} = {cur}")
+        if not cur < prev:
+            raise ParameterError(
+                "schedule must be strictly decreasing (alphabar_0 = 1 > alphabar_1 > ... > alphabar_T >= 0), "
+                f"got alphabar_{t} = {cur} >= alphabar_{t - 1} = {prev}"
+            )
+    return tuple(full)

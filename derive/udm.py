@@ -33,19 +33,27 @@ from __future__ import annotations
 
 import sympy as sp
 
+from closedform.derive.errors import ParameterError
+
 __all__ = [
     "box_blur_matrix",
+    "check_blur_widths",
+    "cold_errors_row",
     "cold_mean_squared_errors",
     "ddpm_posterior_coefficients",
     "ddpm_sigma",
+    "exact_chain_moments",
     "gaussian_x0_posterior",
     "general_posterior",
     "general_posterior_coefficients",
+    "hot_step_moments",
     "improved_cold_step",
     "naive_cold_step",
+    "plugin_chain_variance",
     "plugin_gain",
     "sigma_from_sigma_tilde",
     "uniform_mixing_moments",
+    "uniform_mixing_step_moments",
     "uniform_mixing_tail",
 ]
 
@@ -111,6 +119,54 @@ def ddpm_posterior_coefficients(alpha_t, alpha_bar_prev) -> tuple[sp.Expr, sp.Ex
     a, abp = sp.sympify(alpha_t), sp.sympify(alpha_bar_prev)
     b2, bbp2, bb2 = 1 - a**2, 1 - abp**2, 1 - a**2 * abp**2
     return (abp * b2 / bb2, a * bbp2 / bb2, bbp2 * b2 / bb2)
+
+
+def hot_step_moments(x0, alpha_bar_prev, beta_bar_prev=None) -> tuple[sp.Expr, ...]:
+    r"""The law :math:`N(\bar\alpha_{t-1}x_0, \bar\beta_{t-1}^2)` of :math:`x_{t-1}` that every admissible
+    :math:`\sigma_t` gives (post 9271), as four moments of :math:`d = x_{t-1} - \bar\alpha_{t-1}x_0`.
+
+    .. math::
+
+        E x_{t-1} = \bar\alpha_{t-1}x_0,\quad E d^2 = \bar\beta_{t-1}^2,\quad E d^4 = 3\bar\beta_{t-1}^4,\quad
+        P(|d| > \sqrt3\,\bar\beta_{t-1}) = \operatorname{erfc}\sqrt{3/2}
+
+    (the tail is 0 when :math:`\bar\beta_{t-1} = 0`).  ``beta_bar_prev`` defaults to
+    :math:`\sqrt{1 - \bar\alpha_{t-1}^2}`; pass a symbol for the general form.
+
+    >>> hot_step_moments(sp.Rational(13, 10), sp.Rational(3, 5))
+    (39/50, 16/25, 768/625, erfc(sqrt(6)/2))
+    """
+    abp = sp.sympify(alpha_bar_prev)
+    bbp2 = 1 - abp**2 if beta_bar_prev is None else sp.sympify(beta_bar_prev) ** 2
+    tail = sp.erfc(sp.sqrt(sp.Rational(3, 2))) if bbp2 != 0 else sp.Integer(0)
+    return (abp * x0, bbp2, 3 * bbp2**2, tail)
+
+
+def exact_chain_moments(mu0, s0) -> tuple[sp.Expr, sp.Expr, sp.Expr]:
+    r"""Mean, variance and fourth central moment of the data law :math:`N(\mu_0, s_0^2)`, which the reverse
+    chain reproduces for any T and :math:`\sigma_t` when :math:`\hat x_0` is an exact sample of :math:`p(x_0|x_t)`.
+
+    >>> exact_chain_moments(sp.Rational(3, 2), sp.Rational(3, 10))
+    (3/2, 9/100, 243/10000)
+    """
+    return (mu0, s0**2, 3 * s0**4)
+
+
+def plugin_chain_variance(s0, T) -> sp.Expr:
+    r"""The plug-in sampler's :math:`\operatorname{Var} x_0`, the recursion :math:`v_{t-1} = g_t^2 v_t + \sigma_t^2`
+    (:func:`plugin_gain`) unrolled from :math:`v_T = \bar\alpha_T^2 s_0^2 + \bar\beta_T^2`.
+
+    .. math::
+
+        v_0 = \prod_{s=1}^T g_s^2\, v_T + \sum_{t=1}^T \sigma_t^2 \prod_{s=1}^{t-1} g_s^2
+
+    >>> plugin_chain_variance(sp.Symbol("s_0"), sp.Symbol("T"))
+    (\bar\alpha_T**2*s_0**2 - \bar\alpha_T**2 + 1)*Product(g[s]**2, (s, 1, T)) + Sum(sigma[t]**2*Product(g[s]**2, (s, 1, t - 1)), (t, 1, T))
+    """
+    g, sg = sp.IndexedBase("g"), sp.IndexedBase("sigma")
+    t, s = sp.Symbol("t", integer=True), sp.Symbol("s", integer=True)
+    v_T = sp.Symbol(r"\bar\alpha_T") ** 2 * s0**2 + 1 - sp.Symbol(r"\bar\alpha_T") ** 2
+    return sp.Product(g[s] ** 2, (s, 1, T)) * v_T + sp.Sum(sg[t] ** 2 * sp.Product(g[s] ** 2, (s, 1, t - 1)), (t, 1, T))
 
 
 def sigma_from_sigma_tilde(sigma_tilde, beta_bar_prev) -> sp.Expr:
@@ -196,6 +252,18 @@ def uniform_mixing_tail(sigma_tilde) -> sp.Expr:
     return sp.Piecewise((0, sp.Eq(a * b, 0)), ((a + b - 1) ** 2 / (4 * a * b), True))
 
 
+def uniform_mixing_step_moments(x0, alpha_bar_prev, sigma_tilde) -> tuple[sp.Expr, ...]:
+    r"""The four moments of :func:`hot_step_moments` when post 9262's mixing (c) uses uniform noise:
+    :math:`d = \bar\beta_{t-1}w` with :math:`w` of :func:`uniform_mixing_moments` and :func:`uniform_mixing_tail`.
+
+    >>> uniform_mixing_step_moments(1, sp.Rational(3, 5), sp.sqrt(2) / 2)[1:3]
+    (16/25, 3072/3125)
+    """
+    m2, m4 = uniform_mixing_moments(sigma_tilde)
+    bbp2 = 1 - alpha_bar_prev**2
+    return (alpha_bar_prev * x0, bbp2 * m2, bbp2**2 * m4, uniform_mixing_tail(sigma_tilde) if bbp2 != 0 else 0)
+
+
 def naive_cold_step(F_prev_of_x0hat) -> sp.Expr:
     r"""Cold diffusion, naive sampling: :math:`x_{t-1} = F_{t-1}(\hat x_0)` (the baseline kernel, σ → 0).
 
@@ -260,3 +328,30 @@ def cold_mean_squared_errors(n, w_prev, w_t, s) -> tuple[sp.Expr, sp.Expr]:
     d = ap - at
     s2 = sp.sympify(s) ** 2
     return (s2 * (ap.T * ap).trace() / n, s2 * (d.T * d).trace() / n)
+
+
+def check_blur_widths(n, w_prev, w_t) -> None:
+    """A ParameterError unless w_prev < w_t <= n (more blur at t than at t - 1, within the signal).
+
+    >>> check_blur_widths(16, 3, 3)
+    Traceback (most recent call last):
+    ...
+    closedform.ParameterError: the blur widths must satisfy w_prev < w_t <= n (more blur at t), got w_prev=3, w_t=3, n=16
+    """
+    if not int(w_prev) < int(w_t) <= int(n):
+        raise ParameterError(
+            f"the blur widths must satisfy w_prev < w_t <= n (more blur at t), got w_prev={w_prev}, w_t={w_t}, n={n}"
+        )
+
+
+def cold_errors_row(n, w_prev, w_t, s) -> sp.Matrix:
+    r"""Both cold-sampling MSEs of :func:`cold_mean_squared_errors` as a row; at symbolic parameters, their trace form.
+
+    >>> cold_errors_row(16, 2, 3, sp.Rational(1, 10))
+    Matrix([[1/200, 1/600]])
+    """
+    if any(isinstance(v, sp.Basic) and not v.is_number for v in (n, w_prev, w_t, s)):
+        A_p, A_t = sp.MatrixSymbol("A_{t-1}", n, n), sp.MatrixSymbol("A_t", n, n)
+        return sp.Matrix([[s**2 * sp.Trace(A_p.T * A_p) / n, s**2 * sp.Trace((A_p - A_t).T * (A_p - A_t)) / n]])
+    check_blur_widths(n, w_prev, w_t)
+    return sp.Matrix([list(cold_mean_squared_errors(int(n), int(w_prev), int(w_t), s))])

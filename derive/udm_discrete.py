@@ -28,19 +28,32 @@ from math import comb
 
 import sympy as sp
 
+from closedform.derive.errors import ParameterError
+
 __all__ = [
     "MODELS",
     "absorbing_mask_count_law",
+    "absorbing_mask_count_row",
     "absorbing_posterior",
+    "check_absorbing",
+    "check_edit_v1",
+    "check_tokens",
+    "constraint_failures",
+    "d3pm_schedule",
     "d3pm_uniform_marginal",
+    "d3pm_uniform_marginal_row",
     "d3pm_uniform_posterior",
+    "deletion_marginal_row",
     "deletion_position_law",
     "edit_v1_change_law",
+    "edit_v1_change_row",
+    "edit_v2_marginal_row",
     "edit_v2_forward_probability",
     "edit_v2_position_law",
     "forward_law",
     "marginal_constraint",
     "mask_forward_probability",
+    "mask_marginal_row",
     "mask_position_law",
     "posterior_law",
     "restore_one_probability",
@@ -226,6 +239,162 @@ def deletion_position_law(l, m, i, j) -> sp.Expr:
 
 
 # ---------------------------------------------------------------------------
+# Domain checks and the registry's views of the laws: the general term at symbolic
+# parameters, at numbers one row of category probabilities in the Monte Carlo kernel's
+# layout (position j, token v at index j (V + 1) + v; the mask token is V)
+# ---------------------------------------------------------------------------
+
+_K = sp.Symbol("k", integer=True, nonnegative=True)
+_V, _X0J = sp.Symbol("v"), sp.Symbol("x_0^j")
+
+
+def _general(*values) -> bool:
+    return any(isinstance(v, sp.Basic) and not v.is_number for v in values)
+
+
+def check_tokens(x0, V, t=None) -> None:
+    """A ParameterError unless every token lies in 0..V-1 and t <= len(x0).
+
+    >>> check_tokens((0, 1, 3), 3)
+    Traceback (most recent call last):
+    ...
+    closedform.ParameterError: x0 tokens must lie in 0..V-1 = 0..2, got 013
+    """
+    if max(x0) >= int(V):
+        raise ParameterError(f"x0 tokens must lie in 0..V-1 = 0..{int(V) - 1}, got {''.join(map(str, x0))}")
+    if t is not None and int(t) > len(x0):
+        raise ParameterError(f"t must lie in 1..l = 1..{len(x0)} (the length of x0), got t={t}")
+
+
+def check_edit_v1(l, t) -> None:
+    """A ParameterError unless t <= l (at most l positions can be edited).
+
+    >>> check_edit_v1(4, 4)
+    """
+    if int(t) > int(l):
+        raise ParameterError(f"t must lie in 1..l = 1..{l}, got t={t}")
+
+
+def check_absorbing(alpha_bar_prev, alpha_bar_t) -> None:
+    """A ParameterError unless alpha_bar_t < alpha_bar_prev (a schedule decreases).
+
+    >>> check_absorbing(sp.Rational(1, 2), sp.Rational(3, 4))
+    Traceback (most recent call last):
+    ...
+    closedform.ParameterError: alpha_bar_t must be below alpha_bar_prev (the schedule decreases), got 3/4 >= 1/2
+    """
+    if not alpha_bar_t < alpha_bar_prev:
+        raise ParameterError(
+            f"alpha_bar_t must be below alpha_bar_prev (the schedule decreases), got {alpha_bar_t} >= {alpha_bar_prev}"
+        )
+
+
+def d3pm_schedule(model: str, alpha_bar_prev, second) -> dict[str, Fraction]:
+    """The exact schedule of a D3PM model for :func:`forward_law`: ``second`` is beta_t (uniform) or abar_t (absorbing).
+
+    >>> d3pm_schedule("d3pm_uniform", sp.Rational(2, 3), sp.Rational(1, 4))
+    {'alpha_bar_prev': Fraction(2, 3), 'beta_t': Fraction(1, 4)}
+    """
+    key = {"d3pm_uniform": "beta_t", "d3pm_absorbing": "alpha_bar_t"}[model]
+    return {"alpha_bar_prev": Fraction(str(sp.nsimplify(alpha_bar_prev))), key: Fraction(str(sp.nsimplify(second)))}
+
+
+def _row(probs) -> sp.Matrix:
+    return sp.Matrix([list(probs)])
+
+
+def edit_v2_marginal_row(V, t, x0):
+    r"""Edit model v2's :math:`p(x_{t-1}^j = v|x_0)` (the forward law at t - 1), per position and token.
+
+    >>> edit_v2_marginal_row(3, 2, (0, 1))
+    Matrix([[1/2, 1/4, 1/4, 0, 1/4, 1/2, 1/4, 0]])
+    """
+    if _general(V, t, x0):
+        l = sp.Symbol("l", integer=True, positive=True)
+        same, other = edit_v2_position_law(l, t - 1, V)
+        return sp.Piecewise((same, sp.Eq(_V, _X0J)), (other, True))
+    check_tokens(x0, V, t)
+    same, other = edit_v2_position_law(len(x0), t - 1, V)
+    return _row(same if v == x0[j] else (other if v < V else 0) for j in range(len(x0)) for v in range(V + 1))
+
+
+def mask_marginal_row(V, t, x0):
+    r"""Mask model's :math:`p(x_{t-1}^j = v|x_0)`: masked (v = V) with probability (t - 1)/l.
+
+    >>> mask_marginal_row(2, 2, (0, 1))
+    Matrix([[1/2, 0, 1/2, 0, 1/2, 1/2]])
+    """
+    if _general(V, t, x0):
+        l = sp.Symbol("l", integer=True, positive=True)
+        return sp.Piecewise(
+            (mask_position_law(l, t - 1), sp.Eq(_V, sp.Symbol("MASK"))),
+            (1 - mask_position_law(l, t - 1), sp.Eq(_V, _X0J)),
+            (0, True),
+        )
+    check_tokens(x0, V, t)
+    pm = mask_position_law(len(x0), t - 1)
+    return _row(pm if v == V else (1 - pm if v == x0[j] else 0) for j in range(len(x0)) for v in range(V + 1))
+
+
+def deletion_marginal_row(V, t, x0):
+    r"""Deletion's :math:`p(x_{t-1}^j = v|x_0)` for the l - t + 1 positions of :math:`x_{t-1}`.
+
+    >>> deletion_marginal_row(2, 1, (0, 1))
+    Matrix([[1, 0, 0, 0, 1, 0]])
+    """
+    if _general(V, t, x0):
+        l, i, j = sp.symbols("l i j", integer=True, nonnegative=True)
+        return sp.Sum(
+            deletion_position_law(l, l - t + 1, i, j) * sp.KroneckerDelta(sp.Indexed("x_0", i), _V), (i, 0, l - 1)
+        )
+    check_tokens(x0, V, t)
+    l, m = len(x0), len(x0) - int(t) + 1
+    return _row(
+        sum((deletion_position_law(l, m, i, j) for i in range(l) if x0[i] == v), sp.Integer(0))
+        for j in range(m)
+        for v in range(V + 1)
+    )
+
+
+def edit_v1_change_row(l, V, t):
+    r"""Edit model v1's law of the number of visible changes, :math:`P(K = k)` for k = 0..t.
+
+    >>> edit_v1_change_row(4, 2, 2)
+    Matrix([[1/4, 1/2, 1/4]])
+    """
+    if _general(l, V, t):
+        return edit_v1_change_law(t, V, _K)
+    check_edit_v1(l, t)
+    return _row(edit_v1_change_law(t, V, k) for k in range(int(t) + 1))
+
+
+def absorbing_mask_count_row(l, alpha_bar_prev, alpha_bar_t):
+    r"""D3PM absorbing's law of the number of masks of :math:`x_{t-1}`, k = 0..l.
+
+    >>> absorbing_mask_count_row(2, sp.Rational(1, 2), sp.Rational(1, 4))
+    Matrix([[1/4, 1/2, 1/4]])
+    """
+    if _general(l, alpha_bar_prev, alpha_bar_t):
+        return absorbing_mask_count_law(l, alpha_bar_prev, _K)
+    check_absorbing(alpha_bar_prev, alpha_bar_t)
+    return _row(absorbing_mask_count_law(l, alpha_bar_prev, k) for k in range(int(l) + 1))
+
+
+def d3pm_uniform_marginal_row(V, alpha_bar_prev, beta_t, x0):
+    r"""D3PM uniform's :math:`q(x_{t-1}^j = v|x_0)` per position and token (the mask column is 0).
+
+    >>> d3pm_uniform_marginal_row(2, sp.Rational(1, 2), sp.Rational(1, 4), (1,))
+    Matrix([[1/4, 3/4, 0]])
+    """
+    if _general(V, alpha_bar_prev, beta_t, x0):
+        return d3pm_uniform_marginal(_V, _X0J, V, alpha_bar_prev)
+    check_tokens(x0, V)
+    return _row(
+        d3pm_uniform_marginal(v, x0[j], V, alpha_bar_prev) if v < V else 0 for j in range(len(x0)) for v in range(V + 1)
+    )
+
+
+# ---------------------------------------------------------------------------
 # Exact enumeration (Fractions)
 # ---------------------------------------------------------------------------
 
@@ -400,3 +569,30 @@ def marginal_constraint(
             lhs[x] += p * q
     rhs = forward_law(model, x0, "prev" if d3pm else t - 1, V, schedule)
     return {k: v for k, v in lhs.items() if v}, rhs
+
+
+def _constraint_grid(max_length: int):
+    """Sequences of length 1..max_length over V = 2, 3 (periodic, quadratic and constant), every t, every model."""
+    for l in range(1, max_length + 1):
+        for V in (2, 3):
+            for x0 in {tuple(i % V for i in range(l)), tuple((i * i + 1) % V for i in range(l)), (0,) * l}:
+                for t in range(1, l + 1):
+                    for model in ("edit_v1", "edit_v2", "mask", "deletion"):
+                        yield model, x0, V, t, None
+                yield "d3pm_uniform", x0[:3], V, 1, {"alpha_bar_prev": Fraction(2, 3), "beta_t": Fraction(1, 5)}
+                yield "d3pm_absorbing", x0[:3], V, 1, {"alpha_bar_prev": Fraction(3, 5), "alpha_bar_t": Fraction(1, 4)}
+
+
+def constraint_failures(max_length: int) -> tuple[int, list[str]]:
+    """:func:`marginal_constraint` over a grid of every model up to ``max_length``: (configurations, failures).
+
+    >>> constraint_failures(2)
+    (84, [])
+    """
+    n, bad = 0, []
+    for model, x0, V, t, schedule in _constraint_grid(max_length):
+        lhs, rhs = marginal_constraint(model, x0, t, V, schedule)
+        n += 1
+        if lhs != rhs:
+            bad.append(f"{model} x0={x0} V={V} t={t}")
+    return n, bad

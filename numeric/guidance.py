@@ -160,6 +160,11 @@ def _check_T(T: Any) -> int:
     return int(T)
 
 
+def _scaled_linear_betas(params, T: int) -> tuple[float, float]:
+    """Ho's linear end points of a derive.schedules entry, rescaled from 1000 steps to T."""
+    return tuple(float(params[k]) * ds.LINEAR_REFERENCE_T / T for k in ("beta_1", "beta_T"))
+
+
 def linear_schedule(T: Any, beta_1: float | None = None, beta_T: float | None = None) -> Schedule:
     r"""Ho's linear schedule in Su's convention, :math:`\alpha_t` from :func:`derive.schedules.linear_alpha`.
 
@@ -167,8 +172,9 @@ def linear_schedule(T: Any, beta_1: float | None = None, beta_T: float | None = 
     discretises the same continuous-time process (Nichol & Dhariwal's convention).
     """
     T = _check_T(T)
-    b1 = 1e-4 * 1000 / T if beta_1 is None else float(beta_1)
-    bT = 0.02 * 1000 / T if beta_T is None else float(beta_T)
+    scaled = _scaled_linear_betas(ds.SCHEDULES["linear"].params, T)
+    b1 = scaled[0] if beta_1 is None else float(beta_1)
+    bT = scaled[1] if beta_T is None else float(beta_T)
     if not 0 < b1 <= bT < 1:
         raise ParameterError(
             f"need 0 < beta_1 <= beta_T < 1 (Ho's betas), got beta_1={b1:g}, beta_T={bT:g}; "
@@ -181,7 +187,7 @@ def linear_schedule(T: Any, beta_1: float | None = None, beta_T: float | None = 
     return schedule_from_beta2(1.0 - np.asarray(a, dtype=np.float64) ** 2)
 
 
-def cosine_schedule(T: Any, s: float = 0.008) -> Schedule:
+def cosine_schedule(T: Any, s: float = float(ds.COSINE_OFFSET)) -> Schedule:
     r"""Nichol & Dhariwal's cosine schedule in Su's convention (:func:`derive.schedules.cosine_alpha_bar`).
 
     Ho's per-step :math:`\beta_t` is clipped at 0.999 as in their paper, so the last
@@ -195,11 +201,24 @@ def cosine_schedule(T: Any, s: float = 0.008) -> Schedule:
     return schedule_from_beta2(beta2)
 
 
-SCHEDULES = {"cosine": cosine_schedule, "linear": linear_schedule}
+def _named_view(name: str):
+    """The float64 view of one entry of :data:`closedform.derive.schedules.SCHEDULES`, built from its parameters.
+
+    This view clips Ho's cosine beta_t at 0.999 and refuses a linear beta_T >= 1, where the
+    exact view caps it: the sampler divides by alpha_t, so no step may end at pure noise.
+    """
+    named = ds.SCHEDULES[name]
+    if named.family == "cosine":
+        return lambda T: cosine_schedule(T, float(named.params["s"]))
+    return lambda T: linear_schedule(T, *_scaled_linear_betas(named.params, _check_T(T)))
+
+
+#: The named schedules as float64 views, one per entry of derive.schedules.SCHEDULES.
+SCHEDULES = {name: _named_view(name) for name in ds.SCHEDULES}
 
 
 def make_schedule(schedule: Any, T: Any) -> Schedule:
-    """A named schedule ("cosine", "linear") with T steps, or a user array of alpha_bar (Su's)."""
+    """A named schedule (a key of :data:`SCHEDULES`) with T steps, or a user array of alpha_bar (Su's)."""
     if isinstance(schedule, Schedule):
         return schedule
     if isinstance(schedule, str):

@@ -1,4 +1,4 @@
-r"""Unified diffusion model: Monte Carlo trial bodies (CPU + CUDA) and mpmath oracles.
+r"""Unified diffusion model: Monte Carlo trial bodies (CPU + CUDA) and their parameter packs.
 
 Four stream kernels, each one scalar body shared by the CPU ``prange`` driver
 and the CUDA kernel (Su's convention throughout: ``ab`` is
@@ -17,6 +17,7 @@ and the CUDA kernel (Su's convention throughout: ``ab`` is
 
 Accumulators: ``HOT_*`` and ``COLD`` are ``"mean"`` kernels (sum and sum of
 squares per component, float64); ``DISCRETE`` counts categories (int64).
+The mpmath oracles of these quantities live in :mod:`closedform.numeric.udm_oracles`.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from closedform.derive import schedules as sch
+from closedform.derive import udm as d
 from closedform.derive import udm_discrete as dd
 from closedform.numeric.drivers import StreamKernel
 from closedform.numeric.rng import normal, uniform
@@ -139,6 +140,12 @@ def pack_hot_step(x0, ab_t, ab_prev, sigma, uniform_noise: bool = False) -> np.n
     return np.array([f[0], f[1], bb_t, f[2], bb_p, f[3], 1.0 if uniform_noise else 0.0])
 
 
+def pack_mixing_step(x0, alpha_t, alpha_bar_prev, sigma_tilde) -> np.ndarray:
+    """Kernel parameters of :data:`HOT_STEP` for post 9262's mixing (c) with uniform noise."""
+    s = d.sigma_from_sigma_tilde(sigma_tilde, sp.sqrt(1 - alpha_bar_prev**2))
+    return pack_hot_step(x0, alpha_t * alpha_bar_prev, alpha_bar_prev, s, uniform_noise=True)
+
+
 def pack_hot_chain(mu0, s0, alpha_bars, sigmas, plugin: bool) -> np.ndarray:
     """Kernel parameters of :data:`HOT_CHAIN`; ``alpha_bars`` (t = 0..T) and ``sigmas`` (t = 1..T) as mpf/float."""
     ab = [float(a) for a in alpha_bars]
@@ -198,25 +205,10 @@ COLD = StreamKernel(
 )
 
 
-def cold_mse_oracle(n: int, w_prev: int, w_t: int, s) -> list[mpmath.mpf]:
-    r"""Both MSEs by Parseval: a circulant's :math:`\operatorname{tr}(A^\top A) = \sum_k |\hat a_k|^2`.
-
-    An independent route from the matrix traces of the closed form.
-    """
-    n = int(n)
-    s2 = mpmath.mpf(sp.N(s, mpmath.mp.dps + 5)) ** 2
-
-    def spectrum(w):
-        off = (w - 1) // 2
-        return [
-            mpmath.fsum(mpmath.expj(-2 * mpmath.pi * ((k - off) % n) * f / n) for k in range(w)) / w for f in range(n)
-        ]
-
-    lp, lt = spectrum(int(w_prev)), spectrum(int(w_t))
-    # Parseval: tr(A^T A) = n sum_j a_j^2 = sum_k |a^_k|^2, and the MSE is s^2 tr / n.
-    naive = mpmath.fsum(abs(a) ** 2 for a in lp) / n
-    improved = mpmath.fsum(abs(a - b) ** 2 for a, b in zip(lp, lt)) / n
-    return [s2 * naive, s2 * improved]
+def pack_cold(n, w_prev, w_t, s) -> np.ndarray:
+    """Kernel parameters of :data:`COLD`, after the width check of the closed form."""
+    d.check_blur_widths(n, w_prev, w_t)
+    return np.array([float(n), float(w_prev), float(w_t), float(sp.N(s, 30))])
 
 
 # ----------------------------------------------------------------------------
@@ -413,154 +405,29 @@ def pack_discrete(model: str, x0, V: int, t: int = 0, alpha_bar_prev=0, second=0
     return np.array(head + x0, dtype=np.float64)
 
 
-def enumerated_categories(model: str, x0, V: int, t: int, schedule=None) -> list[mpmath.mpf]:
-    """Oracle: the category probabilities of :data:`DISCRETE`, from the exact enumeration of
-    :math:`\\sum_{x_t} p(x_{t-1}|x_t, x_0) p(x_t|x_0)` (Fractions), not from a closed form."""
-    x0 = tuple(int(v) for v in x0)
-    l = len(x0)
-    if model == "edit_v1":
-        law = dd.forward_law(model, x0, t, V)
-        probs = [0] * (t + 1)
-        for x, p in law.items():
-            probs[sum(a != b for a, b in zip(x, x0))] += p
-    else:
-        lhs, _ = dd.marginal_constraint(model, x0, t, V, schedule)
-        if model == "d3pm_absorbing":
-            probs = [0] * (l + 1)
-            for x, p in lhs.items():
-                probs[sum(v == V for v in x)] += p
-        else:
-            width = (l - t + 1) if model == "deletion" else l
-            probs = [0] * (width * (V + 1))
-            for x, p in lhs.items():
-                for j, v in enumerate(x):
-                    probs[j * (V + 1) + v] += p
-    return [mpmath.mpf(p.numerator) / p.denominator if p else mpmath.mpf(0) for p in map(_fraction, probs)]
+def pack_positions(model: str):
+    """The pack ``(V, t, x0) -> parameters`` of a position law (edit v2, mask, deletion), tokens checked."""
+
+    def pack(V, t, x0):
+        dd.check_tokens(x0, V, t)
+        return pack_discrete(model, x0, int(V), int(t))
+
+    return pack
 
 
-def _fraction(p):
-    from fractions import Fraction
-
-    return Fraction(p)
-
-
-# ----------------------------------------------------------------------------
-# Hot-diffusion oracles (mpmath; quadrature and Ho's notation, not the closed forms)
-# ----------------------------------------------------------------------------
+def pack_edit_v1(l, V, t) -> np.ndarray:
+    """Kernel parameters of edit model v1 on the all-zero sequence of length l."""
+    dd.check_edit_v1(l, t)
+    return pack_discrete("edit_v1", (0,) * int(l), int(V), int(t))
 
 
-def hot_step_oracle(x0, ab_t, ab_prev, sigma) -> list[mpmath.mpf]:
-    r"""Moments of :math:`d = x_{t-1} - \bar\alpha_{t-1}x_0` by quadrature over :math:`x_t` (Gaussian noise).
-
-    Given :math:`x_t`, :math:`d` is normal with mean :math:`\mu(x_t)` and variance
-    :math:`\sigma_t^2`; integrate its conditional moments against :math:`N(x_t; \bar\alpha_t x_0, \bar\beta_t^2)`.
-    Returns E x_{t-1}, E d², E d⁴, P(|d| > √3 β̄_{t-1}).
-    """
-    x0, ab_t, ab_p, s = (mpmath.mpf(sp.N(v, mpmath.mp.dps + 5)) for v in (x0, ab_t, ab_prev, sigma))
-    _bb_t, bb_p = mpmath.sqrt(1 - ab_t**2), mpmath.sqrt(1 - ab_p**2)
-    keep = mpmath.sqrt(max(bb_p**2 - s**2, 0))  # sigma = betabar_{t-1} may round a hair above
-
-    def expect(g):
-        # x_t = ab_t x0 + bb_t z, z standard normal
-        return mpmath.quad(lambda z: mpmath.npdf(z) * g(keep * z), [-mpmath.inf, 0, mpmath.inf])
-
-    c = mpmath.sqrt(3) * bb_p
-
-    def tail(mu):
-        if s == 0:
-            return mpmath.mpf(abs(mu) > c)
-        return mpmath.ncdf((-c - mu) / s) + 1 - mpmath.ncdf((c - mu) / s)
-
-    if s > 0:
-        p_tail = expect(tail)
-    elif keep > 0:  # d = keep * z exactly: a two-sided normal tail
-        p_tail = mpmath.quad(mpmath.npdf, [c / keep, mpmath.inf]) * 2
-    else:
-        p_tail = mpmath.mpf(0)
-    return [
-        ab_p * x0 + expect(lambda mu: mu),
-        expect(lambda mu: mu**2 + s**2),
-        expect(lambda mu: mu**4 + 6 * mu**2 * s**2 + 3 * s**4),
-        p_tail,
-    ]
+def pack_absorbing(l, alpha_bar_prev, alpha_bar_t) -> np.ndarray:
+    """Kernel parameters of D3PM absorbing on the all-zero sequence of length l."""
+    dd.check_absorbing(alpha_bar_prev, alpha_bar_t)
+    return pack_discrete("d3pm_absorbing", (0,) * int(l), 1, 1, alpha_bar_prev, alpha_bar_t)
 
 
-def uniform_mixing_oracle(sigma_tilde) -> list[mpmath.mpf]:
-    r""":math:`E w^2, E w^4, P(|w| > \sqrt3)` for :math:`w = a u_1 + b u_2` by quadrature over :math:`u_1`.
-
-    Given :math:`u_1`, the moments of :math:`b u_2` and the tail of a uniform are explicit.
-    """
-    b = mpmath.mpf(sp.N(sigma_tilde, mpmath.mp.dps + 5))
-    a = mpmath.sqrt(1 - b**2)
-    r3 = mpmath.sqrt(3)
-    m2, m4 = mpmath.mpf(1), mpmath.mpf(9) / 5  # E u^2, E u^4
-
-    def tail_given(u):
-        c = a * u
-        if b == 0:
-            return mpmath.mpf(abs(c) > r3)
-        # P(c + b u2 > sqrt3) + P(c + b u2 < -sqrt3), u2 uniform on (-sqrt3, sqrt3)
-        hi = min(max((r3 - (r3 - c) / b) / (2 * r3), 0), 1)
-        lo = min(max(((-r3 - c) / b + r3) / (2 * r3), 0), 1)
-        return hi + lo
-
-    def avg(g, pts):
-        return mpmath.quad(lambda u: g(u) / (2 * r3), pts)
-
-    pts = sorted({-r3, r3} | ({r3 * (1 - b) / a, -r3 * (1 - b) / a} if a > 0 else set()))
-    pts = [p for p in pts if -r3 <= p <= r3]
-    return [
-        avg(lambda u: (a * u) ** 2 + b**2 * m2, [-r3, r3]),
-        avg(lambda u: (a * u) ** 4 + 6 * (a * u) ** 2 * b**2 * m2 + b**4 * m4, [-r3, r3]),
-        avg(tail_given, pts),
-    ]
-
-
-_HO = None
-
-
-def _ho_functions():
-    """Ho's and Song's formulas (derive.schedules, in Ho's notation) lambdified for mpmath, once."""
-    global _HO
-    if _HO is None:
-        _a, ab, abp, s, eta = sp.symbols("a ab abp s eta", positive=True)
-        coef = sp.lambdify((ab, abp, s), sch.ho_ddim_coefficients(ab, abp, s)[:2], "mpmath")
-        sig = sp.lambdify((eta, ab, abp), sch.ho_ddim_sigma(eta, ab, abp), "mpmath")
-        _HO = (coef, sig)
-    return _HO
-
-
-def chain_moments_oracle(mu0, s0, alpha_bars, sigma_rule, plugin: bool) -> list[mpmath.mpf]:
-    r"""Mean, variance and fourth central moment of the reverse chain's :math:`x_0`, in Ho's notation.
-
-    The chain is linear-Gaussian, so (mean, variance, covariance) propagate exactly.
-    The steps use Song et al.'s eq. (12) and eq. (16) written with Ho's
-    :math:`\bar\alpha^{Ho} = \bar\alpha^2` (:func:`~closedform.derive.schedules.ho_ddim_coefficients`),
-    an independent route from the closed form's Su-notation recursion.
-    ``sigma_rule``: ``"ddpm"`` (η = 1), ``"ddim"`` (η = 0) or a number λ with
-    :math:`\sigma_t = \lambda\sqrt{1-\bar\alpha^{Ho}_{t-1}}`.
-    """
-    coef, sig = _ho_functions()
-    mu0, s0 = mpmath.mpf(mu0), mpmath.mpf(s0)
-    ho = [mpmath.mpf(a) ** 2 for a in alpha_bars]
-    T = len(ho) - 1
-    mean = mpmath.sqrt(ho[T]) * mu0
-    var = ho[T] * s0**2 + 1 - ho[T]
-    for t in range(T, 0, -1):
-        h, hp = ho[t], ho[t - 1]
-        if sigma_rule == "ddpm":
-            s = sig(1, h, hp)
-        elif sigma_rule == "ddim":
-            s = mpmath.mpf(0)
-        else:
-            s = mpmath.mpf(sigma_rule) * mpmath.sqrt(1 - hp)
-        # at sigma = sqrt(1 - abar_{t-1}) the radicand of Song's eq. (12) rounds to +-1e-50: keep the real part
-        c0, ct = (mpmath.re(c) for c in coef(h, hp, s))
-        # x0hat = mu0 + k (x_t - sqrt(h) mu0) + sqrt(v) xi
-        k = mpmath.sqrt(h) * s0**2 / (h * s0**2 + 1 - h)
-        v = mpmath.mpf(0) if plugin else s0**2 * (1 - h) / (h * s0**2 + 1 - h)
-        m_hat = mu0 + k * (mean - mpmath.sqrt(h) * mu0)
-        var_hat, cov = k**2 * var + v, k * var
-        mean = c0 * m_hat + ct * mean
-        var = c0**2 * var_hat + ct**2 * var + 2 * c0 * ct * cov + s**2
-    return [mean, var, 3 * var**2]
+def pack_d3pm_uniform(V, alpha_bar_prev, beta_t, x0) -> np.ndarray:
+    """Kernel parameters of D3PM uniform replacement."""
+    dd.check_tokens(x0, V)
+    return pack_discrete("d3pm_uniform", x0, int(V), 1, alpha_bar_prev, beta_t)

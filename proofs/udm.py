@@ -491,6 +491,7 @@ def edit_v1_not_invertible() -> Proof:
 def restore_one_marginal() -> Proof:
     """Edit v2, mask and deletion posteriors (restore / unmask / re-insert one) satisfy the marginal constraint."""
     counting = dd.restore_one_probability(l_, t_)
+    kept, other = dd.edit_v2_position_law(l_, t_ - 1, V_)
     return Proof(
         "restore-one posteriors satisfy the marginal constraint",
         r"\sum_{x_t} p(x_{t-1}|x_t,x_0)p(x_t|x_0) = p(x_{t-1}|x_0) for edit v2, mask and deletion",
@@ -506,6 +507,12 @@ def restore_one_marginal() -> Proof:
                 dd.edit_v2_forward_probability(l_, t_ - 1, V_),
                 "edit v2: x_{t-1} at distance t-1 has (l-t+1)(V-1) predecessors",
                 simplifier=lambda e: sp.simplify(sp.combsimp(e)),
+            ),
+            Step(
+                kept + (V_ - 1) * other,
+                1,
+                "edit v2's law of one position of x_{t-1} (kept, or one of the V-1 other tokens) sums to one",
+                simplifier=sp.simplify,
             ),
             Step(
                 (l_ - t_ + 1) * dd.mask_forward_probability(l_, t_) / t_,

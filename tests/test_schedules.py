@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 from closedform import udm
 from closedform.derive import schedules as sch
 from closedform.derive import udm as d
+from closedform.numeric import guidance as ng
+from closedform.numeric import udm_oracles as nuo
 from closedform.spec import ParameterError
 
 unit = st.fractions(min_value="1/100", max_value="99/100", max_denominator=997)
@@ -107,3 +109,31 @@ def test_beta_bar_and_ho_ddim():
     c0, ct, s = sch.ho_ddim_coefficients(sp.Rational(9, 25) * sp.Rational(81, 100), sp.Rational(9, 25), 0)
     g0, gt, _ = d.general_posterior_coefficients(sp.Rational(3, 5), sp.Rational(27, 50), 0)
     assert sp.simplify(c0 - g0) == 0 and sp.simplify(ct - gt) == 0 and s == 0
+
+
+def test_one_schedule_table_feeds_every_view():
+    """derive.schedules.SCHEDULES is the one table: udm validates names against it, numeric.udm_oracles reads
+    it at 50 digits and numeric.guidance builds its float64 views from its parameters.
+
+    Tolerance 1e-12: the float view accumulates log1p over at most 50 steps from double-precision
+    inputs (errors ~1e-15); only the last cosine step differs, where the float view clips Ho's
+    beta_t at 0.999 so that alpha_T > 0.
+    """
+    assert udm.SCHEDULES is sch.SCHEDULES and set(ng.SCHEDULES) == set(sch.SCHEDULES)
+    T = 50
+    for name, named in sch.SCHEDULES.items():
+        exact = [float(sp.N(a, 30)) for a in sch.alpha_bar_schedule(name, T)]
+        mp50 = [float(a) for a in nuo.schedule_mpf(name, T)]
+        flt = ng.make_schedule(name, T).alpha_bar
+        last = T if named.family == "linear" else T - 1
+        assert mp50 == exact
+        assert max(abs(flt[t] - exact[t]) for t in range(last + 1)) <= 1e-12, name
+
+
+def test_extra_checks_belong_to_their_results():
+    """Each extra verify row is attached where its Result is defined, and names that Result."""
+    assert udm.HOT_PLUGIN.extra_checks == (udm.plugin_table_check,)
+    assert udm.EDIT_V2.extra_checks == (udm.discrete_enumeration_check,)
+    row = udm.discrete_enumeration_check()
+    assert (row.result, row.status) == (udm.EDIT_V2.name, "pass")
+    assert udm.plugin_table_check().result == udm.HOT_PLUGIN.name

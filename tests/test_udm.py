@@ -1,4 +1,4 @@
-"""Unified diffusion model: MATH.md's numbers computed, property tests, stochastic checks, bad input."""
+"""Unified diffusion model: the numbers of posts 9262 and 9271 computed, property tests, stochastic checks, bad input."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from closedform.derive import udm as d
 from closedform.derive import udm_discrete as dd
 from closedform.numeric import stats
 from closedform.numeric import udm as nu
+from closedform.numeric import udm_oracles as nuo
 from closedform.numeric.target import SIMULATOR
 from closedform.spec import ParameterError
 
@@ -35,56 +36,58 @@ def R(f):
 
 
 # ---------------------------------------------------------------------------
-# MATH.md's numbers, computed by the package
+# The numbers of posts 9262 and 9271 and of their reconstructions, computed by the package
 # ---------------------------------------------------------------------------
 
 
-def test_math_md_posterior_example():
-    """§5.6: x0 = 1.3, abar_{t-1} = 0.6, alpha_t = 0.97: mean/std (0.78, 0.80); DDPM sigma 0.2392."""
+def test_hot_posterior_example():
+    """Post 9271's hot posterior at x0 = 1.3, abar_{t-1} = 0.6, alpha_t = 0.97: mean/std (0.78, 0.80); DDPM sigma 0.2392."""
     f = udm.HOT_POSTERIOR.formula(x0="13/10", alpha_t="97/100", alpha_bar_prev="3/5", sigma="ddpm").expr
     assert f[0] == sp.Rational(39, 50) and round(float(f[0]), 2) == 0.78
     assert round(math.sqrt(float(f[1])), 2) == 0.80
     assert round(float(d.ddpm_sigma(sp.Rational(97, 100), sp.Rational(3, 5))), 4) == 0.2392
 
 
-def test_math_md_plugin_table():
-    """§5.6's under-dispersion table, computed exactly (cosine schedule with s = 0, data N(1.5, 0.3^2)).
+def test_plugin_table():
+    """The plug-in under-dispersion table of post 9262's sampler, computed exactly (cosine schedule with s = 0, data N(1.5, 0.3^2)).
 
-    MATH.md's values come from a NumPy Monte Carlo at 3 decimals; the DDIM column matches
+    The reference values come from a NumPy Monte Carlo at 3 decimals; the DDIM column matches
     to the last digit, the DDPM column sits 0.0006-0.0008 above the exact values (pinned here).
     """
     table = udm.plugin_table()
     exact = {5: (0.1857, 0.1730), 20: (0.2681, 0.2452), 100: (0.2933, 0.2844), 1000: (0.2993, 0.2982)}
     for T, (ddim, ddpm) in table.items():
         assert (round(ddim, 4), round(ddpm, 4)) == exact[T]
-        m_ddim, m_ddpm = udm.MATH_PLUGIN_TABLE[T]
+        m_ddim, m_ddpm = udm.MONTE_CARLO_PLUGIN_TABLE[T]
         assert round(ddim, 3) == m_ddim
         assert abs(ddpm - m_ddpm) <= 1e-3
+    assert udm.MATH_PLUGIN_TABLE is udm.MONTE_CARLO_PLUGIN_TABLE  # the former name still works
     assert all(a < 0.3 and b < 0.3 for a, b in table.values())
     assert table[5][1] < table[5][0]  # DDPM shrinks more than DDIM at few steps
 
 
-def test_math_md_edit_v1_binomial():
+def test_edit_v1_binomial():
     law = [udm.EDIT_V1.formula(l=4, V=3, t=3).expr[k] for k in range(4)]
     assert law == [sp.Rational(1, 27), sp.Rational(2, 9), sp.Rational(4, 9), sp.Rational(8, 27)]
 
 
-def test_math_md_mask_rate_is_d3pm_absorbing():
-    """§6.5: 1/t = (abar_{t-1} - abar_t)/(1 - abar_t) at abar_t = 1 - t/l, t = 1..4, l = 4."""
+def test_mask_rate_is_d3pm_absorbing():
+    """Post 9271's mask model vs D3PM (Austin et al. 2021): 1/t = (abar_{t-1} - abar_t)/(1 - abar_t) at abar_t = 1 - t/l, t = 1..4, l = 4."""
     for t in range(1, 5):
         stay, unmask = dd.absorbing_posterior(dd.su_mask_alpha_bar(t - 1, 4), dd.su_mask_alpha_bar(t, 4))
         assert unmask == sp.Rational(1, t) and stay == sp.Rational(t - 1, t)
 
 
-def test_math_md_uniform_mixing_support():
-    """§5.6: max |sqrt(1/2) u1 + sqrt(1/2) u2| = 2.45 > sqrt 3 for unit-variance uniforms."""
+def test_uniform_mixing_support():
+    """Post 9262's mixing (c) with uniform noise: max |sqrt(1/2) u1 + sqrt(1/2) u2| = 2.45 > sqrt 3 for unit-variance uniforms."""
     assert round(float(sp.sqrt(3) * 2 * sp.sqrt(2) / 2), 2) == 2.45
     assert d.uniform_mixing_moments(sp.sqrt(2) / 2)[1] == sp.Rational(12, 5)
 
 
-def test_cold_blur_numbers_and_math_md_discrepancy():
-    """§6.3 quotes 0.141 (naive) vs 0.064 (improved) for box widths 3 -> 2, n = 16, s = 0.1, without saying
-    how the error is measured; the exact root-mean-square errors of that setup are 0.0707 and 0.0408."""
+def test_cold_blur_numbers_and_quoted_discrepancy():
+    """A reconstruction of post 9271's cold diffusion (Bansal et al. 2022) quoted 0.141 (naive) vs 0.064 (improved)
+    for box widths 3 -> 2, n = 16, s = 0.1, without saying how the error is measured; the exact root-mean-square
+    errors of that setup are 0.0707 and 0.0408."""
     naive, improved = (math.sqrt(float(v)) for v in udm.cold_errors(16, 2, 3, "1/10").expr)
     assert (round(naive, 4), round(improved, 4)) == (0.0707, 0.0408)
     assert improved < naive
@@ -104,7 +107,7 @@ def test_hot_posterior_closed_form_matches_quadrature(x0, a, q, lam):
     sigma = R(lam) * sp.sqrt(1 - q**2)
     mpmath.mp.dps = 40
     claimed = udm.HOT_POSTERIOR.closed_form(x0=R(x0), alpha_t=a, alpha_bar_prev=q, sigma=sigma)
-    truth = nu.hot_step_oracle(R(x0), a * q, q, sigma)
+    truth = nuo.hot_step_oracle(R(x0), a * q, q, sigma)
     for c, o in zip(claimed, truth):
         assert abs(mpmath.mpf(sp.N(c, 40)) - o) <= mpmath.mpf("1e-25") * max(1, abs(o))
 
@@ -113,7 +116,7 @@ def test_hot_posterior_closed_form_matches_quadrature(x0, a, q, lam):
 def test_uniform_mixing_closed_form_matches_quadrature(st_):
     mpmath.mp.dps = 40
     _m2, m4 = d.uniform_mixing_moments(R(st_))
-    _w2, w4, tail = nu.uniform_mixing_oracle(R(st_))
+    _w2, w4, tail = nuo.uniform_mixing_oracle(R(st_))
     assert abs(mpmath.mpf(sp.N(m4, 40)) - w4) < mpmath.mpf("1e-30")
     assert abs(mpmath.mpf(sp.N(d.uniform_mixing_tail(R(st_)), 40)) - tail) < mpmath.mpf("1e-30")
     assert (m4 == sp.Rational(9, 5)) == (st_ in (0, 1))
