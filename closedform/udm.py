@@ -28,7 +28,6 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 import sympy as sp
 
 from closedform.checks import CheckRow

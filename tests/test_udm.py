@@ -248,7 +248,7 @@ def test_exact_chain_detects_plugin_shrinkage():
         (lambda: udm.cold_errors(16, 3, 3), "w_prev < w_t <= n"),
         (lambda: udm.EDIT_V2.formula(V=3, t=5, x0="0120"), "t must lie in 1..l"),
         (lambda: udm.EDIT_V2.formula(V=3, t=1, x0="0130"), "tokens must lie in 0..V-1"),
-        (lambda: udm.EDIT_V2.formula(V=3, t=1, x0="0" * 17), "1..16 tokens"),
+        (lambda: udm.EDIT_V2.formula(V=3, t=1, x0="0" * 17), "x0 must have 1 to 16 tokens"),
         (lambda: udm.ABSORBING.formula(l=4, alpha_bar_prev="1/2", alpha_bar_t="3/4"), "alpha_bar_t must be below"),
         (lambda: udm.marginal_constraint("insertion", "01", 1, 2), "model must be one of"),
     ],
