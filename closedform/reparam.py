@@ -304,7 +304,6 @@ ARGMAX = Result(
     extra_checks=(kpoint_rule_report,),
 )
 
-RESULTS = (ARGMAX_GUMBEL, ARGMAX_PAIR, ARGMAX_EXPONENTIAL, ARGMAX_UNIFORM, ARGMAX_NORMAL3, ARGMAX)
 
 # ----------------------------------------------------------------------------
 # The user surface
@@ -456,4 +455,4 @@ def latex(noise: str | None = None, mu: Sequence | None = None, tau: Any = 1) ->
     return sp.latex(d.probability_symbol(name, len(values), _check_tau(tau))) + " = " + sp.latex(law(name, values, tau))
 
 
-__all__ = ["NOISES", "RESULTS", "evaluate", "kpoint_rule_report", "latex", "law", "simulate"]
+__all__ = ["NOISES", "evaluate", "kpoint_rule_report", "latex", "law", "simulate"]

@@ -16,7 +16,7 @@ from typing import Any
 import sympy as sp
 
 from closedform.derive import sector as d
-from closedform.estimate import Estimate, simulate_result
+from closedform.estimate import Estimate
 from closedform.numeric import sector as num
 from closedform.proofs import sector as pr
 from closedform.spec import Formula, Param, Plot, Result, Simulation, float_or_exact
@@ -270,7 +270,6 @@ def _alternating_mp(n: int, x: Any):
     return +total
 
 
-RESULTS = (SECTOR, SECTOR_FAITHFUL, SECTOR_SMALL, SPACING_EXCEEDANCE, LARGEST_SPACING_MEAN, ALTERNATING_IDENTITY)
 
 
 def probability(n: Any, theta: Any) -> Formula:
@@ -322,4 +321,4 @@ def simulate(
         from closedform.spec import ParameterError
 
         raise ParameterError(f"method must be 'reduced' or 'disk', got {method!r}")
-    return simulate_result(result, trials, device=device, seed=seed, streams=streams, cluster=cluster, n=n, theta=theta)
+    return result.simulate(trials, device=device, seed=seed, streams=streams, cluster=cluster, n=n, theta=theta)

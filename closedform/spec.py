@@ -217,6 +217,49 @@ class Result:
     def symbols(self) -> dict[str, sp.Symbol]:
         return {p.name: p.symbol() for p in self.params}
 
+    def simulate(
+        self,
+        trials: Any = 10**6,
+        *,
+        device: str = "cpu",
+        seed: int = 0,
+        streams: int | None = None,
+        cluster: Any = None,
+        **params: Any,
+    ) -> Any:
+        """Monte Carlo estimate of this result at ``params``: the one signature of every simulator.
+
+        Parameters
+        ----------
+        trials : int
+            Number of trials (an integral float such as ``1e8`` is accepted).
+        device : {"cpu", "cuda"}
+            The CPU ``prange`` driver or the CUDA kernel (a GPU, or the simulator).
+        seed : int
+            With ``streams``, fixes every count bit for bit on every route.
+        streams : int, optional
+            Independent RNG streams (default: the result's own count).
+        cluster : str or dask.distributed.Client, optional
+            Run on a Dask cluster (``"local"`` starts one); the counts do not change.
+        **params
+            The result's parameters, validated like every input.
+
+        Returns
+        -------
+        closedform.estimate.Estimate
+            The estimate with its standard error, throughput and raw totals.
+
+        Examples
+        --------
+        >>> from closedform.registry import by_name
+        >>> est = by_name("sector").simulate(20_000, seed=1, n=4, theta="pi")
+        >>> abs(est.value - 0.5) < 6 * est.error
+        True
+        """
+        from closedform.estimate import simulate_result  # estimate imports this module
+
+        return simulate_result(self, trials, device=device, seed=seed, streams=streams, cluster=cluster, **params)
+
     def claimed_values(self, **values: Any) -> np.ndarray:
         """The closed form at concrete parameters as float64 (a vector for vector results)."""
         expr = self.closed_form(**self.validate(**values))

@@ -363,7 +363,6 @@ COLD = Result(
     sim_trials=100_000,
 )
 
-_HOT_RESULTS = (CONVENTIONS, HOT_POSTERIOR, UNIFORM_MIXING, HOT_EXACT, HOT_PLUGIN, COLD)
 
 # ---------------------------------------------------------------------------
 # Registry lines: discrete diffusion
@@ -513,7 +512,6 @@ D3PM_UNIFORM = Result(
 )
 
 #: The topic's registry lines (closedform.registry.RESULTS lists them in this order): hot, then discrete.
-RESULTS = _HOT_RESULTS + (EDIT_V1, EDIT_V2, MASK, DELETION, ABSORBING, D3PM_UNIFORM)
 
 
 # ---------------------------------------------------------------------------
