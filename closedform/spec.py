@@ -16,6 +16,7 @@ import numpy as np
 import sympy as sp
 
 from closedform.derive.errors import ParameterError  # noqa: F401  (re-exported: closedform.spec.ParameterError)
+from closedform.derive.expr_parser import as_expr
 from closedform.params import Param, validate_all
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -56,7 +57,7 @@ class Formula:
 
     def __eq__(self, other: object) -> bool:
         other_expr = other.expr if isinstance(other, Formula) else other
-        return bool(sp.sympify(self.expr) == sp.sympify(other_expr))
+        return bool(as_expr(self.expr) == as_expr(other_expr))
 
     def __hash__(self) -> int:
         return hash(self.expr)

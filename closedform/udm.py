@@ -33,6 +33,7 @@ import sympy as sp
 from closedform.checks import CheckRow
 from closedform.derive import udm as d
 from closedform.derive import udm_discrete as dd
+from closedform.derive.expr_parser import as_expr
 from closedform.derive.schedules import SCHEDULES, alpha_bar_schedule
 from closedform.estimate import Estimate, simulate_result
 from closedform.numeric import udm as nu
@@ -541,7 +542,7 @@ def hot_posterior(t: int, T: int, schedule: Any = "cosine", sigma: Any = "ddpm")
     ``sigma``: ``"ddpm"``, ``"ddim"`` or a number in :math:`[0, \bar\beta_{t-1}]`.
     """
     T = int(T_STEPS.validate(T))
-    tt = sp.sympify(t)
+    tt = as_expr(t, "t")
     if not (tt.is_integer and 1 <= tt <= T):
         raise ParameterError(f"t must be an integer in 1..T = 1..{T}, got {t!r}")
     ab = alpha_bar_schedule(schedule, T)

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from closedform.derive.expr_parser import as_expr
+
 __all__ = [
     "FAMILIES",
     "BivariateNormalCDF",
@@ -214,11 +216,11 @@ def _fam(noise) -> NoiseFamily:
 
 
 def _exact(expr: sp.Expr) -> sp.Expr:
-    return sp.sympify(expr).xreplace({f: sp.Rational(f) for f in sp.sympify(expr).atoms(sp.Float)})
+    return as_expr(expr).xreplace({f: sp.Rational(f) for f in as_expr(expr).atoms(sp.Float)})
 
 
 def _scaled(mu: Sequence[sp.Expr], tau_: sp.Expr) -> list[sp.Expr]:
-    return [sp.sympify(m) / tau_ for m in mu]
+    return [as_expr(m) / tau_ for m in mu]
 
 
 # ----------------------------------------------------------------------------
@@ -342,7 +344,7 @@ def argmax_integrals(noise, mu: Sequence, tau_=1, split: bool = True) -> sp.Matr
     fam = _fam(noise)
     # Floats become their exact binary value: a jump of the pdf must sit exactly
     # where the pieces are cut, not 1e-18 away in the printed integrand.
-    m = [_exact(v) for v in _scaled(mu, sp.sympify(tau_))]
+    m = [_exact(v) for v in _scaled(mu, as_expr(tau_))]
     n = len(m)
     lo_s, hi_s = fam.support.inf, fam.support.sup
     out = []
@@ -384,7 +386,7 @@ def softmax(z: Sequence) -> sp.Matrix:
     [1/4],
     [3/4]])
     """
-    e = [sp.exp(sp.sympify(v)) for v in z]
+    e = [sp.exp(as_expr(v)) for v in z]
     s = sp.Add(*e)
     return sp.Matrix([v / s for v in e])
 
@@ -403,7 +405,7 @@ def gumbel_law(mu: Sequence, tau_=1) -> sp.Matrix:
     [1/3],
     [1/3]])
     """
-    return softmax(_scaled(mu, sp.sympify(tau_)))
+    return softmax(_scaled(mu, as_expr(tau_)))
 
 
 def pair_law(noise, mu: Sequence, tau_=1) -> sp.Matrix:
@@ -424,7 +426,7 @@ def pair_law(noise, mu: Sequence, tau_=1) -> sp.Matrix:
         raise ValueError(f"pair_law needs exactly 2 scores, got {len(mu)}")
     if fam.pair_cdf is None:
         raise ValueError(f"{fam.name} has no registered difference CDF")
-    m = _scaled(mu, sp.sympify(tau_))
+    m = _scaled(mu, as_expr(tau_))
     if sp.simplify(m[0] - m[1]) == 0:
         # Tied scores: 1/2 by symmetry (the logistic F_D is 0/0 at d = 0).
         return sp.Matrix([sp.Rational(1, 2), sp.Rational(1, 2)])
@@ -457,7 +459,7 @@ def exponential_law(mu: Sequence, tau_=1) -> sp.Matrix:
     >>> [round(float(v), 6) for v in exponential_law([0.3, 0, -0.5, 0.2])]
     [0.347129, 0.22831, 0.126524, 0.298037]
     """
-    m = _scaled(mu, sp.sympify(tau_))
+    m = _scaled(mu, as_expr(tau_))
     n = len(m)
     out = []
     for i in range(n):
@@ -493,7 +495,7 @@ def uniform_law(mu: Sequence, tau_=1) -> sp.Matrix:
     [19/24],
     [ 5/48]])
     """
-    m = [_exact(v) for v in _scaled(mu, sp.sympify(tau_))]
+    m = [_exact(v) for v in _scaled(mu, as_expr(tau_))]
     if not all(v.is_number for v in m):
         raise ValueError("uniform_law needs numeric scores (the pieces depend on their order)")
     t = sp.Symbol("t", real=True)
@@ -576,7 +578,7 @@ def normal_three_law(mu: Sequence, tau_=1) -> sp.Matrix:
     [1/3],
     [1/3]])
     """
-    m = _scaled(mu, sp.sympify(tau_))
+    m = _scaled(mu, as_expr(tau_))
     if len(m) != 3:
         raise ValueError(f"normal_three_law needs exactly 3 scores, got {len(m)}")
     out = []
@@ -609,7 +611,7 @@ def closed_form_law(noise, mu: Sequence, tau_=1) -> sp.Matrix | None:
         return pair_law(fam, mu, tau_)
     if fam.name == "exponential":
         return exponential_law(mu, tau_)
-    if fam.name == "uniform" and all(sp.sympify(v).is_number for v in mu) and sp.sympify(tau_).is_number:
+    if fam.name == "uniform" and all(as_expr(v).is_number for v in mu) and as_expr(tau_).is_number:
         return uniform_law(mu, tau_)
     if fam.name == "normal" and n == 3:
         return normal_three_law(mu, tau_)
@@ -655,7 +657,7 @@ def jacobian(noise, mu: Sequence, tau_=1) -> sp.Matrix:
     >>> sp.simplify(J - J.T) == sp.zeros(2, 2)
     True
     """
-    mus = [sp.sympify(v) for v in mu]
+    mus = [as_expr(v) for v in mu]
     p = closed_form_law(noise, mus, tau_)
     syms = [v for v in mus if isinstance(v, sp.Symbol)]
     if p is not None and len(syms) == len(mus):
@@ -679,7 +681,7 @@ def integral_jacobian(noise, mu: Sequence, tau_=1) -> sp.Matrix:
     (-0.28209479177387814, 0.28209479177387814)
     """
     fam = _fam(noise)
-    tau_ = sp.sympify(tau_)
+    tau_ = as_expr(tau_)
     m = [_exact(v) for v in _scaled(mu, tau_)]
     n = len(m)
     numeric = all(v.is_number for v in m)
@@ -712,7 +714,7 @@ def limit_law(mu: Sequence, which: str) -> sp.Matrix:
     >>> limit_law([1, 3, 2], "infinity").T
     Matrix([[1/3, 1/3, 1/3]])
     """
-    mus = [sp.sympify(v) for v in mu]
+    mus = [as_expr(v) for v in mu]
     n = len(mus)
     if which == "infinity":
         return sp.Matrix([sp.Rational(1, n)] * n)
@@ -750,10 +752,10 @@ def zero_probability_condition(noise, mu: Sequence, i: int, tau_=1) -> sp.Boolea
     False
     """
     w = support_width(noise)
-    mus = [sp.sympify(v) for v in mu]
+    mus = [as_expr(v) for v in mu]
     if w == sp.oo:
         return sp.false
-    return sp.Ge(sp.Max(*mus) - mus[i], sp.sympify(tau_) * w)
+    return sp.Ge(sp.Max(*mus) - mus[i], as_expr(tau_) * w)
 
 
 def strict_order_condition(noise, mu: Sequence, i: int, tau_=1) -> sp.Boolean:

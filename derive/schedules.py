@@ -24,6 +24,7 @@ from typing import Any
 import sympy as sp
 
 from closedform.derive.errors import ParameterError
+from closedform.derive.expr_parser import as_expr
 
 __all__ = [
     "HO_FROM_SU",
@@ -80,7 +81,7 @@ def su_from_ho(ho_alpha_t: sp.Expr, ho_alpha_bar_t: sp.Expr) -> dict[str, sp.Exp
     >>> su_from_ho(sp.Rational(81, 100), sp.Rational(36, 100))
     {'alpha': 9/10, 'beta': sqrt(19)/10, 'alpha_bar': 3/5, 'beta_bar': 4/5}
     """
-    a, ab = sp.sympify(ho_alpha_t), sp.sympify(ho_alpha_bar_t)
+    a, ab = as_expr(ho_alpha_t), as_expr(ho_alpha_bar_t)
     return {"alpha": sp.sqrt(a), "beta": sp.sqrt(1 - a), "alpha_bar": sp.sqrt(ab), "beta_bar": sp.sqrt(1 - ab)}
 
 
@@ -90,7 +91,7 @@ def ho_from_su(su_alpha_t: sp.Expr, su_alpha_bar_t: sp.Expr) -> dict[str, sp.Exp
     >>> ho_from_su(sp.Rational(9, 10), sp.Rational(3, 5))
     {'alpha': 81/100, 'beta': 19/100, 'alpha_bar': 9/25}
     """
-    a, ab = sp.sympify(su_alpha_t), sp.sympify(su_alpha_bar_t)
+    a, ab = as_expr(su_alpha_t), as_expr(su_alpha_bar_t)
     return {"alpha": a**2, "beta": 1 - a**2, "alpha_bar": ab**2}
 
 
@@ -104,7 +105,7 @@ def linear_alpha(t: sp.Expr, T: sp.Expr, beta_1=LINEAR_BETA_1, beta_T=LINEAR_BET
     >>> linear_alpha(1, 1000)
     3*sqrt(1111)/100
     """
-    t, T = sp.sympify(t), sp.sympify(T)
+    t, T = as_expr(t), as_expr(T)
     return sp.sqrt(1 - (beta_1 + (beta_T - beta_1) * (t - 1) / (T - 1)))
 
 
@@ -128,7 +129,7 @@ def cosine_alpha_bar(t: sp.Expr, T: sp.Expr, s=COSINE_OFFSET) -> sp.Expr:
     >>> cosine_alpha_bar(0, 1000)
     1
     """
-    t, T = sp.sympify(t), sp.sympify(T)
+    t, T = as_expr(t), as_expr(T)
     f = lambda u: sp.cos((u / T + s) / (1 + s) * sp.pi / 2)
     return sp.simplify(f(t) / f(0))
 
@@ -154,7 +155,7 @@ def ho_ddpm_posterior(
     >>> ho_ddpm_posterior(sp.Rational(81, 100), sp.Rational(81, 100) * sp.Rational(9, 25), sp.Rational(9, 25))
     (285/1771, 1440/1771, 304/1771)
     """
-    a, ab, abp = (sp.sympify(v) for v in (ho_alpha_t, ho_alpha_bar_t, ho_alpha_bar_prev))
+    a, ab, abp = (as_expr(v) for v in (ho_alpha_t, ho_alpha_bar_t, ho_alpha_bar_prev))
     b = 1 - a
     return (sp.sqrt(abp) * b / (1 - ab), sp.sqrt(a) * (1 - abp) / (1 - ab), (1 - abp) / (1 - ab) * b)
 
@@ -172,8 +173,8 @@ def ho_ddim_sigma(eta: sp.Expr, ho_alpha_bar_t: sp.Expr, ho_alpha_bar_prev: sp.E
     >>> ho_ddim_sigma(1, sp.Rational(1, 4), sp.Rational(1, 2))
     sqrt(3)/3
     """
-    ab, abp = sp.sympify(ho_alpha_bar_t), sp.sympify(ho_alpha_bar_prev)
-    return sp.sympify(eta) * sp.sqrt((1 - abp) / (1 - ab)) * sp.sqrt(1 - ab / abp)
+    ab, abp = as_expr(ho_alpha_bar_t), as_expr(ho_alpha_bar_prev)
+    return as_expr(eta) * sp.sqrt((1 - abp) / (1 - ab)) * sp.sqrt(1 - ab / abp)
 
 
 def ho_ddim_coefficients(
@@ -189,7 +190,7 @@ def ho_ddim_coefficients(
     >>> ho_ddim_coefficients(sp.Rational(1, 4), sp.Rational(1, 2), 0)
     (-sqrt(6)/6 + sqrt(2)/2, sqrt(6)/3, 0)
     """
-    ab, abp, s = (sp.sympify(v) for v in (ho_alpha_bar_t, ho_alpha_bar_prev, sigma))
+    ab, abp, s = (as_expr(v) for v in (ho_alpha_bar_t, ho_alpha_bar_prev, sigma))
     c = sp.sqrt(1 - abp - s**2) / sp.sqrt(1 - ab)
     return (sp.sqrt(abp) - c * sp.sqrt(ab), c, s)
 
@@ -200,7 +201,7 @@ def beta_bar_of(alpha_bar_t: sp.Expr) -> sp.Expr:
     >>> beta_bar_of(sp.Rational(3, 5))
     4/5
     """
-    return sp.sqrt(1 - sp.sympify(alpha_bar_t) ** 2)
+    return sp.sqrt(1 - as_expr(alpha_bar_t) ** 2)
 
 
 def schedule_alpha_bars(kind: str, T: int, s=None, beta_1=LINEAR_BETA_1, beta_T=LINEAR_BETA_T) -> list[sp.Expr]:
@@ -317,7 +318,7 @@ def alpha_bar_schedule(schedule: Any, T: int | None = None) -> tuple[sp.Expr, ..
 
 
 def _validated_alpha_bars(schedule: Sequence[Any], T: int | None) -> tuple[sp.Expr, ...]:
-    values = [sp.nsimplify(v) if isinstance(v, (float, int)) else sp.sympify(v) for v in schedule]
+    values = [sp.nsimplify(v) if isinstance(v, (float, int)) else as_expr(v) for v in schedule]
     if T is not None and len(values) != int(T):
         raise ParameterError(f"schedule must hold T = {T} values alphabar_1..alphabar_T, got {len(values)}")
     full = [sp.Integer(1)] + values

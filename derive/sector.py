@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import sympy as sp
 
+from closedform.derive.expr_parser import as_expr
+
 __all__ = [
     "alternating_sum",
     "arc_fraction",
@@ -65,7 +67,7 @@ def probability_small_angle(n: sp.Expr, theta: sp.Expr) -> sp.Expr:
     >>> probability_small_angle(4, sp.pi)
     1/2
     """
-    return sp.sympify(n) * arc_fraction(sp.sympify(theta)) ** (sp.sympify(n) - 1)
+    return as_expr(n) * arc_fraction(as_expr(theta)) ** (as_expr(n) - 1)
 
 
 def largest_spacing_survival(n: sp.Expr, a: sp.Expr, upper: sp.Expr | None = None) -> sp.Expr:
@@ -84,7 +86,7 @@ def largest_spacing_survival(n: sp.Expr, a: sp.Expr, upper: sp.Expr | None = Non
     >>> largest_spacing_survival(4, sp.Rational(1, 2))
     1/2
     """
-    n, a = sp.sympify(n), sp.sympify(a)
+    n, a = as_expr(n), as_expr(a)
     if n.is_Integer and a.is_number:
         if a <= 0:
             return sp.Integer(1)
@@ -116,7 +118,7 @@ def certain_angle(n: sp.Expr) -> sp.Expr:
     >>> certain_angle(4)
     3*pi/2
     """
-    n = sp.sympify(n)
+    n = as_expr(n)
     return 2 * sp.pi * (n - 1) / n
 
 
@@ -156,7 +158,7 @@ def probability(n: sp.Expr, theta: sp.Expr) -> sp.Expr:
     >>> probability(3, theta)
     Piecewise((3*theta**2/(4*pi**2), theta <= pi), (-9*theta**2/(4*pi**2) + 6*theta/pi - 3, theta <= 4*pi/3), (1, True))
     """
-    n, theta = sp.sympify(n), sp.sympify(theta)
+    n, theta = as_expr(n), as_expr(theta)
     if n.is_Integer and n >= 1:
         if int(n) == 1:
             return sp.Integer(1)
@@ -196,7 +198,7 @@ def spacing_density(n: sp.Expr) -> sp.Expr:
     >>> spacing_density(5)
     24
     """
-    return sp.factorial(sp.sympify(n) - 1)
+    return sp.factorial(as_expr(n) - 1)
 
 
 def marginal_density(n: sp.Expr, xs: list[sp.Expr]) -> sp.Expr:
@@ -210,7 +212,7 @@ def marginal_density(n: sp.Expr, xs: list[sp.Expr]) -> sp.Expr:
     >>> marginal_density(5, [a, b])  # MATH.md's "24" here is a slip: 4!/2! = 12
     12*(-a - b + 1)**2
     """
-    n = sp.sympify(n)
+    n = as_expr(n)
     k = len(xs)
     return sp.factorial(n - 1) / sp.factorial(n - k - 1) * (1 - sum(xs)) ** (n - k - 1)
 
@@ -221,7 +223,7 @@ def exceedance_probability(n: sp.Expr, thresholds: list[sp.Expr]) -> sp.Expr:
     >>> exceedance_probability(5, [sp.Rational(1, 10), sp.Rational(1, 5), sp.Rational(3, 20)])
     14641/160000
     """
-    return (1 - sum(sp.sympify(c) for c in thresholds)) ** (sp.sympify(n) - 1)
+    return (1 - sum(as_expr(c) for c in thresholds)) ** (as_expr(n) - 1)
 
 
 def alternating_sum(n: sp.Expr, x: sp.Expr) -> sp.Expr:
@@ -248,7 +250,7 @@ def expected_largest_spacing(n: sp.Expr) -> sp.Expr:
     >>> expected_largest_spacing(3)
     11/18
     """
-    n = sp.sympify(n)
+    n = as_expr(n)
     return sp.harmonic(n) / n
 
 
@@ -264,7 +266,7 @@ def wendel_probability(points: sp.Expr, dim: sp.Expr) -> sp.Expr:
     >>> wendel_probability(4, 2), wendel_probability(4, 3)
     (1/2, 7/8)
     """
-    points, dim = sp.sympify(points), sp.sympify(dim)
+    points, dim = as_expr(points), as_expr(dim)
     j = sp.Symbol("j", integer=True, nonnegative=True)
     return (sp.Integer(2) ** (1 - points) * sp.Sum(sp.binomial(points - 1, j), (j, 0, dim - 1))).doit()
 

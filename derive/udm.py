@@ -34,6 +34,7 @@ from __future__ import annotations
 import sympy as sp
 
 from closedform.derive.errors import ParameterError
+from closedform.derive.expr_parser import as_expr
 
 __all__ = [
     "box_blur_matrix",
@@ -70,7 +71,7 @@ def general_posterior_coefficients(alpha_bar_prev, alpha_bar_t, sigma) -> tuple[
     >>> general_posterior_coefficients(sp.Rational(3, 5), sp.Rational(3, 5) * sp.Rational(9, 10), 0)
     (3/5 - 108*sqrt(1771)/8855, 40*sqrt(1771)/1771, 0)
     """
-    abp, ab, s = (sp.sympify(v) for v in (alpha_bar_prev, alpha_bar_t, sigma))
+    abp, ab, s = (as_expr(v) for v in (alpha_bar_prev, alpha_bar_t, sigma))
     ct = sp.sqrt(1 - abp**2 - s**2) / sp.sqrt(1 - ab**2)
     return (abp - ct * ab, ct, s)
 
@@ -87,7 +88,7 @@ def general_posterior(x0, x_t, eps, alpha_bar_prev, alpha_bar_t, sigma) -> sp.Ex
     >>> general_posterior(x0, xt, e, sp.Rational(3, 5), sp.Rational(0), 0)
     3*x_0/5 + 4*x_t/5
     """
-    abp, ab, s = (sp.sympify(v) for v in (alpha_bar_prev, alpha_bar_t, sigma))
+    abp, ab, s = (as_expr(v) for v in (alpha_bar_prev, alpha_bar_t, sigma))
     return abp * x0 + sp.sqrt(1 - abp**2 - s**2) * (x_t - ab * x0) / sp.sqrt(1 - ab**2) + s * eps
 
 
@@ -101,7 +102,7 @@ def ddpm_sigma(alpha_t, alpha_bar_prev) -> sp.Expr:
     >>> ddpm_sigma(sp.Rational(4, 5), sp.Rational(3, 5))
     12*sqrt(481)/481
     """
-    a, abp = sp.sympify(alpha_t), sp.sympify(alpha_bar_prev)
+    a, abp = as_expr(alpha_t), as_expr(alpha_bar_prev)
     return sp.sqrt(1 - abp**2) * sp.sqrt(1 - a**2) / sp.sqrt(1 - a**2 * abp**2)
 
 
@@ -116,7 +117,7 @@ def ddpm_posterior_coefficients(alpha_t, alpha_bar_prev) -> tuple[sp.Expr, sp.Ex
     >>> ddpm_posterior_coefficients(sp.Rational(9, 10), sp.Rational(3, 5))
     (285/1771, 1440/1771, 304/1771)
     """
-    a, abp = sp.sympify(alpha_t), sp.sympify(alpha_bar_prev)
+    a, abp = as_expr(alpha_t), as_expr(alpha_bar_prev)
     b2, bbp2, bb2 = 1 - a**2, 1 - abp**2, 1 - a**2 * abp**2
     return (abp * b2 / bb2, a * bbp2 / bb2, bbp2 * b2 / bb2)
 
@@ -136,8 +137,8 @@ def hot_step_moments(x0, alpha_bar_prev, beta_bar_prev=None) -> tuple[sp.Expr, .
     >>> hot_step_moments(sp.Rational(13, 10), sp.Rational(3, 5))
     (39/50, 16/25, 768/625, erfc(sqrt(6)/2))
     """
-    abp = sp.sympify(alpha_bar_prev)
-    bbp2 = 1 - abp**2 if beta_bar_prev is None else sp.sympify(beta_bar_prev) ** 2
+    abp = as_expr(alpha_bar_prev)
+    bbp2 = 1 - abp**2 if beta_bar_prev is None else as_expr(beta_bar_prev) ** 2
     tail = sp.erfc(sp.sqrt(sp.Rational(3, 2))) if bbp2 != 0 else sp.Integer(0)
     return (abp * x0, bbp2, 3 * bbp2**2, tail)
 
@@ -175,7 +176,7 @@ def sigma_from_sigma_tilde(sigma_tilde, beta_bar_prev) -> sp.Expr:
     >>> sigma_from_sigma_tilde(sp.Rational(1, 2), sp.Rational(4, 5))
     2/5
     """
-    return sp.sympify(sigma_tilde) * sp.sympify(beta_bar_prev)
+    return as_expr(sigma_tilde) * as_expr(beta_bar_prev)
 
 
 def gaussian_x0_posterior(x_t, mu0, s0, alpha_bar_t) -> tuple[sp.Expr, sp.Expr]:
@@ -189,10 +190,10 @@ def gaussian_x0_posterior(x_t, mu0, s0, alpha_bar_t) -> tuple[sp.Expr, sp.Expr]:
     >>> gaussian_x0_posterior(1, 0, 1, sp.sqrt(2) / 2)
     (sqrt(2)/2, 1/2)
     """
-    ab, s0 = sp.sympify(alpha_bar_t), sp.sympify(s0)
+    ab, s0 = as_expr(alpha_bar_t), as_expr(s0)
     bb2 = 1 - ab**2
     var = sp.simplify(1 / (1 / s0**2 + ab**2 / bb2))
-    return (sp.simplify(var * (sp.sympify(mu0) / s0**2 + ab * sp.sympify(x_t) / bb2)), var)
+    return (sp.simplify(var * (as_expr(mu0) / s0**2 + ab * as_expr(x_t) / bb2)), var)
 
 
 def plugin_gain(alpha_bar_prev, alpha_bar_t, sigma, s0) -> sp.Expr:
@@ -209,7 +210,7 @@ def plugin_gain(alpha_bar_prev, alpha_bar_t, sigma, s0) -> sp.Expr:
     >>> plugin_gain(1, 0, 0, sp.Rational(3, 10))
     0
     """
-    abp, ab, s, s0 = (sp.sympify(v) for v in (alpha_bar_prev, alpha_bar_t, sigma, s0))
+    abp, ab, s, s0 = (as_expr(v) for v in (alpha_bar_prev, alpha_bar_t, sigma, s0))
     k = ab * s0**2 / (ab**2 * s0**2 + 1 - ab**2)
     ct = general_posterior_coefficients(abp, ab, s)[1]
     return abp * k + ct * (1 - ab * k)
@@ -228,7 +229,7 @@ def uniform_mixing_moments(sigma_tilde) -> tuple[sp.Expr, sp.Expr]:
     >>> uniform_mixing_moments(sp.sqrt(2) / 2)
     (1, 12/5)
     """
-    b = sp.sympify(sigma_tilde)
+    b = as_expr(sigma_tilde)
     a2, b2 = 1 - b**2, b**2
     return (sp.expand(a2 + b2), sp.expand(sp.Rational(9, 5) * (a2**2 + b2**2) + 6 * a2 * b2))
 
@@ -247,7 +248,7 @@ def uniform_mixing_tail(sigma_tilde) -> sp.Expr:
     >>> sp.nsimplify(uniform_mixing_tail(sp.sqrt(2) / 2))
     3/2 - sqrt(2)
     """
-    b = sp.sympify(sigma_tilde)
+    b = as_expr(sigma_tilde)
     a = sp.sqrt(1 - b**2)
     return sp.Piecewise((0, sp.Eq(a * b, 0)), ((a + b - 1) ** 2 / (4 * a * b), True))
 
@@ -270,7 +271,7 @@ def naive_cold_step(F_prev_of_x0hat) -> sp.Expr:
     >>> naive_cold_step(sp.Symbol("y"))
     y
     """
-    return sp.sympify(F_prev_of_x0hat)
+    return as_expr(F_prev_of_x0hat)
 
 
 def improved_cold_step(x_t, F_prev_of_x0hat, F_t_of_x0hat) -> sp.Expr:
@@ -283,7 +284,7 @@ def improved_cold_step(x_t, F_prev_of_x0hat, F_t_of_x0hat) -> sp.Expr:
     >>> improved_cold_step(*sp.symbols("x a b"))
     a - b + x
     """
-    return sp.sympify(x_t) + sp.sympify(F_prev_of_x0hat) - sp.sympify(F_t_of_x0hat)
+    return as_expr(x_t) + as_expr(F_prev_of_x0hat) - as_expr(F_t_of_x0hat)
 
 
 def box_blur_matrix(n: int, width: int) -> sp.Matrix:
@@ -326,7 +327,7 @@ def cold_mean_squared_errors(n, w_prev, w_t, s) -> tuple[sp.Expr, sp.Expr]:
     """
     ap, at = box_blur_matrix(n, w_prev), box_blur_matrix(n, w_t)
     d = ap - at
-    s2 = sp.sympify(s) ** 2
+    s2 = as_expr(s) ** 2
     return (s2 * (ap.T * ap).trace() / n, s2 * (d.T * d).trace() / n)
 
 

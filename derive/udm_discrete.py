@@ -29,6 +29,7 @@ from math import comb
 import sympy as sp
 
 from closedform.derive.errors import ParameterError
+from closedform.derive.expr_parser import as_expr
 
 __all__ = [
     "MODELS",
@@ -92,7 +93,7 @@ def edit_v1_change_law(t, V, k) -> sp.Expr:
     >>> [edit_v1_change_law(3, 3, k) for k in range(4)]
     [1/27, 2/9, 4/9, 8/27]
     """
-    t, V, k = (sp.sympify(v) for v in (t, V, k))
+    t, V, k = (as_expr(v) for v in (t, V, k))
     return sp.binomial(t, k) * ((V - 1) / V) ** k * (1 / V) ** (t - k)
 
 
@@ -106,7 +107,7 @@ def edit_v2_forward_probability(l, t, V) -> sp.Expr:
     >>> edit_v2_forward_probability(4, 2, 3)
     1/24
     """
-    l, t, V = (sp.sympify(v) for v in (l, t, V))
+    l, t, V = (as_expr(v) for v in (l, t, V))
     return 1 / (sp.binomial(l, t) * (V - 1) ** t)
 
 
@@ -120,7 +121,7 @@ def edit_v2_position_law(l, t, V) -> tuple[sp.Expr, sp.Expr]:
     >>> edit_v2_position_law(4, 1, 3)
     (3/4, 1/8)
     """
-    l, t, V = (sp.sympify(v) for v in (l, t, V))
+    l, t, V = (as_expr(v) for v in (l, t, V))
     return (1 - t / l, t / (l * (V - 1)))
 
 
@@ -137,7 +138,7 @@ def restore_one_probability(l, t) -> sp.Expr:
     >>> restore_one_probability(4, 2), 1 / sp.binomial(4, 1)
     (1/4, 1/4)
     """
-    l, t = sp.sympify(l), sp.sympify(t)
+    l, t = as_expr(l), as_expr(t)
     return (l - t + 1) / (t * sp.binomial(l, t))
 
 
@@ -147,7 +148,7 @@ def mask_forward_probability(l, t) -> sp.Expr:
     >>> mask_forward_probability(4, 2)
     1/6
     """
-    return 1 / sp.binomial(sp.sympify(l), sp.sympify(t))
+    return 1 / sp.binomial(as_expr(l), as_expr(t))
 
 
 def mask_position_law(l, t) -> sp.Expr:
@@ -156,7 +157,7 @@ def mask_position_law(l, t) -> sp.Expr:
     >>> mask_position_law(4, 3)
     3/4
     """
-    return sp.sympify(t) / sp.sympify(l)
+    return as_expr(t) / as_expr(l)
 
 
 def su_mask_alpha_bar(t, l) -> sp.Expr:
@@ -165,7 +166,7 @@ def su_mask_alpha_bar(t, l) -> sp.Expr:
     >>> su_mask_alpha_bar(1, 4)
     3/4
     """
-    return 1 - sp.sympify(t) / sp.sympify(l)
+    return 1 - as_expr(t) / as_expr(l)
 
 
 def absorbing_posterior(alpha_bar_prev, alpha_bar_t) -> tuple[sp.Expr, sp.Expr]:
@@ -181,7 +182,7 @@ def absorbing_posterior(alpha_bar_prev, alpha_bar_t) -> tuple[sp.Expr, sp.Expr]:
     >>> absorbing_posterior(su_mask_alpha_bar(2, 4), su_mask_alpha_bar(3, 4))
     (2/3, 1/3)
     """
-    abp, ab = sp.sympify(alpha_bar_prev), sp.sympify(alpha_bar_t)
+    abp, ab = as_expr(alpha_bar_prev), as_expr(alpha_bar_t)
     return ((1 - abp) / (1 - ab), (abp - ab) / (1 - ab))
 
 
@@ -191,7 +192,7 @@ def absorbing_mask_count_law(l, alpha_bar, k) -> sp.Expr:
     >>> absorbing_mask_count_law(4, sp.Rational(1, 2), 2)
     3/8
     """
-    l, ab, k = (sp.sympify(v) for v in (l, alpha_bar, k))
+    l, ab, k = (as_expr(v) for v in (l, alpha_bar, k))
     return sp.binomial(l, k) * (1 - ab) ** k * ab ** (l - k)
 
 
@@ -201,8 +202,8 @@ def d3pm_uniform_marginal(j, k, K, alpha_bar) -> sp.Expr:
     >>> d3pm_uniform_marginal(0, 0, 3, sp.Rational(1, 2))
     2/3
     """
-    ab = sp.sympify(alpha_bar)
-    return ab * sp.KroneckerDelta(j, k) + (1 - ab) / sp.sympify(K)
+    ab = as_expr(alpha_bar)
+    return ab * sp.KroneckerDelta(j, k) + (1 - ab) / as_expr(K)
 
 
 def d3pm_uniform_posterior(j, i, k, K, beta_t, alpha_bar_prev) -> sp.Expr:
@@ -218,7 +219,7 @@ def d3pm_uniform_posterior(j, i, k, K, beta_t, alpha_bar_prev) -> sp.Expr:
     >>> d3pm_uniform_posterior(0, 0, 0, 2, sp.Rational(1, 2), sp.Rational(1, 2))
     9/10
     """
-    b, abp, K = sp.sympify(beta_t), sp.sympify(alpha_bar_prev), sp.sympify(K)
+    b, abp, K = as_expr(beta_t), as_expr(alpha_bar_prev), as_expr(K)
     ab = (1 - b) * abp
     d = sp.KroneckerDelta
     return ((1 - b) * d(i, j) + b / K) * (abp * d(k, j) + (1 - abp) / K) / (ab * d(i, k) + (1 - ab) / K)
@@ -234,7 +235,7 @@ def deletion_position_law(l, m, i, j) -> sp.Expr:
     >>> [deletion_position_law(4, 2, i, 0) for i in range(4)]
     [1/2, 1/3, 1/6, 0]
     """
-    l, m, i, j = (sp.sympify(v) for v in (l, m, i, j))
+    l, m, i, j = (as_expr(v) for v in (l, m, i, j))
     return sp.binomial(i, j) * sp.binomial(l - 1 - i, m - 1 - j) / sp.binomial(l, m)
 
 

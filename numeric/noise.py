@@ -53,6 +53,8 @@ import numpy as np
 import sympy as sp
 
 from closedform.derive import reparam as d
+from closedform.derive.errors import ParameterError
+from closedform.derive.expr_parser import as_expr
 from closedform.numeric import coarse_argmin as coarse
 from closedform.numeric.drivers import StreamKernel
 from closedform.numeric.rng import (
@@ -591,10 +593,10 @@ def pack_argmax(noise: str, mu: Sequence, tau=1) -> np.ndarray:
     >>> pack_argmax("gumbel", [0, 1]).tolist()
     [0.0, 2.0, 0.0, 1.0, 2.718281828459045, 1.0]
     """
-    t = float(sp.N(sp.sympify(tau), 30))
-    m = [float(sp.N(sp.sympify(v), 30)) / t for v in mu]
+    t = as_expr(tau, "tau")
+    m = [float(sp.N(as_expr(v, "mu") / t, 30)) for v in mu]
     if not all(math.isfinite(v) for v in m):
-        raise ValueError(f"mu/tau must be finite, got {m!r}")
+        raise ParameterError(f"mu/tau must lie in double precision (|mu_j/tau| < 1.8e308), got {m!r}")
     special = SPECIAL_SAMPLERS.get(noise)
     extra = special.extra(m) if special is not None and special.extra is not None else []
     return np.array([float(family_code(noise)), float(len(m)), *m, *extra], dtype=np.float64)
