@@ -93,8 +93,8 @@ import mpmath
 import numba
 import numpy as np
 
-from closedform.numeric.target import SIMULATOR, parallel_jit, prange, scalar_jit
 from closedform.derive.errors import ParameterError
+from closedform.numeric.target import jit, parallel_jit, prange, scalar_jit
 
 #: Bound on each truncated tail of the integral (probability mass), well below the 1e-10 target.
 TRUNCATION = 1e-15
@@ -128,7 +128,7 @@ STORE_LIMIT = 1 << 22
 
 
 def _kernel(*, reassoc: bool = False, inline: bool = False):
-    """``numba.njit`` for the evaluator's loops, or the plain function under the CUDA simulator.
+    """:func:`~closedform.numeric.target.jit` preset for the evaluator's loops (plain Python under the simulator).
 
     ``error_model="numpy"`` drops the zero-division check that keeps LLVM from
     vectorising a loop with a division; ``contract`` lets it fuse multiply-adds
@@ -136,14 +136,7 @@ def _kernel(*, reassoc: bool = False, inline: bool = False):
     split a sum across vector lanes.  No flag that assumes finite values or
     ignores signed zeros is set, so the comparisons keep their meaning.
     """
-
-    def wrap(func):
-        if SIMULATOR:
-            return func
-        flags = {"contract", "reassoc"} if reassoc else {"contract"}
-        return numba.njit(fastmath=flags, error_model="numpy", inline="always" if inline else "never")(func)
-
-    return wrap
+    return jit(fastmath={"contract", "reassoc"} if reassoc else {"contract"}, inline=inline)
 
 
 def _fit_mills_ratio() -> tuple[np.ndarray, float, float]:

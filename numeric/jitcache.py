@@ -1,0 +1,323 @@
+"""Numba's on-disk cache for the package's kernels, and real modules for the bodies built at run time.
+
+Numba caches a compiled function next to its source file and checks only
+that one file for changes: a kernel that inlines a body from another module
+would be loaded stale after that module changed.  So every function of this
+package is cached under one *source stamp*, a hash of all the package's
+numeric and derivation sources (:func:`fingerprint`): any edit anywhere
+recompiles everything, and a stale cache cannot give a wrong result.
+
+Numba cannot cache a function built at run time (a closure over a trial
+body, a lambdified closed form, source given to ``exec``): its index key
+pickles the closure's values, which differ per process, and such functions
+have no source file.  :func:`materialize` writes each such function as a
+real module into the generated folder (its name holds a hash of its full
+source: imports, constants and body), imports it from there, and compiles
+that module-level function with the cache on.  The same source gives the
+same module, so a fresh process finds the compiled code; a changed body is
+another module, compiled anew.
+
+Where the cache lives follows numba's rules: ``$NUMBA_CACHE_DIR/closedform``
+when ``NUMBA_CACHE_DIR`` is set, else a ``__pycache__`` folder beside the
+installed package, else (a read-only install) the user cache folder
+(``~/.cache/numba/closedform`` on Linux).  The first writable one wins.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import hashlib
+import importlib
+import inspect
+import linecache
+import math
+import os
+import sys
+import tempfile
+import textwrap
+import types
+from pathlib import Path
+from typing import Any
+
+import numba
+from numba.core.caching import CompileResultCacheImpl, FunctionCache, _CacheLocator
+from numba.misc.appdirs import AppDirs
+
+#: The package's ``numeric`` folder; its sibling folders are scanned by :func:`fingerprint`.
+PACKAGE_DIR = Path(__file__).resolve().parent
+#: Source folders whose content is part of every kernel's stamp: the kernels
+#: (numeric) and the closed forms lambdified into them (derive).
+_STAMPED = ("closedform.numeric", "closedform.derive")
+
+
+def _writable(path: Path) -> bool:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=path).close()
+    except OSError:
+        return False
+    return True
+
+
+def root_candidates() -> list[Path]:
+    """Where the cache may live, in numba's order of preference (see the module docstring)."""
+    out = []
+    if numba.config.CACHE_DIR:
+        out.append(Path(numba.config.CACHE_DIR) / "closedform")
+    out.append(PACKAGE_DIR / "__pycache__" / "closedform-numba")
+    out.append(Path(AppDirs(appname="numba", appauthor=False).user_cache_dir) / "closedform")
+    return out
+
+
+@functools.cache
+def cache_root() -> Path | None:
+    """The cache folder of this process: the first writable candidate, or None (caching off)."""
+    return next((p for p in root_candidates() if _writable(p)), None)
+
+
+def kernel_dir() -> Path | None:
+    """Where numba's index (``.nbi``) and data (``.nbc``) files go."""
+    root = cache_root()
+    return None if root is None else root / "kernels"
+
+
+def generated_dir() -> Path | None:
+    """Where the generated modules are written."""
+    root = cache_root()
+    return None if root is None else root / "generated"
+
+
+@functools.cache
+def fingerprint() -> str:
+    """A hash of every source file that compiled code depends on (numba's version is checked by numba)."""
+    digest = hashlib.sha256()
+    for package in _STAMPED:
+        folder = Path(importlib.util.find_spec(package).origin).parent
+        for path in sorted(folder.glob("*.py")):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+@functools.cache
+def _file_hash(path: str, mtime: float, size: int) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _owned(py_file: str) -> bool:
+    path = Path(py_file).resolve()
+    gen = generated_dir()
+    return path.parent == PACKAGE_DIR or (gen is not None and path.parent == gen.resolve())
+
+
+class PackageLocator(_CacheLocator):
+    """Numba cache locator for this package's files: one folder, the package-wide source stamp."""
+
+    def __init__(self, py_func: Any, py_file: str) -> None:
+        self._py_file = py_file
+        self._lineno = py_func.__code__.co_firstlineno
+
+    def get_cache_path(self) -> str:
+        return str(kernel_dir())
+
+    def get_source_stamp(self) -> tuple[str, str]:
+        st = os.stat(self._py_file)
+        return fingerprint(), _file_hash(self._py_file, st.st_mtime, st.st_size)
+
+    def get_disambiguator(self) -> str:
+        return str(self._lineno)
+
+    @classmethod
+    def from_function(cls, py_func: Any, py_file: str) -> PackageLocator | None:
+        if kernel_dir() is None or not os.path.exists(py_file) or not _owned(py_file):
+            return None
+        self = cls(py_func, py_file)
+        try:
+            self.ensure_cache_path()
+        except OSError:
+            return None
+        return self
+
+
+class _PackageCacheImpl(CompileResultCacheImpl):
+    _locator_classes = [PackageLocator]
+
+
+class _PackageCache(FunctionCache):
+    _impl_class = _PackageCacheImpl
+
+
+def enable_cache(dispatcher: Any) -> Any:
+    """Turn numba's on-disk cache on for ``dispatcher``: under :class:`PackageLocator` for this package's files.
+
+    A function from elsewhere gets numba's own cache; where no folder is
+    writable the dispatcher stays uncached (it still runs, compiling per process).
+    """
+    py_file = inspect.getfile(dispatcher.py_func)
+    try:
+        dispatcher._cache = _PackageCache(dispatcher.py_func) if _owned(py_file) else FunctionCache(dispatcher.py_func)
+    except RuntimeError:  # numba: "no locator available" (no writable cache folder)
+        pass
+    return dispatcher
+
+
+def is_module_level(func: Any) -> bool:
+    """Whether numba can cache ``func`` as it is: defined at module level in a real source file."""
+    return (
+        func.__closure__ is None
+        and "<locals>" not in func.__qualname__
+        and "." not in func.__qualname__
+        and os.path.exists(inspect.getfile(func))
+    )
+
+
+# ----------------------------------------------------------------------------
+# Generated modules
+# ----------------------------------------------------------------------------
+
+#: This module is also the package of the generated modules:
+#: ``closedform.numeric.jitcache.<name>_<hash>`` imports ``<generated_dir()>/<name>_<hash>.py``
+#: in any process (a Dask worker unpickling a kernel included).
+__path__ = [str(generated_dir())] if generated_dir() is not None else []
+
+
+class NotMaterializable(Exception):
+    """A run-time function that cannot be written as a module (the message says which value)."""
+
+
+def define(source: str, filename: str, env: dict) -> dict:
+    """``exec`` generated ``source`` into ``env``, registering it with :mod:`linecache`.
+
+    Registered, the source is what :func:`inspect.getsource` returns for the
+    functions it defines, so :func:`materialize` can write them out.
+    """
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(compile(source, filename, "exec"), env)  # noqa: S102  (our own generated source, never user text)
+    return env
+
+
+def _function_source(func: Any) -> str:
+    """The ``def`` of ``func`` without its decorators, dedented."""
+    try:
+        source = textwrap.dedent(inspect.getsource(func))
+    except (OSError, TypeError) as exc:
+        raise NotMaterializable(f"no source for {func.__qualname__}: {exc}") from None
+    tree = ast.parse(source)
+    node = tree.body[0]
+    if not isinstance(node, ast.FunctionDef):
+        raise NotMaterializable(f"{func.__qualname__} is not a def")
+    return "\n".join(source.splitlines()[node.lineno - 1 :]) + "\n"
+
+
+def _referenced_names(func: Any, source: str) -> list[str]:
+    """Global and free names the body reads, in the order they first appear."""
+    code_names: set[str] = set()
+    stack = [func.__code__]
+    while stack:
+        code = stack.pop()
+        code_names.update(code.co_names, code.co_freevars)
+        stack.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
+    seen: dict[str, None] = {}
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Name) and node.id in code_names:
+            seen.setdefault(node.id, None)
+    return list(seen)
+
+
+def _literal(value: Any) -> str | None:
+    if value is None or isinstance(value, (bool, int, str)):
+        return repr(value)
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else f"float({str(value)!r})"
+    if isinstance(value, tuple):
+        items = [_literal(v) for v in value]
+        return None if None in items else "(" + "".join(i + ", " for i in items) + ")"
+    return None
+
+
+def _importable(value: Any) -> tuple[str, str] | None:
+    """``(module, attribute)`` such that ``module.attribute is value``, if the value says where it lives."""
+    target = getattr(value, "py_func", value)  # a numba dispatcher lives where its Python function does
+    module, name = getattr(target, "__module__", None), getattr(target, "__qualname__", None)
+    if not isinstance(module, str) or not isinstance(name, str) or "." in name or "<" in name:
+        return None
+    if getattr(sys.modules.get(module), name, None) is value:
+        return module, name
+    return None
+
+
+def _binding(name: str, value: Any, home: str) -> str:
+    """One line of the generated module's header that binds ``name`` to ``value``."""
+    if isinstance(value, types.ModuleType):
+        return f"import {value.__name__} as {name}"
+    literal = _literal(value)
+    if literal is not None:
+        return f"{name} = {literal}"
+    where = _importable(value)
+    if where is None and getattr(sys.modules.get(home), name, None) is value:
+        where = home, name  # a global of the function's own module (a numba type, a table)
+    if where is None:
+        raise NotMaterializable(f"{name} = {type(value).__name__} has no import path and is not a literal")
+    module, attr = where
+    return f"from {module} import {attr}" + ("" if attr == name else f" as {name}")
+
+
+def _options_source(options: dict) -> str:
+    parts = []
+    for key in sorted(options):
+        value = options[key]
+        if isinstance(value, (set, frozenset)):
+            # Sorted: a set's repr follows string hashing, which differs per process.
+            value_src = "{" + ", ".join(repr(v) for v in sorted(value)) + "}"
+        else:
+            value_src = repr(value)
+        parts.append(f"{key}={value_src}")
+    return ", ".join(parts)
+
+
+def module_source(func: Any, options: dict) -> str:
+    """The full source of the module that :func:`materialize` writes for ``func``.
+
+    Free and global names become imports (functions, dispatchers, modules) or
+    literals (numbers, strings, tuples); anything else is refused with
+    :class:`NotMaterializable`, since its value would not be part of the hash.
+    """
+    if func.__defaults__ or func.__kwdefaults__:
+        raise NotMaterializable(f"{func.__qualname__} has default arguments")
+    body = _function_source(func)
+    cells = dict(zip(func.__code__.co_freevars, (c.cell_contents for c in func.__closure__ or ())))
+    header = [
+        f"# Generated by closedform.numeric.jitcache from {func.__module__}.{func.__qualname__}; do not edit.",
+        "from closedform.numeric.target import jit as _jit",
+    ]
+    for name in _referenced_names(func, body):
+        if name in cells:
+            header.append(_binding(name, cells[name], func.__module__))
+        elif name in func.__globals__:
+            header.append(_binding(name, func.__globals__[name], func.__module__))
+        # else: a builtin (range, min, int, ...)
+    fname = func.__name__
+    return "\n".join(header) + "\n\n\n" + body + f"\n\n{fname} = _jit({_options_source(options)})({fname})\n"
+
+
+def materialize(func: Any, options: dict) -> Any:
+    """Write ``func`` as a generated module, import it, and return its cached dispatcher.
+
+    ``options`` are the keyword arguments of :func:`closedform.numeric.target.jit`.
+    """
+    folder = generated_dir()
+    if folder is None:
+        raise NotMaterializable("no writable cache folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    source = module_source(func, options)
+    stem = f"{func.__name__.strip('_') or 'f'}_{hashlib.sha256(source.encode()).hexdigest()[:24]}"
+    path = folder / f"{stem}.py"
+    if not path.exists() or path.read_text() != source:
+        tmp = folder / f".{stem}.{os.getpid()}.tmp"
+        tmp.write_text(source)
+        os.replace(tmp, path)  # atomic: a concurrent process sees the old file or the whole new one
+    return getattr(importlib.import_module(f"{__name__}.{stem}"), func.__name__)
+
+
+#: Functions compiled without the cache in this process: ``module.qualname`` -> why (see :func:`materialize`).
+UNCACHED: dict[str, str] = {}
