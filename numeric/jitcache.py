@@ -33,6 +33,7 @@ import inspect
 import linecache
 import math
 import os
+import re
 import sys
 import tempfile
 import textwrap
@@ -206,7 +207,22 @@ def _function_source(func: Any) -> str:
     node = tree.body[0]
     if not isinstance(node, ast.FunctionDef):
         raise NotMaterializable(f"{func.__qualname__} is not a def")
-    return "\n".join(source.splitlines()[node.lineno - 1 :]) + "\n"
+    body = "\n".join(source.splitlines()[node.lineno - 1 :]) + "\n"
+    if node.name != func.__name__ or _signature(_compiled(body), ()) != _signature(func.__code__, func.__code__.co_freevars):
+        # The file changed on disk since the function was defined: the source is not its code.
+        raise NotMaterializable(f"the source of {func.__qualname__} no longer matches its code")
+    return body
+
+
+def _compiled(body: str) -> types.CodeType:
+    module = compile(body, "<check>", "exec")
+    return next(c for c in module.co_consts if isinstance(c, types.CodeType))
+
+
+def _signature(code: types.CodeType, free: tuple[str, ...]) -> tuple:
+    """What a function's source fixes in its code, free names counted as globals."""
+    consts = tuple(c if not isinstance(c, types.CodeType) else _signature(c, c.co_freevars) for c in code.co_consts)
+    return code.co_argcount, code.co_varnames, sorted({*code.co_names, *free}), consts
 
 
 def _referenced_names(func: Any, source: str) -> list[str]:
@@ -305,18 +321,57 @@ def materialize(func: Any, options: dict) -> Any:
 
     ``options`` are the keyword arguments of :func:`closedform.numeric.target.jit`.
     """
+    source = module_source(func, options)
+    stem = f"{func.__name__.strip('_') or 'f'}_{hashlib.sha256(source.encode()).hexdigest()[:24]}"
+    _install(stem, source)
+    return getattr(importlib.import_module(f"{__name__}.{stem}"), func.__name__)
+
+
+def _install(stem: str, source: str) -> None:
     folder = generated_dir()
     if folder is None:
         raise NotMaterializable("no writable cache folder")
     folder.mkdir(parents=True, exist_ok=True)
-    source = module_source(func, options)
-    stem = f"{func.__name__.strip('_') or 'f'}_{hashlib.sha256(source.encode()).hexdigest()[:24]}"
     path = folder / f"{stem}.py"
     if not path.exists() or path.read_text() != source:
         tmp = folder / f".{stem}.{os.getpid()}.tmp"
         tmp.write_text(source)
         os.replace(tmp, path)  # atomic: a concurrent process sees the old file or the whole new one
-    return getattr(importlib.import_module(f"{__name__}.{stem}"), func.__name__)
+
+
+_GENERATED_IMPORT = re.compile(rf"^from {re.escape(__name__)}\.(\w+) import ", re.MULTILINE)
+
+
+def reference(obj: Any) -> tuple[str, str, dict[str, str]] | None:
+    """How another process finds ``obj``: ``(module, name, generated sources)``, or None.
+
+    The sources are those of the generated modules the object's module needs
+    (itself and what it imports, transitively), so that :func:`resolve` works
+    on a machine that has not generated them (a remote Dask worker).
+    """
+    where = _importable(obj)
+    if where is None:
+        return None
+    module, name = where
+    sources: dict[str, str] = {}
+    todo = [module]
+    while todo:
+        mod = todo.pop()
+        if not mod.startswith(__name__ + "."):
+            continue
+        stem = mod.rsplit(".", 1)[1]
+        if stem in sources:
+            continue
+        sources[stem] = Path(sys.modules[mod].__file__).read_text()
+        todo += [f"{__name__}.{dep}" for dep in _GENERATED_IMPORT.findall(sources[stem])]
+    return module, name, sources
+
+
+def resolve(module: str, name: str, sources: dict[str, str]) -> Any:
+    """The object :func:`reference` described, writing the generated modules it needs first."""
+    for stem, source in sources.items():
+        _install(stem, source)
+    return getattr(importlib.import_module(module), name)
 
 
 #: Functions compiled without the cache in this process: ``module.qualname`` -> why (see :func:`materialize`).
