@@ -320,6 +320,18 @@ def materialize(func: Any, options: dict) -> Any:
     """Write ``func`` as a generated module, import it, and return its cached dispatcher.
 
     ``options`` are the keyword arguments of :func:`closedform.numeric.target.jit`.
+
+    Examples
+    --------
+    >>> def scaled(k):
+    ...     def body(x):
+    ...         return k * x
+    ...     return body
+    >>> print(module_source(scaled(3), {"inline": False}).split("\n\n\n")[0].splitlines()[-1])
+    k = 3
+    >>> f = materialize(scaled(3), {"inline": False})
+    >>> f.py_func.__module__.startswith("closedform.numeric.jitcache.body_"), f(2.0)
+    (True, 6.0)
     """
     source = module_source(func, options)
     stem = f"{func.__name__.strip('_') or 'f'}_{hashlib.sha256(source.encode()).hexdigest()[:24]}"

@@ -59,8 +59,10 @@ if len(sys.argv) > 1:
     jitcache.fingerprint = lambda: "as if a package source had changed"
 f = make(3)
 value = f(2.0)
+other = make(4)  # another closed-over value: another module, another result
 print(json.dumps({{
     "value": value,
+    "other": [other(2.0), other.py_func.__module__ != f.py_func.__module__],
     "hits": sum(f.stats.cache_hits.values()),
     "misses": sum(f.stats.cache_misses.values()),
     "module": f.py_func.__module__,
@@ -73,7 +75,7 @@ def test_generated_body_is_cached_and_a_changed_source_recompiles(tmp_path):
     script = tmp_path / "body.py"
     script.write_text(BODY.format(extra=""))
     first = run_python(script, tmp_path / "cache")
-    assert first["value"] == 6.0 and first["uncached"] == {}
+    assert first["value"] == 6.0 and first["other"] == [8.0, True] and first["uncached"] == {}
     assert first["module"].startswith("closedform.numeric.jitcache.body_")
     assert (first["hits"], first["misses"]) == (0, 1)  # compiled, and saved
     second = run_python(script, tmp_path / "cache")
