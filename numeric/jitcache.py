@@ -112,7 +112,13 @@ def _owned(py_file: str) -> bool:
 
 
 class PackageLocator(_CacheLocator):
-    """Numba cache locator for this package's files: one folder, the package-wide source stamp."""
+    """Numba cache locator of every function compiled through ``jit``: one folder, the package-wide stamp.
+
+    A function from outside the package (a benchmark, a user's body calling
+    the package's RNG) gets the stamp too: it inlines the package's code, so
+    it must not outlive a change there either.  Its file names carry a hash
+    of its path, since two such files may share a name.
+    """
 
     def __init__(self, py_func: Any, py_file: str) -> None:
         self._py_file = py_file
@@ -126,11 +132,13 @@ class PackageLocator(_CacheLocator):
         return fingerprint(), _file_hash(self._py_file, st.st_mtime, st.st_size)
 
     def get_disambiguator(self) -> str:
-        return str(self._lineno)
+        if _owned(self._py_file):
+            return str(self._lineno)
+        return f"{self._lineno}-{hashlib.sha256(str(Path(self._py_file).resolve()).encode()).hexdigest()[:12]}"
 
     @classmethod
     def from_function(cls, py_func: Any, py_file: str) -> PackageLocator | None:
-        if kernel_dir() is None or not os.path.exists(py_file) or not _owned(py_file):
+        if kernel_dir() is None or not os.path.exists(py_file):
             return None
         self = cls(py_func, py_file)
         try:
@@ -149,14 +157,13 @@ class _PackageCache(FunctionCache):
 
 
 def enable_cache(dispatcher: Any) -> Any:
-    """Turn numba's on-disk cache on for ``dispatcher``: under :class:`PackageLocator` for this package's files.
+    """Turn numba's on-disk cache on for ``dispatcher``, under :class:`PackageLocator`.
 
-    A function from elsewhere gets numba's own cache; where no folder is
-    writable the dispatcher stays uncached (it still runs, compiling per process).
+    Where no folder is writable the dispatcher stays uncached (it still runs,
+    compiling once per process).
     """
-    py_file = inspect.getfile(dispatcher.py_func)
     try:
-        dispatcher._cache = _PackageCache(dispatcher.py_func) if _owned(py_file) else FunctionCache(dispatcher.py_func)
+        dispatcher._cache = _PackageCache(dispatcher.py_func)
     except RuntimeError:  # numba: "no locator available" (no writable cache folder)
         pass
     return dispatcher

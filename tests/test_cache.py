@@ -55,6 +55,11 @@ def make(k):
     return body
 
 
+@jit
+def plain(x):  # module level, outside the package: cached under the package's stamp too
+    return x - 1.0
+
+
 if len(sys.argv) > 1:
     jitcache.fingerprint = lambda: "as if a package source had changed"
 f = make(3)
@@ -63,6 +68,7 @@ other = make(4)  # another closed-over value: another module, another result
 print(json.dumps({{
     "value": value,
     "other": [other(2.0), other.py_func.__module__ != f.py_func.__module__],
+    "plain": [plain(2.0), sum(plain.stats.cache_hits.values()), sum(plain.stats.cache_misses.values())],
     "hits": sum(f.stats.cache_hits.values()),
     "misses": sum(f.stats.cache_misses.values()),
     "module": f.py_func.__module__,
@@ -76,10 +82,11 @@ def test_generated_body_is_cached_and_a_changed_source_recompiles(tmp_path):
     script.write_text(BODY.format(extra=""))
     first = run_python(script, tmp_path / "cache")
     assert first["value"] == 6.0 and first["other"] == [8.0, True] and first["uncached"] == {}
+    assert first["plain"] == [1.0, 0, 1]
     assert first["module"].startswith("closedform.numeric.jitcache.body_")
     assert (first["hits"], first["misses"]) == (0, 1)  # compiled, and saved
     second = run_python(script, tmp_path / "cache")
-    assert second == {**first, "hits": 1, "misses": 0}  # loaded, not compiled
+    assert second == {**first, "hits": 1, "misses": 0, "plain": [1.0, 1, 0]}  # loaded, not compiled
     # The body's source changes: another module, compiled anew, and the new result.
     script.write_text(BODY.format(extra=" + 1.0"))
     changed = run_python(script, tmp_path / "cache")
@@ -89,6 +96,7 @@ def test_generated_body_is_cached_and_a_changed_source_recompiles(tmp_path):
     script.write_text(BODY.format(extra=""))
     restamped = run_python(script, tmp_path / "cache", "restamp")
     assert restamped["value"] == 6.0 and (restamped["hits"], restamped["misses"]) == (0, 1)
+    assert restamped["plain"] == [1.0, 0, 1]
 
 
 SECTOR = """
