@@ -35,7 +35,7 @@ import numpy as np
 
 from closedform.numeric.drivers import StreamKernel
 from closedform.numeric.rng import normal
-from closedform.numeric.target import SIMULATOR, jit, scalar_jit
+from closedform.numeric.target import jit, scalar_jit
 
 #: Largest number of classes the CUDA Monte Carlo kernels accept (local arrays have a compile-time size).
 MAX_CLASSES_CUDA = 64
@@ -379,11 +379,6 @@ def _chain_to_mu_sigma(g, m, route, labels, sigma, dmu, dsigma):
             else:
                 dmu[b, y] += gj
         dsigma[b] = acc_sigma
-
-
-if SIMULATOR:  # the batched kernel is CPU code; under the simulator run it as Python
-    _clip_logits = _clip_logits.py_func  # type: ignore[attr-defined]
-    _chain_to_mu_sigma = _chain_to_mu_sigma.py_func  # type: ignore[attr-defined]
 
 
 def exact_value_and_grad(
