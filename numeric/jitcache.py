@@ -2,10 +2,12 @@
 
 Numba caches a compiled function next to its source file and checks only
 that one file for changes: a kernel that inlines a body from another module
-would be loaded stale after that module changed.  So every function of this
-package is cached under one *source stamp*, a hash of all the package's
-numeric and derivation sources (:func:`fingerprint`): any edit anywhere
-recompiles everything, and a stale cache cannot give a wrong result.
+would be loaded stale after that module changed.  So every function compiled
+through :func:`closedform.numeric.target.jit` is cached under one *source
+stamp*, a hash of all the package's numeric and derivation sources
+(:func:`fingerprint`) with its own file's: any edit anywhere recompiles
+everything, and a stale cache cannot give a wrong result.  (Numba checks its
+own version and the CPU itself.)
 
 Numba cannot cache a function built at run time (a closure over a trial
 body, a lambdified closed form, source given to ``exec``): its index key
