@@ -31,6 +31,7 @@ import ast
 import functools
 import hashlib
 import importlib
+import importlib.util
 import inspect
 import linecache
 import math
@@ -92,11 +93,19 @@ def generated_dir() -> Path | None:
 
 
 @functools.cache
+def _stamped_dirs() -> tuple[Path, ...]:
+    return tuple(Path(importlib.util.find_spec(p).origin).resolve().parent for p in _STAMPED)
+
+
+@functools.cache
 def fingerprint() -> str:
     """A hash of every source file that compiled code depends on (numba's version is checked by numba)."""
-    digest = hashlib.sha256()
-    for package in _STAMPED:
-        folder = Path(importlib.util.find_spec(package).origin).parent
+    import mpmath
+    import numpy
+
+    # The tables frozen into kernels are computed at import with mpmath and NumPy.
+    digest = hashlib.sha256(f"mpmath {mpmath.__version__} numpy {numpy.__version__}".encode())
+    for folder in _stamped_dirs():
         for path in sorted(folder.glob("*.py")):
             digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
@@ -284,7 +293,24 @@ def _binding(name: str, value: Any, home: str) -> str:
     if where is None:
         raise NotMaterializable(f"{name} = {type(value).__name__} has no import path and is not a literal")
     module, attr = where
-    return f"from {module} import {attr}" + ("" if attr == name else f" as {name}")
+    return f"from {module} import {attr}" + ("" if attr == name else f" as {name}") + _outside_stamp(module)
+
+
+def _outside_stamp(module: str) -> str:
+    """A comment with the hash of an imported module's file when the package stamp does not cover it.
+
+    A body imported from a user's file is inlined into the generated one: an
+    edit there must change the generated source, hence its name and cache.
+    """
+    file = getattr(sys.modules.get(module), "__file__", None)
+    if file is None or not file.endswith(".py"):
+        return ""
+    folder = Path(file).resolve().parent
+    gen = generated_dir()
+    if folder in _stamped_dirs() or (gen is not None and folder == gen.resolve()):
+        return ""
+    st = os.stat(file)
+    return f"  # source sha256 {_file_hash(file, st.st_mtime, st.st_size)[:24]}"
 
 
 def _options_source(options: dict) -> str:

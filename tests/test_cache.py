@@ -261,3 +261,37 @@ def test_a_worker_warms_a_topic_selection_once(monkeypatch):
     assert distributed._warm_once(["sector", "udm"]) is False
     assert distributed._warm_once([]) is True
     assert calls == [("sector", "udm"), ()]
+
+
+CALLER = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from closedform.numeric.target import jit
+from usertrial import body
+
+
+def make(k):
+    @jit
+    def caller(x):
+        return body(x) + k
+
+    return caller
+
+
+f = make(1.0)
+print(json.dumps({"value": f(2.0), "module": f.py_func.__module__}))
+"""
+
+
+def test_an_edit_of_a_users_body_inlined_into_a_generated_one_recompiles(tmp_path):
+    # A user's file is outside the package stamp: its hash is written into the generated source.
+    (tmp_path / "usertrial.py").write_text("from closedform.numeric.target import scalar_jit\n\n\n@scalar_jit\ndef body(x):\n    return 2.0 * x\n")
+    script = tmp_path / "caller.py"
+    script.write_text(CALLER)
+    first = run_python(script, tmp_path / "cache", str(tmp_path))
+    (tmp_path / "usertrial.py").write_text(
+        "from closedform.numeric.target import scalar_jit\n\n\n@scalar_jit\ndef body(x):\n    return 3.0 * x\n"
+    )
+    second = run_python(script, tmp_path / "cache", str(tmp_path))
+    assert (first["value"], second["value"]) == (5.0, 7.0)
+    assert first["module"] != second["module"]
