@@ -548,11 +548,13 @@ def _row_law(m, cot, p, g, with_jvp, step_scale, active, ms, cs, pa, ga, xs, pro
 
 
 @parallel_jit
-def _batch_law(m, cot, p, g, with_jvp, step_scale, plan):
+def _batch_law(m, cot, p, g, with_jvp, step_scale, plan, threads):
     # Rows are independent; each writes only its own row of p, g and plan.  Work
-    # arrays are allocated once per chunk of rows, not once per row.
+    # arrays are allocated once per chunk of rows, not once per row.  ``threads``
+    # is numba.get_num_threads() from the caller: called in here it is a dynamic
+    # global, and numba cannot cache the function.
     rows, c = m.shape
-    chunks = min(rows, 8 * numba.get_num_threads())
+    chunks = min(rows, 8 * threads)
     for chunk in prange(chunks):
         active = np.empty(c, dtype=np.int64)
         ms = np.empty(c)
@@ -605,10 +607,10 @@ def _law(m: np.ndarray, cot: np.ndarray | None, step_scale: float = 1.0):
     p = np.empty_like(m)
     plan = np.empty((m.shape[0], 4))
     if cot is None:
-        _batch_law(m, m, p, p, False, float(step_scale), plan)
+        _batch_law(m, m, p, p, False, float(step_scale), plan, numba.get_num_threads())
         return p, None, plan
     g = np.empty_like(m)
-    _batch_law(m, cot, p, g, True, float(step_scale), plan)
+    _batch_law(m, cot, p, g, True, float(step_scale), plan, numba.get_num_threads())
     return p, g, plan
 
 
