@@ -250,6 +250,45 @@ def _seed(text: str) -> int:
     return value
 
 
+# --- cache and warm (the on-disk kernel cache, closedform.cache) ---
+
+
+def cmd_cache(args: argparse.Namespace, extra: Sequence[str]) -> int:
+    from closedform.cache import cache_clear, cache_info
+
+    if args.action == "clear":
+        freed = cache_clear()
+        _emit(args, {"freed_bytes": freed}, f"removed {freed / 2**20:.1f} MiB of compiled kernels")
+        return EXIT_OK
+    info = cache_info()
+    payload = {"path": info.path, "bytes": info.bytes, "entries": info.entries, "generated": info.generated}
+    _emit(args, payload, str(info))
+    return EXIT_OK
+
+
+def cmd_warm(args: argparse.Namespace, extra: Sequence[str]) -> int:
+    from closedform.cache import warm
+
+    try:
+        runs = warm(args.topics, progress=not args.no_progress)
+    except KeyError as exc:  # an unknown topic: by_topic names the known ones
+        raise UsageError(exc.args[0]) from None
+    _emit(args, {"runs": runs}, f"compiled or loaded the kernels of {runs} runs")
+    return EXIT_OK
+
+
+def _add_cache_commands(sub: Any, common: dict[str, Any]) -> None:
+    p = sub.add_parser("cache", help="the on-disk cache of compiled kernels: info or clear", **common)
+    p.add_argument("action", choices=["info", "clear"], help="where and how large (info), or remove it (clear)")
+    p.set_defaults(func=cmd_cache)
+    p = sub.add_parser(
+        "warm", help="compile the kernels ahead of time (for a machine image or cluster workers)", **common
+    )
+    p.add_argument("topics", nargs="*", help="topics or groups; all when omitted")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_warm)
+
+
 def build_parser(result=None) -> argparse.ArgumentParser:
     """The argument parser; with ``result``, its verbs that take a result also take its parameters."""
     common = {"allow_abbrev": False, "formatter_class": argparse.ArgumentDefaultsHelpFormatter}
@@ -296,6 +335,7 @@ def build_parser(result=None) -> argparse.ArgumentParser:
     p.add_argument("topics", nargs="*", help="topics or groups (losses, diffusion); all when omitted")
     p.add_argument("--out", default="closedform-report", help="the folder to write into")
     p.set_defaults(func=cmd_report)
+    _add_cache_commands(sub, common)
     if result is not None:
         for verb in verbs.values():
             _add_result_options(verb, result)

@@ -144,6 +144,33 @@ def run_chunk(
     return {"start": start, "stop": stop, "acc": acc, "trials": run.trials, "seconds": run.seconds, "pid": os.getpid()}
 
 
+# Topic selections already warmed in this (worker) process (() stands for all).
+_WARMED: set[tuple[str, ...]] = set()
+
+
+def _warm_once(topics: Sequence[str]) -> bool:
+    """Warm ``topics`` unless this process did already; whether it warmed now."""
+    from closedform import cache
+
+    key = tuple(sorted(topics))
+    if key in _WARMED:
+        return False
+    cache.warm(key, progress=False)
+    _WARMED.add(key)
+    return True
+
+
+def warm_workers(client: Any, topics: Sequence[str] = ()) -> dict[str, bool]:
+    """Compile (or load from each machine's disk cache) the kernels of ``topics`` on every worker, once.
+
+    Tasks then never compile: a kernel reaches a worker by reference
+    (:class:`~closedform.numeric.drivers.StreamKernel` pickles its trial body
+    so), and its driver is the one already loaded.  A worker that warmed a
+    selection before skips it.  Returns, per worker address, whether it warmed now.
+    """
+    return client.run(_warm_once, list(topics))
+
+
 def local_client() -> Any:
     """A client of a LocalCluster sized to this machine (one single-threaded worker per core), started once."""
     global _LOCAL_CLIENT
@@ -295,4 +322,5 @@ __all__ = [
     "run_chunk",
     "run_on_cluster",
     "submit_chunks",
+    "warm_workers",
 ]

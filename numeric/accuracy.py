@@ -31,12 +31,11 @@ import math
 from collections.abc import Sequence
 
 import mpmath
-import numba
 import numpy as np
 
 from closedform.numeric.drivers import StreamKernel
 from closedform.numeric.rng import normal
-from closedform.numeric.target import SIMULATOR, scalar_jit
+from closedform.numeric.target import jit, scalar_jit
 
 #: Largest number of classes the CUDA Monte Carlo kernels accept (local arrays have a compile-time size).
 MAX_CLASSES_CUDA = 64
@@ -346,7 +345,7 @@ def _normal_law_vjp(m: np.ndarray, cot: np.ndarray) -> tuple[np.ndarray, np.ndar
     return normal_law_vjp(m, cot)
 
 
-@numba.njit(cache=False)
+@jit
 def _clip_logits(mu, sigma, labels, margin, use_margin, m, route):
     """m[b, j] = mu'[b, j] / sigma[b] with mu'_j = max(mu_j, mu_y - margin) for j != y.
 
@@ -365,7 +364,7 @@ def _clip_logits(mu, sigma, labels, margin, use_margin, m, route):
             m[b, j] = v / sigma[b]
 
 
-@numba.njit(cache=False)
+@jit
 def _chain_to_mu_sigma(g, m, route, labels, sigma, dmu, dsigma):
     """dp/dmu and dp/dsigma from dp/dm (m = mu'/sigma, mu' the clipped logits)."""
     for b in range(g.shape[0]):
@@ -380,11 +379,6 @@ def _chain_to_mu_sigma(g, m, route, labels, sigma, dmu, dsigma):
             else:
                 dmu[b, y] += gj
         dsigma[b] = acc_sigma
-
-
-if SIMULATOR:  # the batched kernel is CPU code; under the simulator run it as Python
-    _clip_logits = _clip_logits.py_func  # type: ignore[attr-defined]
-    _chain_to_mu_sigma = _chain_to_mu_sigma.py_func  # type: ignore[attr-defined]
 
 
 def exact_value_and_grad(

@@ -31,6 +31,7 @@ result does not depend on thread scheduling, and CPU and CUDA agree exactly.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Callable
@@ -43,6 +44,7 @@ import numpy as np
 # kernel's module, which it cannot do for a name imported inside a function.
 from numba import cuda, float64, int64, uint64
 
+from closedform.numeric import jitcache
 from closedform.numeric.rng import load_state, make_states, store_state
 from closedform.numeric.target import SIMULATOR, cuda_available, parallel_jit, prange, scalar_jit, unsigned
 
@@ -101,6 +103,16 @@ class StreamKernel:
     @property
     def dtype(self) -> type:
         return np.int64 if self.integer else np.float64
+
+    def __reduce__(self):
+        # Pickled (for a Dask worker) with the trial body by reference where it has an import
+        # path: the worker then builds the same generated driver as here, which its on-disk
+        # cache holds after the first process, instead of compiling a by-value copy per process.
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.init}
+        ref = None if SIMULATOR else jitcache.reference(self.trial)
+        if ref is not None:
+            fields["trial"] = None
+        return _rebuild_kernel, (type(self), fields, ref)
 
     def cpu_driver(self) -> Callable[..., None]:
         if self._cpu is None:
@@ -195,6 +207,12 @@ class StreamKernel:
         kernel[blocks, THREADS_PER_BLOCK](d_states, base, rem, d_params, d_out)
         cuda.synchronize()
         out[...] = d_out.copy_to_host()
+
+
+def _rebuild_kernel(cls: type, fields: dict, ref: tuple | None) -> StreamKernel:
+    if ref is not None:
+        fields = {**fields, "trial": jitcache.resolve(*ref)}
+    return cls(**fields)
 
 
 @dataclass

@@ -36,7 +36,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import mpmath
-import numba
 import numpy as np
 import sympy as sp
 from numba import (  # module level: the CUDA simulator swaps a kernel module's ``cuda`` global
@@ -45,11 +44,12 @@ from numba import (  # module level: the CUDA simulator swaps a kernel module's 
 )
 
 from closedform.derive import schedules as ds
+from closedform.derive.errors import ParameterError
 from closedform.numeric.drivers import THREADS_PER_BLOCK, StreamKernel, split_trials
+from closedform.numeric.jitcache import define
 from closedform.numeric.mixtures import MAX_DIM, Mixture
 from closedform.numeric.rng import load_state, make_states, normal_ts, store_state, uniform_ts
-from closedform.numeric.target import SIMULATOR, cuda_available, parallel_jit, prange, scalar_jit
-from closedform.derive.errors import ParameterError
+from closedform.numeric.target import SIMULATOR, cuda_available, jit, parallel_jit, prange, scalar_jit
 
 #: Most CDF points one CUDA thread counts (its accumulator is a fixed-size local array).
 MAX_POINTS = 64
@@ -354,16 +354,12 @@ with mpmath.workdps(40):
 EXP_FLOOR = -700.0
 
 
-def _contract_jit(func):
-    # "contract" lets LLVM fuse a*b + c into one FMA (one rounding instead of two) and nothing
-    # else: no reassociation, no assumption about NaN or inf, so comparisons keep their meaning
-    # (why fastmath is off elsewhere).  The exp then costs about 1.8 ns instead of 3 (measured).
-    # Compiled apart, not with numba's inline="always" (which would lower it with the caller's
-    # flags); LLVM still inlines the call, and the flag stays on these instructions.
-    return func if SIMULATOR else numba.njit(fastmath={"contract"}, error_model="numpy")(func)
-
-
-@_contract_jit
+# "contract" lets LLVM fuse a*b + c into one FMA (one rounding instead of two) and nothing
+# else: no reassociation, no assumption about NaN or inf, so comparisons keep their meaning
+# (why fastmath is off elsewhere).  The exp then costs about 1.8 ns instead of 3 (measured).
+# Compiled apart, not with numba's inline="always" (which would lower it with the caller's
+# flags); LLVM still inlines the call, and the flag stays on these instructions.
+@jit(fastmath={"contract"})
 def weight_exp(x):
     r""":math:`e^x` for :data:`EXP_FLOOR` <= x <= 0 within about 1 ulp; arguments below are clamped.
 
@@ -537,9 +533,8 @@ def trajectory_source(dim: int, lanes: int = 1) -> str:
 def _called_jit(func, contract: bool = False):
     # A whole trajectory is a call, not an inlined body: inlining the specialisations into every
     # driver multiplied the compile time (about 50 s) for no speed (one call per particle group).
-    # ``contract``: FMA only, as in _contract_jit; measured 10-14% faster for the trajectory.
-    fastmath = {"contract"} if contract else False
-    return func if SIMULATOR else numba.njit(fastmath=fastmath, error_model="numpy")(func)
+    # ``contract``: FMA only, as in weight_exp; measured 10-14% faster for the trajectory.
+    return jit(func, fastmath={"contract"} if contract else False)
 
 
 #: Particles one body of :func:`sample_particles` runs side by side.  One particle's step is a
@@ -567,7 +562,8 @@ def _make_trajectory(key: tuple[int, int]):
         "SK": record_size(dim),
     }
     source = trajectory_source(dim, lanes)
-    exec(compile(source, f"<closedform.numeric.guidance.trajectory dim={dim} lanes={lanes}>", "exec"), env)  # noqa: S102
+    # Registered source: jit writes both functions as generated modules, cached on disk.
+    define(source, f"<closedform.numeric.guidance.trajectory dim={dim} lanes={lanes}>", env)
     env["exact_sums"] = _called_jit(env["exact_sums"])
     return _called_jit(env["trajectory"], contract=True)
 

@@ -57,6 +57,7 @@ from closedform.derive.errors import ParameterError
 from closedform.derive.expr_parser import as_expr
 from closedform.numeric import coarse_argmin as coarse
 from closedform.numeric.drivers import StreamKernel
+from closedform.numeric.jitcache import define
 from closedform.numeric.rng import (
     CAUCHY_DRAWS,
     EXPONENTIAL_DRAWS,
@@ -500,7 +501,8 @@ def _make_argmax_trial() -> Callable:
         env[f"_argmax_{k}"] = _family_argmax(name)
         lines += [f"    if code == {k}:", f"        return _argmax_{k}(s0, s1, params, n)"]
     lines.append('    return n, s0, s1  # unreachable (pack_argmax writes a known code); n is the "none" slot')
-    exec(compile("\n".join(lines), "<closedform.numeric.noise.argmax_trial>", "exec"), env)  # noqa: S102
+    # Registered source: scalar_jit writes it as a generated module, cached on disk.
+    define("\n".join(lines) + "\n", "<closedform.numeric.noise.argmax_trial>", env)
     return scalar_jit(env["argmax_trial"])
 
 

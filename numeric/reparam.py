@@ -93,8 +93,8 @@ import mpmath
 import numba
 import numpy as np
 
-from closedform.numeric.target import SIMULATOR, parallel_jit, prange, scalar_jit
 from closedform.derive.errors import ParameterError
+from closedform.numeric.target import jit, parallel_jit, prange, scalar_jit
 
 #: Bound on each truncated tail of the integral (probability mass), well below the 1e-10 target.
 TRUNCATION = 1e-15
@@ -128,7 +128,7 @@ STORE_LIMIT = 1 << 22
 
 
 def _kernel(*, reassoc: bool = False, inline: bool = False):
-    """``numba.njit`` for the evaluator's loops, or the plain function under the CUDA simulator.
+    """:func:`~closedform.numeric.target.jit` preset for the evaluator's loops (plain Python under the simulator).
 
     ``error_model="numpy"`` drops the zero-division check that keeps LLVM from
     vectorising a loop with a division; ``contract`` lets it fuse multiply-adds
@@ -136,14 +136,7 @@ def _kernel(*, reassoc: bool = False, inline: bool = False):
     split a sum across vector lanes.  No flag that assumes finite values or
     ignores signed zeros is set, so the comparisons keep their meaning.
     """
-
-    def wrap(func):
-        if SIMULATOR:
-            return func
-        flags = {"contract", "reassoc"} if reassoc else {"contract"}
-        return numba.njit(fastmath=flags, error_model="numpy", inline="always" if inline else "never")(func)
-
-    return wrap
+    return jit(fastmath={"contract", "reassoc"} if reassoc else {"contract"}, inline=inline)
 
 
 def _fit_mills_ratio() -> tuple[np.ndarray, float, float]:
@@ -555,11 +548,13 @@ def _row_law(m, cot, p, g, with_jvp, step_scale, active, ms, cs, pa, ga, xs, pro
 
 
 @parallel_jit
-def _batch_law(m, cot, p, g, with_jvp, step_scale, plan):
+def _batch_law(m, cot, p, g, with_jvp, step_scale, plan, threads):
     # Rows are independent; each writes only its own row of p, g and plan.  Work
-    # arrays are allocated once per chunk of rows, not once per row.
+    # arrays are allocated once per chunk of rows, not once per row.  ``threads``
+    # is numba.get_num_threads() from the caller: called in here it is a dynamic
+    # global, and numba cannot cache the function.
     rows, c = m.shape
-    chunks = min(rows, 8 * numba.get_num_threads())
+    chunks = min(rows, 8 * threads)
     for chunk in prange(chunks):
         active = np.empty(c, dtype=np.int64)
         ms = np.empty(c)
@@ -612,10 +607,10 @@ def _law(m: np.ndarray, cot: np.ndarray | None, step_scale: float = 1.0):
     p = np.empty_like(m)
     plan = np.empty((m.shape[0], 4))
     if cot is None:
-        _batch_law(m, m, p, p, False, float(step_scale), plan)
+        _batch_law(m, m, p, p, False, float(step_scale), plan, numba.get_num_threads())
         return p, None, plan
     g = np.empty_like(m)
-    _batch_law(m, cot, p, g, True, float(step_scale), plan)
+    _batch_law(m, cot, p, g, True, float(step_scale), plan, numba.get_num_threads())
     return p, g, plan
 
 

@@ -43,13 +43,12 @@ from dataclasses import dataclass
 
 import llvmlite.ir as ir
 import mpmath
-import numba
 import numpy as np
 from numba import int64, types, uint32, uint64
 from numba.core.cpu import CPUContext
 from numba.core.extending import intrinsic
 
-from closedform.numeric.target import SIMULATOR, scalar_jit
+from closedform.numeric.target import SIMULATOR, jit, scalar_jit
 
 MASK64 = (1 << 64) - 1
 _JUMP = (0xBEAC0467EBA5FACB, 0xD86B048B86AA9922)
@@ -423,55 +422,49 @@ else:
         return int64(((bits >> uint32(13)) << uint32(1)) | uint64(1)), int64((bits >> uint32(3)) & uint64(0x3FF))
 
 
-def _table_jit(func):
-    """:func:`~closedform.numeric.target.scalar_jit` without Numba-level inlining: table lookups, slow paths.
-
-    numba-cuda copies a global array into constant memory each time it lowers
-    a reference to it; referenced in bodies inlined at every call site, the
-    tables (up to 20 KiB per ziggurat) would be copied per site and overflow
-    the 64 KiB of constant memory (measured: 98 KiB for the argmax kernel).
-    Read through these small functions, compiled once, a kernel holds one
-    copy; LLVM still inlines the small ones on the CPU.  The rare slow paths
-    use it too, to keep the inlined fast path short.
-    """
-    if SIMULATOR:
-        return func
-    return numba.njit(fastmath=False, error_model="numpy")(func)
+# Table lookups and slow paths use ``@jit`` (compiled once, not inlined at
+# numba's IR level) instead of ``scalar_jit``: numba-cuda copies a global
+# array into constant memory each time it lowers a reference to it; referenced
+# in bodies inlined at every call site, the tables (up to 20 KiB per ziggurat)
+# would be copied per site and overflow the 64 KiB of constant memory
+# (measured: 98 KiB for the argmax kernel).  Read through these small
+# functions, a kernel holds one copy; LLVM still inlines the small ones on the
+# CPU.  The rare slow paths use it too, to keep the inlined fast path short.
 
 
-@_table_jit
+@jit
 def _zn_layer(j):
     """(k_i, +-w_i) of table entry j = 2 i + sign of the normal ziggurat."""
     return _ZN_K[j], _ZN_W[j]
 
 
-@_table_jit
+@jit
 def _zn_wedge(i):
     """Row i of the normal ziggurat's wedge table: (f_i, f_{i+1} - f_i, 1/dx, lo, hi)."""
     e = _ZN_E  # one reference: numba-cuda makes one constant array per reference
     return e[i, 0], e[i, 1], e[i, 2], e[i, 3], e[i, 4]
 
 
-@_table_jit
+@jit
 def _ze_layer(j):
     """(k_i, +-w_i) of table entry j = 2 i + sign of the exponential ziggurat."""
     return _ZE_K[j], _ZE_W[j]
 
 
-@_table_jit
+@jit
 def _ze_wedge(i):
     """Row i of the exponential ziggurat's wedge table: (f_i, f_{i+1} - f_i, 1/dx, lo, hi)."""
     e = _ZE_E
     return e[i, 0], e[i, 1], e[i, 2], e[i, 3], e[i, 4]
 
 
-@_table_jit
+@jit
 def _zc_layer(j):
     """(k_i, +-w_i) of table entry j = 2 i + sign of the Cauchy ziggurat."""
     return _ZC_K[j], _ZC_W[j]
 
 
-@_table_jit
+@jit
 def _zc_edges(i):
     """(f(x_i), f(x_{i+1})) of the Cauchy ziggurat."""
     f = _ZC_F
@@ -505,7 +498,7 @@ def _zc_wedge_accepts(i, x, u):
     return f0 + u * (f1 - f0) < 1.0 / (1.0 + x * x)
 
 
-@_table_jit
+@jit
 def _normal_tail_ts(s0, s1):
     """A half-normal variate conditioned on exceeding ``ZN_R`` (Marsaglia 1964), exact."""
     while True:
@@ -516,7 +509,7 @@ def _normal_tail_ts(s0, s1):
             return ZN_R + a, s0, s1
 
 
-@_table_jit
+@jit
 def _normal_slow(s0, s1, j, x, w):
     """The rest of a normal attempt that missed the core, and the further attempts: ``(z, s0, s1)``.
 
@@ -570,7 +563,7 @@ def normal_ts(s0, s1):
     return _normal_slow(s0, s1, j, x, w)
 
 
-@_table_jit
+@jit
 def _exponential_slow(s0, s1, j, x, w):
     """The rest of an exponential attempt that missed the core, and the further attempts."""
     offset = 0.0
@@ -622,7 +615,7 @@ def laplace_ts(s0, s1):
     return math.copysign(e, sign), s0, s1
 
 
-@_table_jit
+@jit
 def _cauchy_tail(s0, s1, x):
     """The tail x > r by its inverse CDF, P(X > x | X > r) = atan(1/x) / atan(1/r), with the sign of ``x``."""
     u, s0, s1 = uniform_ts(s0, s1)
@@ -798,7 +791,7 @@ if SIMULATOR:
 
 else:
 
-    @numba.njit(cache=False)
+    @jit
     def _jump_inplace(s):
         j0 = uint64(0xBEAC0467EBA5FACB)
         j1 = uint64(0xD86B048B86AA9922)
@@ -817,7 +810,7 @@ else:
         s[0] = t0
         s[1] = t1
 
-    @numba.njit(cache=False)
+    @jit
     def _fill_jumped(states, first):
         cur = states[0].copy()
         for _ in range(first):
