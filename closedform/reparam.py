@@ -146,7 +146,7 @@ def _simulation(fixed_noise: str | None) -> Simulation:
 def kpoint_rule_report(thorough: bool = False):
     """The post's K-point rule against midpoint and Gauss–Legendre nodes (extra row of ``verify``).
 
-    Passes when the post's rule behaves as MATH.md says (Σp < 1 at every K and an
+    Passes when the post's rule behaves as post 9085 says (Σp < 1 at every K and an
     error shrinking like 1/K: K x error within a factor 2 from K = 128 to 1024)
     and each better rule beats it at every K.
     """
@@ -177,7 +177,7 @@ def kpoint_rule_report(thorough: bool = False):
     )
 
 
-#: The post's example scores (MATH.md 1.6).
+#: The post's example scores (post 9085, its four-class example).
 REFERENCE_MU = (sp.Rational(3, 10), 0, sp.Rational(-1, 2), sp.Rational(1, 5))
 
 _RTOL_QUAD = 1e-25

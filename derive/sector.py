@@ -209,7 +209,7 @@ def marginal_density(n: sp.Expr, xs: list[sp.Expr]) -> sp.Expr:
         p_n(x_1, \dots, x_k) = \frac{(n-1)!}{(n-k-1)!} \Bigl(1 - \sum_{i \le k} x_i\Bigr)^{n-k-1}.
 
     >>> a, b = sp.symbols("a b", positive=True)
-    >>> marginal_density(5, [a, b])  # MATH.md's "24" here is a slip: 4!/2! = 12
+    >>> marginal_density(5, [a, b])  # a quoted "24" here would be a slip: 4!/2! = 12
     12*(-a - b + 1)**2
     """
     n = as_expr(n)

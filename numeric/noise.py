@@ -255,7 +255,7 @@ def quantile_rule_law(noise: str, mu: Sequence, K: int, rule: str = "post") -> l
         \qquad t_k = \tfrac{k}{K+1},\ w_k = \tfrac1K \ \text{(the post)} .
 
     >>> p = quantile_rule_law("normal", [0.3, 0, -0.5, 0.2], 8)
-    >>> float(sum(p))  # the rule loses mass (MATH.md rounds this to 0.8979; it is 0.89785 - 3e-7)
+    >>> float(sum(p))  # the rule loses mass (quoted rounded as 0.8979; it is 0.89785 - 3e-7)
     0.89784968...
     """
     _, _, quantile = mp_functions(noise)

@@ -52,7 +52,7 @@ def _logits(draw, noise, max_n=MAX_N, spread=None):
 
 
 # ----------------------------------------------------------------------------
-# Numbers of MATH.md, computed
+# Numbers quoted for post 9085, computed
 # ----------------------------------------------------------------------------
 
 
@@ -65,15 +65,15 @@ def test_reference_values_of_math_md():
     assert np.max(np.abs(np.array(expo) - [0.347129, 0.228310, 0.126524, 0.298037])) <= 0.5e-6
     normal = reparam.evaluate("normal", [float(v) for v in mu])
     assert np.max(np.abs(normal - [0.3485862717, 0.2341264850, 0.1108045477, 0.3064826957])) <= 0.5e-10
-    # Pairs of MATH.md 1.4: Phi(0.7/sqrt 2) and three classes at zero.
+    # Pairs (post 9085): Phi(0.7/sqrt 2) and three classes at zero.
     assert abs(float(reparam.law("normal", ["0.7", 0])[0]) - 0.6896910268) <= 0.5e-10
     assert reparam.law("normal", [0, 0, 0]) == sp.Matrix([sp.Rational(1, 3)] * 3)
 
 
 def test_kpoint_rule_table_of_math_md():
-    # MATH.md 1.5: (K, sum post, max error post, sum midpoint, max error midpoint), to the quoted digits.
+    # Post 9085's K-point rule: (K, sum post, max error post, sum midpoint, max error midpoint), to the quoted digits.
     quoted = {
-        8: ("0.8978", "3.4e-2", "0.9892", "6.2e-3"),  # MATH.md prints 0.8979; the sum is 0.8978497 (see report)
+        8: ("0.8978", "3.4e-2", "0.9892", "6.2e-3"),  # quoted as 0.8979; the sum is 0.8978497 (see report)
         32: ("0.9707", "1.1e-2", "0.99911", "5.9e-4"),
         128: ("0.9923", "2.9e-3", "0.99993", "5.1e-5"),
         1024: ("0.9990", "3.8e-4", "0.9999985", "1.2e-6"),

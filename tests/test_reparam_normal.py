@@ -55,7 +55,7 @@ def _jacobian_oracle(m):
 
 
 def test_reference_values_of_math_md():
-    # MATH.md §1.6 quotes the Normal law at mu = (0.3, 0, -0.5, 0.2) to 10 digits.
+    # The Normal law (post 9085's example) at mu = (0.3, 0, -0.5, 0.2) to 10 digits.
     quoted = np.array([0.3485862717, 0.2341264850, 0.1108045477, 0.3064826957])
     p = normal_law([[0.3, 0.0, -0.5, 0.2]])[0]
     assert np.max(np.abs(p - quoted)) <= 0.5e-10 + 1e-15
