@@ -194,6 +194,25 @@ class Param:
         return _VALIDATORS[self.kind](self, value)
 
     # -- views ----------------------------------------------------------------
+    def to_exact(self, value: Any) -> Any:
+        """The checks' view: every float replaced by the exact rational of its binary value.
+
+        A closed form built from a SymPy ``Float`` computes at the float's 53 bits; a
+        check against a 30-digit oracle must give it the same number exactly instead.
+        """
+
+        def exact(x: Any) -> Any:
+            return sp.Rational(x) if isinstance(x, sp.Float) else x
+
+        if isinstance(value, sp.Symbol) or self.kind == "tokens":
+            return value
+        if self.kind == "vector":
+            out = [exact(x) for x in value]
+            return sp.Matrix(out) if isinstance(value, sp.MatrixBase) else tuple(out)
+        if self.kind == "matrix":
+            return value.applyfunc(exact)
+        return exact(value)
+
     def to_mpmath(self, value: Any) -> Any:
         """The oracle's view of a validated value: ``mpf`` at the caller's precision (lists for vectors)."""
         import mpmath

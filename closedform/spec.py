@@ -207,6 +207,10 @@ class Result:
         """Validate keyword values against the params (missing or unknown names are errors)."""
         return validate_all(self.params, values, self.name)
 
+    def exact_values(self, **values: Any) -> dict[str, Any]:
+        """Validated values with every float as its exact binary rational (what the checks compare at)."""
+        return {name: self.param(name).to_exact(v) for name, v in self.validate(**values).items()}
+
     def formula(self, **values: Any) -> Formula:
         """The closed form at concrete (validated) or symbolic parameters."""
         if values:
