@@ -50,6 +50,7 @@ __all__ = [
     "nm_loss3_gradient_indexed",
     "nm_loss3_indexed",
     "nm_loss3_optimal_logits",
+    "nm_loss3_optimal_logits_indexed",
     "row_softmax",
     "zlpr_hard_loss",
     "zlpr_hard_loss_indexed",
@@ -481,6 +482,16 @@ def nm_loss3_optimal_logits(T: Sequence[Sequence[sp.Expr]] | sp.MatrixBase) -> s
     return sp.Matrix(
         [[sp.expand_log(L[i, j] - sp.Add(*L.row(i)) / T.cols) for j in range(T.cols)] for i in range(T.rows)]
     )
+
+
+def nm_loss3_optimal_logits_indexed() -> sp.Expr:
+    r"""The loss-3 minimiser with m symbolic: :math:`s_{ij}^\star = \log t_{ij} - \frac1m\sum_k \log t_{ik}`.
+
+    >>> nm_loss3_optimal_logits_indexed()
+    log(t[i, j]) - Sum(log(t[i, k]), (k, 1, m))/m
+    """
+    t = sp.IndexedBase("t")
+    return sp.log(t[_i, _j]) - sp.Sum(sp.log(t[_i, _k]), (_k, 1, _m)) / _m
 
 
 def nm_loss1_indexed() -> sp.Expr:
