@@ -211,15 +211,6 @@ def _toy_lhs(b, sigma):
     return sp.Matrix([sp.Function("p")(sp.Eq(sp.Symbol("l"), lab, evaluate=False), xv) for xv, lab in d.TOY_DATA])
 
 
-def _toy_oracle(b, sigma):
-    bb, ss = _mpf(b), _mpf(sigma)
-    # Two classes with logits (0, x - b): class index 1 is the label +1.
-    return [
-        num.probability_by_quantile_quadrature([0, mpmath.mpf(xv) - bb], ss, 1 if lab > 0 else 0)
-        for xv, lab in ((-0.25, -1), (0, -1), (0.25, 1))
-    ]
-
-
 TOY_PROBABILITIES = Result(
     name="toy_exact_probabilities",
     topic="accuracy",
@@ -227,7 +218,7 @@ TOY_PROBABILITIES = Result(
     params=(THRESHOLD, SIGMA),
     closed_form=_toy_closed,
     lhs=_toy_lhs,
-    oracle=_toy_oracle,
+    oracle=lambda b, sigma: num.toy_probabilities_oracle(_mpf(b), _mpf(sigma)),
     simulation=Simulation(
         num.TOY,
         lambda b, sigma: np.array([float(b), float(sigma)]),
@@ -304,11 +295,6 @@ TOY_CE_THRESHOLD = Result(
 )
 
 
-def _series_oracle(p):
-    pp = _mpf(p)
-    return mpmath.nsum(lambda m: (1 - pp) ** m / m, [1, mpmath.inf])
-
-
 CE_SERIES = Result(
     name="ce_series",
     topic="accuracy",
@@ -316,7 +302,7 @@ CE_SERIES = Result(
     params=(PROB,),
     closed_form=lambda p: float_or_exact(-sp.log(p)),
     lhs=lambda p: sp.Sum((1 - p) ** sp.Symbol("m") / sp.Symbol("m"), (sp.Symbol("m"), 1, sp.oo)),
-    oracle=_series_oracle,
+    oracle=lambda p: num.ce_series_oracle(_mpf(p)),
     proofs=(pr.ce_as_smooth_accuracy,),
     cases=({"p": "99/100"}, {"p": "1/2"}, {"p": "1/10"}),
     rtol=1e-25,

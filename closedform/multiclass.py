@@ -667,7 +667,7 @@ def softmax_scale_fit(scores: Any, labels: Any) -> tuple[float, float]:
         c^\star = \arg\min_{c \ge 0} \max_{ij} \bigl|\operatorname{softmax}_j(c\, s_{i\cdot}) - t_{ij}\bigr|
 
     >>> c, err = softmax_scale_fit([[1.0, 0.0]], [[0.75, 0.25]])   # softmax(c (1, 0)) = (3/4, 1/4) at c = log 3
-    >>> round(c, 6), err < 1e-9
+    >>> round(float(c), 6), err < 1e-9
     (1.098612, True)
     """
     T = num.label_rows(labels)

@@ -27,6 +27,7 @@ import sympy as sp
 
 __all__ = [
     "binary_factorised",
+    "binary_factorised_indexed",
     "constant_score_value",
     "cosent_gradient",
     "cosent_gradient_indexed",
@@ -35,6 +36,7 @@ __all__ = [
     "cosent_loss_indexed",
     "cosent_loss_with_ties",
     "max_violation",
+    "max_violation_indexed",
     "mean_half_up",
     "sigmoid_bce",
     "softmax2_cross_entropy",
@@ -247,3 +249,29 @@ def cosent_gradient_indexed() -> sp.Expr:
     up = sp.Sum(sp.Heaviside(y[_j] - y[k], 0) * sp.exp(lam * (f[k] - f[_j])), (_j, 1, _B))
     down = sp.Sum(sp.Heaviside(y[k] - y[_i], 0) * sp.exp(lam * (f[_i] - f[k])), (_i, 1, _B))
     return lam * (up - down) / den
+
+
+def binary_factorised_indexed(lam: sp.Expr) -> sp.Expr:
+    r"""The binary factorisation with P negatives and Q positives symbolic; a symbolic ``lam`` prints as λ.
+
+    .. math::
+
+        L = \log\Bigl(1 + \sum_{i=1}^{P} e^{\lambda f^{\mathrm{neg}}_i}\sum_{j=1}^{Q} e^{-\lambda f^{\mathrm{pos}}_j}\Bigr)
+
+    >>> binary_factorised_indexed(2).has(sp.Symbol("P", integer=True, positive=True))
+    True
+    """
+    i, j, P, Q = sp.symbols("i j P Q", integer=True, positive=True)
+    neg, pos = sp.IndexedBase(r"f^{\mathrm{neg}}", real=True), sp.IndexedBase(r"f^{\mathrm{pos}}", real=True)
+    lam = sp.Symbol("lambda", positive=True) if isinstance(lam, sp.Symbol) else lam
+    return sp.log(1 + sp.Sum(sp.exp(lam * neg[i]), (i, 1, P)) * sp.Sum(sp.exp(-lam * pos[j]), (j, 1, Q)))
+
+
+def max_violation_indexed() -> sp.Expr:
+    r"""The large-λ limit with B symbolic, printed as :math:`\max(0, f_i - f_j)` over violating pairs.
+
+    >>> max_violation_indexed()
+    Max(0, f[i] - f[j])
+    """
+    f = sp.IndexedBase("f")
+    return sp.Max(0, f[sp.Symbol("i")] - f[sp.Symbol("j")])

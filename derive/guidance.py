@@ -38,6 +38,7 @@ __all__ = [
     "cfg_epsilon",
     "cfg_epsilon_from_scale",
     "cfg_mean",
+    "conditional_mixture",
     "conditional_epsilon",
     "ddpm_posterior_mean",
     "ddpm_posterior_sigma",
@@ -59,6 +60,7 @@ __all__ = [
     "similarity_guided_mean",
     "tilt_error_constant",
     "tilt_mean_series",
+    "toy_conditional_cdf",
     "w_from_guidance_scale",
 ]
 
@@ -500,3 +502,74 @@ def mixture_cdf(
             term *= normal_cdf((sp.sympify(xd) - sp.sympify(md)) / sp.sympify(s))
         total += term
     return sp.simplify(total) if all(sp.sympify(v).is_Rational for v in x) else total
+
+
+# ----------------------------------------------------------------------------
+# The Gaussian-mixture toys of the guided sampler's checks: the one table
+# ----------------------------------------------------------------------------
+
+
+def _toy(weights: str, means: str, stds: str, labels: str, points: str) -> dict[str, list]:
+    """One toy from space-separated rationals; a mean or a point is comma-separated coordinates."""
+    return {
+        "weights": [sp.Rational(v) for v in weights.split()],
+        "means": [[sp.Rational(c) for c in row.split(",")] for row in means.split()],
+        "stds": [sp.Rational(v) for v in stds.split()],
+        "labels": [int(v) for v in labels.split()],
+        "points": [[sp.Rational(c) for c in row.split(",")] for row in points.split()],
+    }
+
+
+#: The toys, exact: mixing weights, component means (one row per component), isotropic
+#: standard deviations, the class label of each component, and the points where the
+#: registered checks compare CDFs.  ``two_class_1d`` is the two-class example used for
+#: post 9257's gamma != 1 discussion (N(-1, 1/4) and N(1, 1/4), equal weights);
+#: ``bimodal_1d`` has a bimodal class 0 (components 0 and 2); ``square_2d`` puts four
+#: components on a square, classes by diagonal.  :mod:`closedform.numeric.mixtures`
+#: builds its float64 mixtures from this table.
+TOYS: dict[str, dict[str, list]] = {
+    "two_class_1d": _toy("1/2 1/2", "-1 1", "1/2 1/2", "0 1", "-1/2 1/2 1 3/2"),
+    "bimodal_1d": _toy("3/10 1/2 1/5", "-2 1/2 5/2", "1/2 2/5 3/5", "0 1 0", "-5/2 -2 -3/2 0 2 5/2 3"),
+    "square_2d": _toy(
+        "3/10 1/5 1/4 1/4",
+        "-3/2,-1 3/2,6/5 -6/5,3/2 1,-3/2",
+        "1/2 3/5 2/5 1/2",
+        "0 0 1 1",
+        "-1,-1/2 0,0 2,1 -1,2 1,-1 3,3",
+    ),
+}
+
+
+def conditional_mixture(name: str, y: int) -> tuple[list, list, list]:
+    """The class-y part of a toy, renormalised: (weights, means, stds), exact.
+
+    >>> conditional_mixture("bimodal_1d", 0)[0]
+    [3/5, 2/5]
+    """
+    toy = TOYS[name]
+    keep = [k for k, lab in enumerate(toy["labels"]) if lab == int(y)]
+    total = sp.Add(*[toy["weights"][k] for k in keep])
+    return (
+        [toy["weights"][k] / total for k in keep],
+        [toy["means"][k] for k in keep],
+        [toy["stds"][k] for k in keep],
+    )
+
+
+def toy_conditional_cdf(name: str, y: sp.Expr) -> sp.Matrix:
+    r"""The CDF of :math:`p_0(x|y)` at the toy's points, exactly (erfc of rationals).
+
+    A symbolic y gives a Piecewise over the classes.
+
+    >>> toy_conditional_cdf("two_class_1d", 1)[2]
+    1/2
+    """
+    toy = TOYS[name]
+    if isinstance(y, sp.Basic) and not y.is_number:
+        classes = sorted(set(toy["labels"]))
+        mats = [toy_conditional_cdf(name, c) for c in classes]
+        return sp.Matrix(
+            [sp.Piecewise(*[(m[i], sp.Eq(y, c)) for c, m in zip(classes, mats)]) for i in range(len(toy["points"]))]
+        )
+    weights, means, stds = conditional_mixture(name, int(y))
+    return sp.Matrix([mixture_cdf(pt, weights, means, stds) for pt in toy["points"]])

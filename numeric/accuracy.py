@@ -182,6 +182,28 @@ def gradient_by_quantile_quadrature(mu: Sequence, sigma, y: int) -> list[mpmath.
     return [+g for g in grads] + [+dsigma]
 
 
+#: The toy data of post 9098 as the oracles read it: (x, label in {-1, +1}), written apart from derive's copy.
+TOY_POINTS = ((mpmath.mpf(-1) / 4, -1), (mpmath.mpf(0), -1), (mpmath.mpf(1) / 4, 1))
+
+
+def toy_probabilities_oracle(b, sigma) -> list[mpmath.mpf]:
+    """EXACT's p(l|x) at the three toy points by the quantile route: two classes, logits (0, x - b).
+
+    Class index 1 is the label +1.
+
+    >>> mpmath.nstr(toy_probabilities_oracle(mpmath.mpf(1) / 10, 1)[2], 10)
+    '0.5422350133'
+    """
+    b, sigma = mpmath.mpf(b), mpmath.mpf(sigma)
+    return [probability_by_quantile_quadrature([0, xv - b], sigma, 1 if lab > 0 else 0) for xv, lab in TOY_POINTS]
+
+
+def ce_series_oracle(p) -> mpmath.mpf:
+    """The series sum_{m >= 1} (1 - p)^m / m summed by ``mpmath.nsum`` (Richardson/Shanks acceleration)."""
+    p = mpmath.mpf(p)
+    return mpmath.nsum(lambda m: (1 - p) ** m / m, [1, mpmath.inf])
+
+
 def toy_exact_optimum_oracle(sigma) -> mpmath.mpf:
     r"""The b maximising EXACT's toy expected accuracy, by root-finding on its numerical derivative.
 
@@ -189,10 +211,9 @@ def toy_exact_optimum_oracle(sigma) -> mpmath.mpf:
     and ``findroot`` (secant from the large-k limit 1/8), no closed form used.
     """
     s = mpmath.mpf(sigma)
-    data = ((mpmath.mpf(-1) / 4, -1), (mpmath.mpf(0), -1), (mpmath.mpf(1) / 4, 1))
 
     def acc(b):
-        return mpmath.fsum(mpmath.ncdf(lab * (xv - b) / (s * mpmath.sqrt(2))) for xv, lab in data) / 3
+        return mpmath.fsum(mpmath.ncdf(lab * (xv - b) / (s * mpmath.sqrt(2))) for xv, lab in TOY_POINTS) / 3
 
     with mpmath.workdps(mpmath.mp.dps + 15):
         # Bracket the maximum on a grid (A rises then falls), then solve A'(b) = 0.
@@ -207,8 +228,7 @@ def toy_exact_optimum_oracle(sigma) -> mpmath.mpf:
 def toy_ce_loss_value(k, b) -> mpmath.mpf:
     """Sigmoid cross-entropy of the toy data at scale k and threshold b (mpmath)."""
     k, b = mpmath.mpf(k), mpmath.mpf(b)
-    data = ((mpmath.mpf(-1) / 4, -1), (mpmath.mpf(0), -1), (mpmath.mpf(1) / 4, 1))
-    return mpmath.fsum(mpmath.log1p(mpmath.exp(-lab * k * (xv - b))) for xv, lab in data)
+    return mpmath.fsum(mpmath.log1p(mpmath.exp(-lab * k * (xv - b))) for xv, lab in TOY_POINTS)
 
 
 def toy_ce_optimum_oracle(k) -> mpmath.mpf:

@@ -160,14 +160,27 @@ def test_schedule_is_sus_convention():
     assert np.allclose(cos.alpha_bar**2 + cos.beta_bar2, 1.0, rtol=0, atol=1e-15)
 
 
-def test_toy_specs_match_numeric_toys():
-    for name, spec in guidance.TOY_SPECS.items():
-        m = mx.TOYS[name]
-        w = np.array([float(sp.Rational(v)) for v in spec["weights"]])
-        assert np.allclose(m.weights, w / w.sum(), rtol=1e-15)
-        assert np.array_equal(m.means, [[float(sp.Rational(v)) for v in row] for row in spec["means"]])
-        assert np.array_equal(m.stds, [float(sp.Rational(v)) for v in spec["stds"]])
-        assert m.labels.tolist() == spec["labels"]
+def test_one_toy_table_two_views():
+    # The float64 mixtures are built from derive's exact table; the literals below are the
+    # toys as first written, so a changed table (or a changed float view) fails here.
+    literal = {
+        "two_class_1d": ([0.5, 0.5], [[-1.0], [1.0]], [0.5, 0.5], [0, 1]),
+        "bimodal_1d": ([0.3, 0.5, 0.2], [[-2.0], [0.5], [2.5]], [0.5, 0.4, 0.6], [0, 1, 0]),
+        "square_2d": (
+            [0.3, 0.2, 0.25, 0.25],
+            [[-1.5, -1.0], [1.5, 1.2], [-1.2, 1.5], [1.0, -1.5]],
+            [0.5, 0.6, 0.4, 0.5],
+            [0, 0, 1, 1],
+        ),
+    }
+    assert guidance.TOY_SPECS is d.TOYS and set(mx.TOYS) == set(literal)
+    for name, (w, means, stds, labels) in literal.items():
+        m, spec = mx.TOYS[name], d.TOYS[name]
+        assert np.array_equal(m.weights, np.array(w) / np.sum(w))
+        assert np.array_equal(m.means, means) and np.array_equal(m.stds, stds)
+        assert m.labels.tolist() == labels == spec["labels"]
+        assert all(isinstance(v, sp.Rational) for v in spec["weights"] + spec["stds"])
+        assert np.array_equal(guidance.toy_points(name), [[float(c) for c in row] for row in spec["points"]])
 
 
 def test_mixture_scores_are_exact():
