@@ -369,6 +369,13 @@ def _batch(
     mu: Any, sigma: Any, labels: Any, margin: Any
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool, float | None]:
     """Validate and convert the batch; returns (mu, sigma per row, labels, sigma_was_scalar, margin)."""
+    for name, value, domain in (
+        ("mu", mu, "a real array of shape (B, C)"),
+        ("sigma", sigma, "a positive real number or array of shape (B,)"),
+        ("labels", labels, "integers (0-based classes)"),
+    ):
+        if np.iscomplexobj(value):  # a cast to float64 would drop the imaginary part with only a warning
+            raise ParameterError(f"{name} must be {domain}, got a complex value")
     try:
         m = np.asarray(mu, dtype=np.float64)
     except (TypeError, ValueError):
@@ -395,6 +402,10 @@ def _batch(
         raise ParameterError(f"sigma must be a number or have shape ({bsz},) like the rows of mu, got shape {s.shape}")
     if not np.all(np.isfinite(s)) or not np.all(s > 0):
         raise ParameterError("sigma must lie in (0, oo): every entry positive and finite")
+    with np.errstate(over="ignore"):
+        overflow = not np.all(np.isfinite(m / s[:, None]))
+    if overflow:
+        raise ParameterError("mu / sigma must be finite in float64: |mu| / sigma below 1.8e308 (the scaled logits)")
     lab = np.asarray(labels)
     if lab.ndim == 0:
         lab = lab[None]
