@@ -101,6 +101,10 @@ def largest_gain(table: str, base: str, other: str) -> tuple[str, sp.Rational]:
 # The batched API
 # ---------------------------------------------------------------------------
 
+#: Largest lam * max|f|: the exponents lam (f_i - f_j) and the loss (at most their maximum plus
+#: log B^2) then stay within a quarter of the float64 range.
+SCALED_LIMIT = float(np.finfo(np.float64).max) / 8
+
 #: The two exact algorithms: sort + prefix log-sum-exp (default) and all B^2 pairs.
 METHODS = ("sort", "pairs")
 
@@ -148,6 +152,11 @@ def cosent_loss(scores: Any, labels: Any, lam: float = 1.0, *, grad: bool = Fals
     if method not in METHODS:
         raise ParameterError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     f64 = np.ascontiguousarray(f, dtype=np.float64)
+    if lam_f * float(np.abs(f64).max()) > SCALED_LIMIT:
+        raise ParameterError(
+            f"lam * max|scores| must be at most {SCALED_LIMIT:.3g} (lam (f_i - f_j) and the loss would overflow "
+            f"float64), got lam = {lam_f:.3g} with max|scores| = {float(np.abs(f64).max()):.3g}"
+        )
     y64 = np.ascontiguousarray(y, dtype=np.float64)
     g = np.empty(f64.shape[0] if grad else 0)
     if method == "sort":

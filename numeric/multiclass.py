@@ -769,8 +769,15 @@ def nm_loss3_numpy(s: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray
 # ---------------------------------------------------------------------------
 
 
+def score_limit(dtype, terms: int) -> float:
+    """Largest |score| whose loss stays finite: the loss sums ``terms`` softplus terms, each at most
+    2 max|s| + log(entries), so max|s| <= finfo(dtype).max / (4 terms) keeps it below half the range."""
+    return float(np.finfo(dtype).max) / (4 * terms)
+
+
 def check_scores(x, name: str, ndim: int) -> np.ndarray:
-    """A finite real float32/float64 array of ``ndim`` dimensions, C-contiguous (ints become float64)."""
+    """A finite real float32/float64 array of ``ndim`` dimensions, C-contiguous (ints become float64),
+    with |entries| <= :func:`score_limit` (2 terms for ZLPR, m for the n m-class losses)."""
     a = np.asarray(x)
     if a.dtype not in (np.float32, np.float64):
         if not np.issubdtype(a.dtype, np.number) or np.issubdtype(a.dtype, np.complexfloating):
@@ -785,6 +792,12 @@ def check_scores(x, name: str, ndim: int) -> np.ndarray:
     if bad.any():
         where = tuple(int(v) for v in np.argwhere(bad)[0])
         raise ParameterError(f"{name} must be finite, got {a[where]} at index {where}")
+    limit = score_limit(a.dtype, 2 if ndim == 2 else a.shape[-1])
+    if np.abs(a).max() > limit:
+        raise ParameterError(
+            f"{name} must lie in [-{limit:.3g}, {limit:.3g}] for {a.dtype} (the loss would overflow), "
+            f"got {np.abs(a).max():.3g} in absolute value"
+        )
     return np.ascontiguousarray(a)
 
 
@@ -1066,7 +1079,8 @@ def loss1_soft_optimum(T: np.ndarray, tol: float, max_iter: int) -> tuple[np.nda
 
 
 def _softmax(S: np.ndarray) -> np.ndarray:
-    z = np.exp(S - S.max(axis=-1, keepdims=True))
+    with np.errstate(over="ignore"):  # a gap beyond the float range is -inf: its exp is the right 0
+        z = np.exp(S - S.max(axis=-1, keepdims=True))
     return z / z.sum(axis=-1, keepdims=True)
 
 
@@ -1074,7 +1088,11 @@ def softmax_scale_fit(S: np.ndarray, T: np.ndarray) -> tuple[float, float]:
     """The c in [0, 20] minimising max |softmax(c S) - T|: a grid of 401 points, then 80 golden-section steps."""
 
     def err(c: float) -> float:
-        return float(np.abs(_softmax(c * S) - T).max())
+        with np.errstate(over="ignore"):
+            scaled = c * S
+            if not np.all(np.isfinite(scaled)):  # huge scores: shift before scaling (c > 0, as c S overflowed)
+                scaled = c * (S - S.max(axis=-1, keepdims=True))
+        return float(np.abs(_softmax(scaled) - T).max())
 
     grid = np.linspace(0.0, 20.0, 401)
     k = int(np.argmin([err(c) for c in grid]))
@@ -1087,6 +1105,9 @@ def softmax_scale_fit(S: np.ndarray, T: np.ndarray) -> tuple[float, float]:
         else:
             lo = a
     c = 0.5 * (lo + hi)
+    best = float(grid[k])
+    if err(best) + 1e-12 < err(c):  # a minimum at the grid's end c = 0 (huge scores) that refinement leaves
+        return best, err(best)
     return c, err(c)
 
 
@@ -1098,7 +1119,8 @@ def implied_scales(S: np.ndarray, T: np.ndarray) -> np.ndarray:
     for i in range(n):
         for j in range(m):
             for k in range(j + 1, m):
-                ds = S[i, j] - S[i, k]
+                with np.errstate(over="ignore"):
+                    ds = S[i, j] - S[i, k]  # beyond the float range: inf, and the implied c is the right 0
                 if abs(ds) > 1e-9:
                     out.append((L[i, j] - L[i, k]) / ds)
     return np.array(out)

@@ -157,7 +157,21 @@ BAD = [
     (lambda: cs.COSENT.formula(f="[1, 2]", y="[1]", lam=1), "same length"),
     (lambda: cs.COSENT.formula(f="[1, 2]", y="[1, 2]", lam=0), "lam must lie in"),
     (lambda: cs.table_averages("f1"), "table must be one of"),
+    # issue 14: complex arrays, and lam (f_i - f_j) beyond float64 (it gave NaN)
+    (lambda: cs.cosent_loss(np.ones(2) + 1j, np.ones(2)), "scores must be real numbers"),
+    (lambda: cs.cosent_loss(np.ones(2), np.ones(2), lam=1 + 1j), "lam must be a finite number > 0"),
+    (lambda: cs.cosent_loss(np.array([1e308, -1e308]), np.array([0, 1])), r"lam \* max\|scores\| must be at most"),
+    (lambda: cs.cosent_loss(np.array([1.0, 0.0]), np.array([0, 1]), lam=1e308), r"lam \* max\|scores\|"),
 ]
+
+
+@pytest.mark.parametrize("method", cs.METHODS)
+def test_scores_at_the_limit_give_the_exact_finite_loss(method):
+    # One violating pair, lam (f_0 - f_1) = 2 SCALED_LIMIT: L = log(1 + e^{2 S}) = 2 S exactly in float64,
+    # dL/df = lam (1, -1) (the pair's weight e^{2S}/(1 + e^{2S}) rounds to 1).
+    S = cs.SCALED_LIMIT
+    loss, g = cs.cosent_loss(np.array([1.0, -1.0]), np.array([0, 1]), lam=S, grad=True, method=method)
+    assert loss == 2 * S and np.array_equal(g, [S, -S])
 
 
 @pytest.mark.parametrize("call, message", BAD)

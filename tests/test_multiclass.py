@@ -253,6 +253,23 @@ BAD = [
     (lambda: mc.NM_LOSS1.formula(S="[[1, 2]]", T="[[1/2, 1/3]]"), "row 0 must sum to 1"),
     (lambda: mc.ZLPR_HARD.formula(s="[1, 2]", y="[1, 1/2]"), "hard labels"),
     (lambda: mc.loss1_soft_optimum([[0.0, 1.0]]), "positive rows"),
+    # issue 14: probabilities above 1 or negative, complex arrays, and NaN were accepted silently
+    (lambda: mc.softmax_scale_fit([[1.0, 0.0]], [[1.5, -0.5]]), r"labels must lie in \[0, 1\]"),
+    (lambda: mc.softmax_scale_fit([[1.0, 0.0]], [[0.5, 0.25]]), "rows must sum to 1"),
+    (lambda: mc.softmax_scale_fit([[1.0, 0.0, 2.0]], [[0.5, 0.5]]), "scores must have the shape of labels"),
+    (lambda: mc.softmax_scale_fit([[1.0, np.nan]], [[0.5, 0.5]]), "scores must be finite"),
+    (lambda: mc.implied_scales([[1.0, 0.0]], [[1.5, -0.5]]), r"labels must lie in \(0, 1\]"),
+    (lambda: mc.implied_scales([[1.0, 0.0]], [[1.0, 0.0]]), r"labels must lie in \(0, 1\]"),
+    (lambda: mc.implied_scales([[1.0 + 1j, 0.0]], [[0.5, 0.5]]), "scores must be an array of finite real numbers"),
+    (lambda: mc.zlpr_probability(np.array([1.0 + 1j])), "scores must be an array of finite real numbers"),
+    (lambda: mc.zlpr_probability([0.0, np.nan]), "scores must be finite"),
+    (lambda: mc.zlpr_loss(np.ones((1, 2)), np.array([[0.5 + 1j, 0.0]])), "labels must be a real array"),
+    (lambda: mc.nm_loss(np.ones((1, 1, 2)), np.array([[[0.5 + 1j, 0.5]]])), "labels must be a real array"),
+    (lambda: mc.zlpr_loss(np.ones((1, 2)) + 0j, np.ones((1, 2))), "scores must be a real float array"),
+    # scores whose loss overflows float64: a stated bound instead of inf or NaN
+    (lambda: mc.zlpr_loss(np.array([[1e308, -1e308]]), np.array([[0.0, 1.0]])), "scores must lie in"),
+    (lambda: mc.nm_loss(np.array([[[1e308, -1e308]]]), np.array([[1]])), "scores must lie in"),
+    (lambda: mc.zlpr_loss(np.array([[3e38, 0]], dtype=np.float32), np.ones((1, 2))), "for float32"),
 ]
 
 
@@ -260,6 +277,26 @@ BAD = [
 def test_bad_input_is_one_clear_error(call, message):
     with pytest.raises(ParameterError, match=message):
         call()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_scores_at_the_limit_give_the_exact_finite_loss(dtype):
+    # At s = (L, -L) with labels (0, 1) both ZLPR softplus terms are log(1 + e^L) = L (e^-L underflows),
+    # so the loss is exactly 2L; loss-1 with the target on class 1 is log(1 + e^{2L}) = 2L as well.
+    L = num.score_limit(dtype, 2)
+    s = np.array([[L, -L]], dtype=dtype)
+    loss, g = mc.zlpr_loss(s, np.array([[0.0, 1.0]]), grad=True)
+    assert loss[0] == dtype(2 * L) and np.array_equal(g, [[1.0, -1.0]])
+    assert mc.zlpr_sparse_loss(s, np.array([[1]]))[0] == dtype(2 * L)
+    assert mc.nm_loss(s[None], np.array([[1]]))[0] == dtype(2 * L)
+
+
+def test_softmax_scale_fit_with_huge_scores():
+    # c = 0 (the uniform softmax) is the exact fit; c S overflows for every other c of the grid
+    assert mc.softmax_scale_fit([[1e308, 0.0]], [[0.5, 0.5]]) == (0.0, 0.0)
+    c, err = mc.softmax_scale_fit([[1e308, -1e308]], [[1.0, 0.0]])
+    assert err == 0.0 and c > 0
+    assert np.array_equal(mc.implied_scales([[1e308, -1e308]], [[0.5, 0.5]]), [0.0])
 
 
 def test_latex_general_and_concrete(capsys):
