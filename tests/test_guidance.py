@@ -194,6 +194,14 @@ def test_mixture_scores_are_exact():
 # ----------------------------------------------------------------------------- bad input
 
 
+@pytest.mark.parametrize("toy, y, gamma, T", [("two_class_1d", 1, 1e300, 50), ("bimodal_1d", 1, 1e4, 1000)])
+def test_diverging_guidance_is_one_clear_error(toy, y, gamma, T):
+    # issue 14: gamma = 1e300 returned NaN particles; the guided drift overflows float64
+    with pytest.raises(ParameterError, match=r"gamma = .* is too large for this toy"):
+        guidance.sample(toy, y=y, gamma=gamma, T=T, particles=200, seed=1)
+    assert np.isfinite(guidance.sample(toy, y=y, gamma=100, T=50, particles=200, seed=1)).all()
+
+
 @pytest.mark.parametrize(
     "call, match",
     [
