@@ -325,7 +325,9 @@ COSENT_BINARY = Result(
     title="binary labels: L = log(1 + sum_neg e^(lam f) * sum_pos e^(-lam f))",
     params=(F_NEG, F_POS, LAM),
     closed_form=lambda f_neg, f_pos, lam: (
-        d.binary_factorised_indexed(lam) if _symbolic(f_neg, f_pos) else d.binary_factorised(list(f_neg), list(f_pos), lam)
+        d.binary_factorised_indexed(lam)
+        if _symbolic(f_neg, f_pos)
+        else d.binary_factorised(list(f_neg), list(f_pos), lam)
     ),
     lhs=lambda f_neg, f_pos, lam: sp.Symbol("L"),
     oracle=lambda f_neg, f_pos, lam: num.cosent_oracle(

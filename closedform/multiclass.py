@@ -307,7 +307,11 @@ def loss3_pathology(thorough: bool = False):
     l3 = float(nm_loss(S, y, kind="loss3")[0])
     l1 = float(nm_loss(S, y, kind="loss1")[0])
     exact3, exact1 = math.log1p(math.exp(-10)), math.log(1 + math.exp(10) + math.exp(-40))
-    ok = num.relative_error(l3, exact3) < 1e-13 and num.relative_error(l1, exact1) < 1e-13 and int(np.argmax(S[0, 0])) != 0
+    ok = (
+        num.relative_error(l3, exact3) < 1e-13
+        and num.relative_error(l1, exact1) < 1e-13
+        and int(np.argmax(S[0, 0])) != 0
+    )
     return _row(
         "nm_loss3",
         "loss3_pathology",

@@ -1,7 +1,8 @@
 """EXACT (post 9098): the toy example's numbers, the batched kernel against the oracle, errors, CLI.
 
-Every number quoted by MATH.md section 2 is computed by the package and
-compared with MATH.md's printed value to half a unit of its last printed digit.
+Every reference number of post 9098's toy example (those the post prints and those reconstructed
+from it) is computed by the package and compared with the printed value to half a unit of its last
+printed digit.
 """
 
 from __future__ import annotations
@@ -34,21 +35,21 @@ ORACLE_DPS = 25
 
 
 def within_printed(value: float, printed: str) -> bool:
-    """True when ``value`` rounds to MATH.md's ``printed`` decimal (half a unit of its last digit)."""
+    """True when ``value`` rounds to the reference's ``printed`` decimal (half a unit of its last digit)."""
     decimals = len(printed.split(".")[1]) if "." in printed else 0
     return abs(value - float(printed)) <= 0.5 * 10.0**-decimals + 1e-15
 
 
 # ----------------------------------------------------------------------------
-# The toy example: MATH.md section 2.1 and 2.4
+# The toy example of post 9098 and its reconstructed optima
 # ----------------------------------------------------------------------------
 
-#: MATH.md 2.4, "The CE argmin over b for fixed k" (k -> printed b*).
-MATH_CE_OPTIMA = {1: "0.70009", 5: "0.17264", 20: "0.12520", 100: "0.12500"}
-#: MATH.md 2.4, the EXACT table (sigma -> printed argmax b).  sigma = 1 is treated apart.
-MATH_EXACT_OPTIMA = {"1/2": "1.02", "3/10": "0.406", "1/4": "0.302", "11/50": "0.2497", "1/5": "0.219"}
-#: MATH.md 2.4, the gradient-view table: p -> (-log p, 1 - p, ratio, weight 1/p).
-MATH_CE_TABLE = {
+#: The CE argmin over b for fixed k (k -> printed b*), reconstructed for post 9098's toy.
+REF_CE_OPTIMA = {1: "0.70009", 5: "0.17264", 20: "0.12520", 100: "0.12500"}
+#: EXACT's optimum on the toy (sigma -> printed argmax b), reconstructed.  sigma = 1 is treated apart.
+REF_EXACT_OPTIMA = {"1/2": "1.02", "3/10": "0.406", "1/4": "0.302", "11/50": "0.2497", "1/5": "0.219"}
+#: Post 9098's gradient view of CE: p -> (-log p, 1 - p, ratio, weight 1/p).
+REF_CE_TABLE = {
     "0.99": ("0.01005", "0.0100", "1.005", "1.0"),
     "0.9": ("0.1054", "0.1000", "1.054", "1.1"),
     "0.5": ("0.6931", "0.5000", "1.386", "2.0"),
@@ -63,7 +64,7 @@ def toy():
 
 
 def test_ce_optimum_at_unit_scale(toy):
-    assert within_printed(toy["ce_optimum_k1"], "0.700088")  # MATH.md 2.4 and 9.
+    assert within_printed(toy["ce_optimum_k1"], "0.700088")  # post 9098's toy, k = 1
     assert within_printed(toy["ce_loss_at_optimum_k1"], "1.673391")
     assert toy["ce_accuracy_at_optimum_k1"] == sp.Rational(2, 3)
     assert abs(toy["ce_optimum_k1"] - 0.7) < 0.01  # the post's grid value "b = 0.7"
@@ -78,7 +79,7 @@ def test_ce_optimum_is_the_log_of_a_cubic_root():
         assert abs(sp.N(d.toy_ce_stationarity(k, d.toy_ce_optimum(k)), 50)) < 1e-45
 
 
-@pytest.mark.parametrize("k, printed", sorted(MATH_CE_OPTIMA.items()))
+@pytest.mark.parametrize("k, printed", sorted(REF_CE_OPTIMA.items()))
 def test_ce_optimum_by_scale(k, printed, toy):
     assert within_printed(toy["ce_optimum"][k], printed)
 
@@ -94,32 +95,32 @@ def test_ce_scale_threshold(toy):
 
 def test_hinge_numbers(toy):
     assert toy["hinge_minimum_k1"] == sp.Rational(7, 4)
-    assert toy["hinge_argmin_k1"] == sp.Interval(sp.Rational(3, 4), 1)  # MATH.md: b in [0.75, 1]
+    assert toy["hinge_argmin_k1"] == sp.Interval(sp.Rational(3, 4), 1)  # b in [0.75, 1]
     assert (toy["hinge_zero_loss_scale"], toy["hinge_zero_loss_threshold"]) == (8, sp.Rational(1, 8))
-    assert toy["hinge_minimum_k7.9"] == sp.Rational(1, 40)  # MATH.md: 0.025 at k = 7.9
+    assert toy["hinge_minimum_k7.9"] == sp.Rational(1, 40)  # 0.025 at k = 7.9
     assert d.toy_hinge_argmin(8)[0] == 0
 
 
 def test_perfect_accuracy_set(toy):
-    assert toy["perfect_accuracy_set"] == sp.Interval.open(0, sp.Rational(1, 4))  # MATH.md: (0, 0.25)
+    assert toy["perfect_accuracy_set"] == sp.Interval.open(0, sp.Rational(1, 4))  # (0, 0.25)
     for b, want in ((-0.3, "1/3"), (-0.1, "2/3"), (0, "2/3"), (0.1, "1"), (0.25, "2/3"), (0.9, "2/3")):
         assert d.toy_accuracy(sp.nsimplify(b)) == sp.Rational(want)
 
 
-@pytest.mark.parametrize("sigma, printed", sorted(MATH_EXACT_OPTIMA.items()))
+@pytest.mark.parametrize("sigma, printed", sorted(REF_EXACT_OPTIMA.items()))
 def test_exact_optimum_table(sigma, printed):
     assert within_printed(float(d.toy_exact_optimum(sp.Rational(sigma))), printed)
 
 
 def test_exact_optimum_small_sigma_and_failure_scale(toy):
     assert toy["exact_optimum_sigma_to_0"] == sp.Rational(1, 8)
-    assert abs(toy["exact_failure_scale"] - 0.22) < 0.005  # MATH.md: "fails for sigma >~ 0.22"
+    assert abs(toy["exact_failure_scale"] - 0.22) < 0.005  # "fails for sigma >~ 0.22" (post 9098's critique of EXACT)
     s = toy["exact_failure_scale"]
     assert float(d.toy_exact_optimum(s - 1e-4)) < 0.25 < float(d.toy_exact_optimum(s + 1e-4))
 
 
 def test_exact_optimum_at_unit_sigma_is_finite():
-    """MATH.md says "sup at b -> oo" for sigma = 1; the maximum is in fact finite, at b = 3.906.
+    """The reconstruction of post 9098 said "sup at b -> oo" for sigma = 1; the maximum is in fact finite, at b = 3.906.
 
     A'(b) has the sign of u^2 + a u - 1 (u = e^{-b/8}), negative past b*: A falls back
     to 2/3 from above.  The conclusion (a wrong classifier) stands.
@@ -133,9 +134,9 @@ def test_exact_optimum_at_unit_sigma_is_finite():
     assert float(b_star) > 0.25
 
 
-@pytest.mark.parametrize("p", sorted(MATH_CE_TABLE))
+@pytest.mark.parametrize("p", sorted(REF_CE_TABLE))
 def test_ce_against_one_minus_p_table(p):
-    neg_log, one_minus, ratio, weight = MATH_CE_TABLE[p]
+    neg_log, one_minus, ratio, weight = REF_CE_TABLE[p]
     pv = sp.Rational(p)
     series = d.neg_log_series(pv, 60)
     assert within_printed(float(-sp.log(pv)), neg_log)
@@ -152,7 +153,7 @@ def test_ce_against_one_minus_p_table(p):
 
 
 def test_quoted_reference_value_by_every_route():
-    """MATH.md 1.6 / 2.4: mu = (0.3, 0, -0.5, 0.2), p_0 = 0.3485862717."""
+    """The reference value of posts 9085 and 9098: mu = (0.3, 0, -0.5, 0.2), p_0 = 0.3485862717."""
     mu = [sp.Rational(3, 10), 0, sp.Rational(-1, 2), sp.Rational(1, 5)]
     mpmath.mp.dps = 30
     by_x = num.probability_and_logit_gradient([mpmath.mpf(v) for v in (0.3, 0, -0.5, 0.2)], 0)[0]

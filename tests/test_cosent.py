@@ -110,8 +110,8 @@ def test_large_lambda_tends_to_largest_violation():
         assert 0 <= gap <= math.log(1 + 5) / lam
 
 
-#: MATH.md 7.2 as typed there: four tasks and the printed avg, per model.
-MATH_MD_TABLES = {
+#: Post 9341's two result tables as printed there: four tasks and the printed avg, per model.
+POST_9341_TABLES = {
     "spearman": [
         ("BERT+CE", 48.01, 71.96, 78.53, 68.59, 66.77),
         ("BERT+CoSENT", 48.09, 72.25, 78.70, 69.34, 67.10),
@@ -125,14 +125,14 @@ MATH_MD_TABLES = {
         ("RoBERTa+CoSENT", 86.06, 84.23, 88.14, 83.03, 85.37),
     ],
 }
-TABLE_ROWS = [(t, row) for t, rows in MATH_MD_TABLES.items() for row in rows]
+TABLE_ROWS = [(t, row) for t, rows in POST_9341_TABLES.items() for row in rows]
 
 
 @pytest.mark.parametrize("table, row", TABLE_ROWS, ids=lambda v: v if isinstance(v, str) else v[0])
 def test_post_table_averages_recomputed(table, row):
     model, *tasks, printed = row
     data = cs.POST_TABLES[table][model]
-    assert [float(v) for v in data] == [*tasks, printed]  # the package's copy is MATH.md's table
+    assert [float(v) for v in data] == [*tasks, printed]  # the package's copy is the post's table
     recomputed = {m: a for m, a, _ in cs.table_averages(table)}[model]
     assert float(recomputed) == printed  # half-up rounding of the exact decimal mean
     assert abs(sum(tasks) / 4 - printed) <= 0.005 + 1e-9

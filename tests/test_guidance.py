@@ -1,6 +1,7 @@
-"""Guidance (post 9257): MATH.md's numbers computed by the package, identities, bad input.
+"""Guidance (post 9257): reference numbers computed by the package, identities, bad input.
 
-Every number quoted from MATH.md section 4.8 is recomputed here and compared with the quoted
+Every reference number of the checks reconstructed for post 9257 (the sigma^4 error table, the sharpened
+classifier, the score mismatch) is recomputed here and compared with the quoted
 digits (a quoted value with k significant digits must agree to half a unit in its last digit).
 """
 
@@ -36,7 +37,7 @@ def agrees_to_quoted(value: float, quoted: str) -> bool:
     return abs(value - q) <= 0.5 * 10 ** (exp - decimals) * (1 + 1e-9)
 
 
-# ----------------------------------------------------------------------------- MATH.md numbers
+# ----------------------------------------------------------------------------- reference numbers
 
 
 TILT_TABLE = [
@@ -48,11 +49,11 @@ TILT_TABLE = [
 ]
 
 
-def test_tilt_error_table_matches_math_md():
+def test_tilt_error_table_matches_reference():
     rows = guidance.tilt_error_table([s for s, _ in TILT_TABLE])
     for (sigma, quoted), (_, err, _ratio) in zip(TILT_TABLE, rows):
         assert agrees_to_quoted(err, quoted), (sigma, err, quoted)
-    # err / sigma^4 tends to the predicted constant; at sigma = 1/40 it reads -0.479 (MATH.md).
+    # err / sigma^4 tends to the predicted constant; at sigma = 1/40 it reads -0.479.
     assert agrees_to_quoted(rows[-1][2], "-0.479")
     const = float(guidance.tilt_error_constant(2, "-3/10", "2/5"))
     assert agrees_to_quoted(const, "-0.47956")
@@ -78,7 +79,7 @@ def test_linear_log_likelihood_is_exact_and_quadratic_is_not():
         assert abs(oracle[0] - mpmath.mpf(sp.N(m_q, 30))) < mpmath.mpf(10) ** -25
 
 
-def test_sharpened_logistic_numbers_match_math_md():
+def test_sharpened_logistic_numbers_match_reference():
     grads = guidance.sharpened_gradients("13/10", 3, "7/10")
     assert agrees_to_quoted(grads["grad_log_sharpened"], "0.23878")
     assert agrees_to_quoted(grads["gamma_grad_log_p"], "1.11930")
@@ -88,13 +89,13 @@ def test_sharpened_logistic_numbers_match_math_md():
 
 
 @pytest.mark.parametrize("alpha_bar, quoted", [(0.9, "7.56"), (0.6, "3.00"), (0.3, "0.98")])
-def test_score_mismatch_matches_math_md(alpha_bar, quoted):
+def test_score_mismatch_matches_reference(alpha_bar, quoted):
     assert agrees_to_quoted(guidance.score_mismatch(3, alpha_bar), quoted)
-    assert guidance.score_mismatch(1, alpha_bar) < 5e-4  # MATH.md: 0.000 at gamma = 1
+    assert guidance.score_mismatch(1, alpha_bar) < 5e-4  # the reference: 0.000 at gamma = 1
 
 
 def test_score_mismatch_is_in_sus_convention():
-    # Read as Ho's alpha_bar (the square), 0.9 would give another number: the pitfall of MATH.md §0.
+    # Read as Ho's alpha_bar (the square), 0.9 would give another number: Su's alpha_bar is Ho's square root.
     assert not agrees_to_quoted(guidance.score_mismatch(3, math.sqrt(0.9)), "7.56")
 
 

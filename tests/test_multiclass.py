@@ -173,7 +173,7 @@ def test_nm_kernels_match_oracles(n, m, seed, scale):
 
 
 def test_pathology_numbers_match_math_md():
-    # MATH.md 3.6: "s = (10, 20, -30), target class 0. Loss-3 = 4.5e-5 although argmax = 1; loss-1 = 10.0".
+    # Post 9158's failure case of loss-3: s = (10, 20, -30), target class 0: loss-3 = 4.5e-5 although argmax = 1; loss-1 = 10.0.
     S = np.array([[[10.0, 20.0, -30.0]]])
     l3 = float(mc.nm_loss(S, np.array([[0]]), kind="loss3")[0])
     l1 = float(mc.nm_loss(S, np.array([[0]]), kind="loss1")[0])
@@ -209,12 +209,12 @@ def test_hard_labels_loss1_below_ce_and_equal_for_one_task(n, m, seed):
 
 def test_loss3_stationary_at_softmax_and_loss1_not():
     rng = np.random.default_rng(9158)
-    T = rng.dirichlet(np.full(3, 2.0), size=5)  # MATH.md's setting: n = 5, m = 3, Dirichlet(2)
+    T = rng.dirichlet(np.full(3, 2.0), size=5)  # a reconstructed check of post 9158: n = 5, m = 3, Dirichlet(2)
     S = np.log(T)
     _, g3 = mc.nm_loss(S[None], T[None], kind="loss3", grad=True)
     _, g1 = mc.nm_loss(S[None], T[None], kind="loss1", grad=True)
     assert np.abs(g3).max() <= 1e-15
-    assert np.abs(g1).max() > 0.01  # MATH.md reports 0.199 for its own draw
+    assert np.abs(g1).max() > 0.01  # 0.199 for the reconstruction's own draw
 
 
 def test_loss1_soft_optimum_is_no_softmax():
@@ -224,7 +224,8 @@ def test_loss1_soft_optimum_is_no_softmax():
         S, gnorm = mc.loss1_soft_optimum(T)
         assert gnorm <= 1e-12
         c, err = mc.softmax_scale_fit(S, T)
-        assert err > 0.01, (c, err)  # MATH.md: best c ~ 1.77 still leaves 0.069 for its draw
+        # post 9158's conclusion: no c makes softmax(c s*) = t (c ~ 1.77 left 0.069 on another draw)
+        assert err > 0.01, (c, err)
         scales = mc.implied_scales(S, T)
         assert scales.max() - scales.min() > 0.05
     # m = 2 is ZLPR: there c = 2 works exactly
