@@ -442,14 +442,8 @@ def sharpened_gradients(a: Any, gamma: Any, x: Any) -> dict[str, float]:
     {'grad_log_sharpened': 0.23878, 'gamma_grad_log_p': 1.1193, 'grad_log_Z': 0.88052}
     """
     vals = LOG_Z_GRADIENT.validate(a=a, gamma=gamma, x=x)
-    xs = sp.Symbol("x", real=True)
-    sharp = sp.diff(sp.log(d.sharpened_logistic(vals["a"], xs, vals["gamma"])), xs).subs(xs, vals["x"])
-    plain = vals["gamma"] * sp.diff(d.log_sigmoid(vals["a"] * xs), xs).subs(xs, vals["x"])
-    return {
-        "grad_log_sharpened": float(sp.N(sharp, 30)),
-        "gamma_grad_log_p": float(sp.N(plain, 30)),
-        "grad_log_Z": float(sp.N(d.log_normaliser_gradient_logistic(vals["a"], vals["x"], vals["gamma"]), 30)),
-    }
+    exprs = d.sharpened_gradients_logistic(vals["a"], vals["x"], vals["gamma"])
+    return {k: float(sp.N(v, 30)) for k, v in exprs.items()}
 
 
 def cfg(eps_c: Any, eps_u: Any, *, w: Any = None, scale: Any = None) -> Formula:

@@ -521,7 +521,9 @@ RESULTS = (
 
 
 def _out(loss: np.ndarray, grad: np.ndarray | None, dtype, want: bool):
-    loss = loss.astype(dtype, copy=False)
+    with np.errstate(over="ignore"):
+        loss = loss.astype(dtype, copy=False)
+    num.check_finite_loss(loss, dtype)
     return (loss, grad.astype(dtype, copy=False)) if want else loss
 
 

@@ -56,6 +56,7 @@ __all__ = [
     "reverse_mean",
     "score_from_epsilon",
     "sharpened_classifier",
+    "sharpened_gradients_logistic",
     "sharpened_logistic",
     "similarity_guided_mean",
     "tilt_error_constant",
@@ -355,6 +356,24 @@ def log_normaliser_gradient_logistic(a: sp.Expr, x: sp.Expr, gamma: sp.Expr) -> 
     a, x, gamma = _s(a, x, gamma)
     sig = lambda u: 1 / (1 + sp.exp(-u))
     return gamma * a * (sig(gamma * a * x) - sig(a * x))
+
+
+def sharpened_gradients_logistic(a: sp.Expr, x: sp.Expr, gamma: sp.Expr) -> dict[str, sp.Expr]:
+    r"""The three gradients of the :math:`Z(x_t)` criticism at x, by differentiation:
+    :math:`\nabla\log\tilde p` of the sharpened classifier, :math:`\gamma\nabla\log p`, and
+    :math:`\nabla\log Z` (their difference, :func:`log_normaliser_gradient_logistic`).
+
+    >>> g = sharpened_gradients_logistic(1, 0, 3)
+    >>> g["grad_log_sharpened"], g["gamma_grad_log_p"], g["grad_log_Z"]
+    (3/2, 3/2, 0)
+    """
+    a, x, gamma = _s(a, x, gamma)
+    xs = sp.Symbol("x", real=True)
+    return {
+        "grad_log_sharpened": sp.diff(sp.log(sharpened_logistic(a, xs, gamma)), xs).subs(xs, x),
+        "gamma_grad_log_p": gamma * sp.diff(log_sigmoid(a * xs), xs).subs(xs, x),
+        "grad_log_Z": log_normaliser_gradient_logistic(a, x, gamma),
+    }
 
 
 def conditional_epsilon(eps: sp.Expr, beta_bar_t: sp.Expr, grad_log_likelihood: sp.Expr, gamma=1) -> sp.Expr:

@@ -769,15 +769,15 @@ def nm_loss3_numpy(s: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray
 # ---------------------------------------------------------------------------
 
 
-def score_limit(dtype, terms: int) -> float:
-    """Largest |score| whose loss stays finite: the loss sums ``terms`` softplus terms, each at most
-    2 max|s| + log(entries), so max|s| <= finfo(dtype).max / (4 terms) keeps it below half the range."""
-    return float(np.finfo(dtype).max) / (4 * terms)
+def score_limit(m: int) -> float:
+    """Largest |score| of the n m-class kernels: sums of the m scores of a task and differences of
+    two of them must stay finite in float64 (the loss itself is checked by :func:`check_finite_loss`)."""
+    return float(np.finfo(np.float64).max) / (2 * m)
 
 
 def check_scores(x, name: str, ndim: int) -> np.ndarray:
-    """A finite real float32/float64 array of ``ndim`` dimensions, C-contiguous (ints become float64),
-    with |entries| <= :func:`score_limit` (2 terms for ZLPR, m for the n m-class losses)."""
+    """A finite real float32/float64 array of ``ndim`` dimensions, C-contiguous (ints become float64);
+    for the n m-class losses (``ndim`` 3) with |entries| <= :func:`score_limit`."""
     a = np.asarray(x)
     if a.dtype not in (np.float32, np.float64):
         if not np.issubdtype(a.dtype, np.number) or np.issubdtype(a.dtype, np.complexfloating):
@@ -792,13 +792,24 @@ def check_scores(x, name: str, ndim: int) -> np.ndarray:
     if bad.any():
         where = tuple(int(v) for v in np.argwhere(bad)[0])
         raise ParameterError(f"{name} must be finite, got {a[where]} at index {where}")
-    limit = score_limit(a.dtype, 2 if ndim == 2 else a.shape[-1])
-    if np.abs(a).max() > limit:
+    if ndim == 3 and float(np.abs(a).max()) > score_limit(a.shape[-1]):
+        limit = score_limit(a.shape[-1])
         raise ParameterError(
-            f"{name} must lie in [-{limit:.3g}, {limit:.3g}] for {a.dtype} (the loss would overflow), "
+            f"{name} must lie in [-{limit:.3g}, {limit:.3g}] (float64 max / 2m: the kernels sum a task's m scores), "
             f"got {np.abs(a).max():.3g} in absolute value"
         )
     return np.ascontiguousarray(a)
+
+
+def check_finite_loss(loss: np.ndarray, dtype) -> None:
+    """One ParameterError when a loss, in the scores' dtype, lies beyond its range (scores too large)."""
+    bad = ~np.isfinite(loss)
+    if bad.any():
+        b = int(np.argmax(bad))
+        raise ParameterError(
+            f"scores too large: the loss of row {b} exceeds the {np.dtype(dtype).name} range "
+            f"(|loss| > {float(np.finfo(dtype).max):.3g})"
+        )
 
 
 def check_unit_labels(t, shape: tuple, dtype) -> np.ndarray:

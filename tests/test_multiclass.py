@@ -267,10 +267,12 @@ BAD = [
     (lambda: mc.zlpr_loss(np.ones((1, 2)), np.array([[0.5 + 1j, 0.0]])), "labels must be a real array"),
     (lambda: mc.nm_loss(np.ones((1, 1, 2)), np.array([[[0.5 + 1j, 0.5]]])), "labels must be a real array"),
     (lambda: mc.zlpr_loss(np.ones((1, 2)) + 0j, np.ones((1, 2))), "scores must be a real float array"),
-    # scores whose loss overflows float64: a stated bound instead of inf or NaN
-    (lambda: mc.zlpr_loss(np.array([[1e308, -1e308]]), np.array([[0.0, 1.0]])), "scores must lie in"),
+    # scores whose loss overflows: one error instead of inf or NaN
+    (lambda: mc.zlpr_loss(np.array([[1e308, -1e308]]), np.array([[0.0, 1.0]])), "exceeds the float64 range"),
+    (lambda: mc.zlpr_sparse_loss(np.array([[1e308, -1e308]]), np.array([[1]])), "exceeds the float64 range"),
     (lambda: mc.nm_loss(np.array([[[1e308, -1e308]]]), np.array([[1]])), "scores must lie in"),
-    (lambda: mc.zlpr_loss(np.array([[3e38, 0]], dtype=np.float32), np.ones((1, 2))), "for float32"),
+    (lambda: mc.nm_loss(np.array([[[1e308, 1e308]]]), np.array([[[0.5, 0.5]]]), kind="loss3"), "scores must lie in"),
+    (lambda: mc.zlpr_loss(np.array([[3e38, -3e38]], dtype=np.float32), np.array([[0.0, 1.0]])), "float32 range"),
 ]
 
 
@@ -281,15 +283,18 @@ def test_bad_input_is_one_clear_error(call, message):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_scores_at_the_limit_give_the_exact_finite_loss(dtype):
+def test_scores_near_the_range_give_the_exact_finite_loss(dtype):
     # At s = (L, -L) with labels (0, 1) both ZLPR softplus terms are log(1 + e^L) = L (e^-L underflows),
     # so the loss is exactly 2L; loss-1 with the target on class 1 is log(1 + e^{2L}) = 2L as well.
-    L = num.score_limit(dtype, 2)
+    L = float(np.finfo(dtype).max) / 4  # 2L: half the range
     s = np.array([[L, -L]], dtype=dtype)
     loss, g = mc.zlpr_loss(s, np.array([[0.0, 1.0]]), grad=True)
     assert loss[0] == dtype(2 * L) and np.array_equal(g, [[1.0, -1.0]])
     assert mc.zlpr_sparse_loss(s, np.array([[1]]))[0] == dtype(2 * L)
     assert mc.nm_loss(s[None], np.array([[1]]))[0] == dtype(2 * L)
+    # loss-3 with equal huge scores: the centred exponents are 0, loss = log(1 + 1/2) + log(1 + 1/2)
+    big = np.full((1, 1, 2), num.score_limit(2), dtype=np.float64)
+    assert mc.nm_loss(big, np.full((1, 1, 2), 0.5), kind="loss3")[0] == 2 * np.log1p(0.5)
 
 
 def test_softmax_scale_fit_with_huge_scores():
