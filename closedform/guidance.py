@@ -618,7 +618,10 @@ def score_mismatch(gamma: Any, alpha_bar: Any) -> float:
     (7.56, 0.0)
     """
     g = num.check_gamma(gamma)
-    ab = float(alpha_bar)
+    try:
+        ab = float(alpha_bar)
+    except (TypeError, ValueError):
+        ab = math.nan  # complex, a string, None: refused below with the domain
     if not 0 < ab < 1:
         raise ParameterError(f"alpha_bar must lie in (0, 1) (Su's alpha_bar_t), got {alpha_bar!r}")
     return mx.guided_score_mismatch(mx.TWO_CLASS_1D, 1, g, ab)

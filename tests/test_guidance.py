@@ -223,6 +223,7 @@ def test_diverging_guidance_is_one_clear_error(toy, y, gamma, T):
         (lambda: guidance.cfg(1, 0, w=-2), r"w must lie in \[-1, oo\)"),
         (lambda: guidance.cfg(1, 0), "exactly one of w"),
         (lambda: guidance.score_mismatch(3, 1.2), "alpha_bar must lie in"),
+        (lambda: guidance.score_mismatch(3, 0.5 + 0.1j), "alpha_bar must lie in"),
         (lambda: guidance.QUADRATIC_TILT.formula(mu=0, sigma=1, g=1, c=2), "sigma\\^2 c < 1"),
         (lambda: num.linear_schedule(10), "beta_1 <= beta_T < 1"),
         (lambda: mx.Mixture.make([1, -1], [[0], [1]], [1, 1], [0, 1]), "weights must be positive"),
