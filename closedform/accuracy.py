@@ -192,15 +192,6 @@ def _toy_lhs(b, sigma):
     return sp.Matrix([sp.Function("p")(sp.Eq(sp.Symbol("l"), lab, evaluate=False), xv) for xv, lab in d.TOY_DATA])
 
 
-def _toy_oracle(b, sigma):
-    bb, ss = _mpf(b), _mpf(sigma)
-    # Two classes with logits (0, x - b): class index 1 is the label +1.
-    return [
-        num.probability_by_quantile_quadrature([0, mpmath.mpf(xv) - bb], ss, 1 if lab > 0 else 0)
-        for xv, lab in ((-0.25, -1), (0, -1), (0.25, 1))
-    ]
-
-
 TOY_PROBABILITIES = Result(
     name="toy_exact_probabilities",
     topic="accuracy",
@@ -208,7 +199,7 @@ TOY_PROBABILITIES = Result(
     params=(THRESHOLD, SIGMA),
     closed_form=_toy_closed,
     lhs=_toy_lhs,
-    oracle=_toy_oracle,
+    oracle=lambda b, sigma: num.toy_probabilities_oracle(_mpf(b), _mpf(sigma)),
     simulation=Simulation(
         num.TOY,
         lambda b, sigma: np.array([float(b), float(sigma)]),
@@ -285,11 +276,6 @@ TOY_CE_THRESHOLD = Result(
 )
 
 
-def _series_oracle(p):
-    pp = _mpf(p)
-    return mpmath.nsum(lambda m: (1 - pp) ** m / m, [1, mpmath.inf])
-
-
 CE_SERIES = Result(
     name="ce_series",
     topic="accuracy",
@@ -297,7 +283,7 @@ CE_SERIES = Result(
     params=(PROB,),
     closed_form=lambda p: float_or_exact(-sp.log(p)),
     lhs=lambda p: sp.Sum((1 - p) ** sp.Symbol("m") / sp.Symbol("m"), (sp.Symbol("m"), 1, sp.oo)),
-    oracle=_series_oracle,
+    oracle=lambda p: num.ce_series_oracle(_mpf(p)),
     proofs=(pr.ce_as_smooth_accuracy,),
     cases=({"p": "99/100"}, {"p": "1/2"}, {"p": "1/10"}),
     rtol=1e-25,
@@ -305,18 +291,6 @@ CE_SERIES = Result(
     skips={"simulation": "a series identity has nothing random to simulate"},
 )
 
-RESULTS = (
-    EXACT_BINARY,
-    EXACT_THREE,
-    EXACT_ACCURACY,
-    EXACT_GRADIENT,
-    TOY_PROBABILITIES,
-    TOY_EXACT_OPTIMUM,
-    TOY_EXACT_FAILURE,
-    TOY_CE_OPTIMUM,
-    TOY_CE_THRESHOLD,
-    CE_SERIES,
-)
 
 
 # ----------------------------------------------------------------------------
@@ -364,6 +338,13 @@ def _batch(
     mu: Any, sigma: Any, labels: Any, margin: Any
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool, float | None]:
     """Validate and convert the batch; returns (mu, sigma per row, labels, sigma_was_scalar, margin)."""
+    for name, value, domain in (
+        ("mu", mu, "a real array of shape (B, C)"),
+        ("sigma", sigma, "a positive real number or array of shape (B,)"),
+        ("labels", labels, "integers (0-based classes)"),
+    ):
+        if np.iscomplexobj(value):  # a cast to float64 would drop the imaginary part with only a warning
+            raise ParameterError(f"{name} must be {domain}, got a complex value")
     try:
         m = np.asarray(mu, dtype=np.float64)
     except (TypeError, ValueError):
@@ -390,6 +371,10 @@ def _batch(
         raise ParameterError(f"sigma must be a number or have shape ({bsz},) like the rows of mu, got shape {s.shape}")
     if not np.all(np.isfinite(s)) or not np.all(s > 0):
         raise ParameterError("sigma must lie in (0, oo): every entry positive and finite")
+    with np.errstate(over="ignore"):
+        overflow = not np.all(np.isfinite(m / s[:, None]))
+    if overflow:
+        raise ParameterError("mu / sigma must be finite in float64: |mu| / sigma below 1.8e308 (the scaled logits)")
     lab = np.asarray(labels)
     if lab.ndim == 0:
         lab = lab[None]

@@ -28,7 +28,6 @@ import sympy as sp
 
 from closedform.derive import cosent as d
 from closedform.numeric import cosent as num
-from closedform.numeric.multiclass import gradient_oracle
 from closedform.params import vector
 from closedform.proofs import cosent as pr
 from closedform.spec import Param, ParameterError, Result
@@ -98,6 +97,10 @@ def largest_gain(table: str, base: str, other: str) -> tuple[str, sp.Rational]:
 # The batched API
 # ---------------------------------------------------------------------------
 
+#: Largest lam * max|f|: the exponents lam (f_i - f_j) and the loss (at most their maximum plus
+#: log B^2) then stay within a quarter of the float64 range.
+SCALED_LIMIT = float(np.finfo(np.float64).max) / 8
+
 #: The two exact algorithms: sort + prefix log-sum-exp (default) and all B^2 pairs.
 METHODS = ("sort", "pairs")
 
@@ -145,6 +148,11 @@ def cosent_loss(scores: Any, labels: Any, lam: float = 1.0, *, grad: bool = Fals
     if method not in METHODS:
         raise ParameterError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     f64 = np.ascontiguousarray(f, dtype=np.float64)
+    if lam_f * float(np.abs(f64).max()) > SCALED_LIMIT:
+        raise ParameterError(
+            f"lam * max|scores| must be at most {SCALED_LIMIT:.3g} (lam (f_i - f_j) and the loss would overflow "
+            f"float64), got lam = {lam_f:.3g} with max|scores| = {float(np.abs(f64).max()):.3g}"
+        )
     y64 = np.ascontiguousarray(y, dtype=np.float64)
     g = np.empty(f64.shape[0] if grad else 0)
     if method == "sort":
@@ -173,13 +181,6 @@ def _mp(v) -> list:
     return [mpmath.mpf(sp.N(x, mpmath.mp.dps + 5)) for x in v]
 
 
-def _binary_general(lam) -> sp.Expr:
-    i, j, P, Q = sp.symbols("i j P Q", integer=True, positive=True)
-    neg, pos = sp.IndexedBase(r"f^{\mathrm{neg}}", real=True), sp.IndexedBase(r"f^{\mathrm{pos}}", real=True)
-    lam = sp.Symbol("lambda", positive=True) if isinstance(lam, sp.Symbol) else lam
-    return sp.log(1 + sp.Sum(sp.exp(lam * neg[i]), (i, 1, P)) * sp.Sum(sp.exp(-lam * pos[j]), (j, 1, Q)))
-
-
 def _closed_loss(f, y, lam):
     if _symbolic(f, y):
         return d.cosent_loss_indexed()
@@ -196,20 +197,17 @@ def _closed_gradient(f, y, lam):
 
 def _oracle_loss(f, y, lam):
     _same_length(f, y)
-    return num.cosent_oracle(_mp(f), list(y), mpmath.mpf(sp.N(lam, mpmath.mp.dps + 5)))
+    return num.cosent_oracle(_mp(f), list(y), _mp([lam])[0])
 
 
 def _oracle_gradient(f, y, lam):
     _same_length(f, y)
-    lam_mp = mpmath.mpf(sp.N(lam, mpmath.mp.dps + 5))
-    return gradient_oracle(lambda p: num.cosent_oracle(p, list(y), lam_mp), _mp(f))
+    return num.cosent_gradient_oracle(_mp(f), list(y), _mp([lam])[0])
 
 
 def _oracle_large_lambda(f, y):
-    """L(lambda)/lambda at lambda = 1e35: within log(1 + #pairs)/lambda of the limit."""
     _same_length(f, y)
-    lam = mpmath.mpf(10) ** 35
-    return num.cosent_oracle(_mp(f), list(y), lam) / lam
+    return num.large_lambda_oracle(_mp(f), y)
 
 
 def _row(name: str, check: str, ok: bool, detail: str, t0: float):
@@ -221,10 +219,7 @@ def _row(name: str, check: str, ok: bool, detail: str, t0: float):
 #: Agreement required between the O(B log B) and O(B^2) kernels (the issue's target).
 AGREEMENT_RTOL = 1e-12
 
-
-def random_batch(rng: np.random.Generator, size: int, levels: int) -> tuple[np.ndarray, np.ndarray]:
-    """Scores ~ N(0, 1/2) and labels from ``levels`` values (so with many ties)."""
-    return rng.normal(scale=0.5, size=size), rng.integers(0, levels, size=size).astype(np.float64)
+random_batch = num.random_batch
 
 
 def fast_matches_pairs(thorough: bool = False):
@@ -254,17 +249,7 @@ def fast_matches_pairs(thorough: bool = False):
 def kernel_matches_oracle(thorough: bool = False):
     """The O(B log B) kernel against the mpmath pair sum at 30 digits (B = 40, ties)."""
     t0 = time.perf_counter()
-    rng = np.random.default_rng(8847)
-    worst_v = worst_g = 0.0
-    with mpmath.workdps(30):
-        for lam in (20.0, 1.0):
-            f, y = random_batch(rng, 40, 4)
-            lf, gf = cosent_loss(f, y, lam, grad=True)
-            o = num.cosent_oracle(f.tolist(), y.tolist(), lam)
-            worst_v = max(worst_v, float(abs(lf - o) / o))
-            if lam == 1.0 or thorough:
-                go = gradient_oracle(lambda p, y=y, lam=lam: num.cosent_oracle(p, y.tolist(), lam), f.tolist())
-                worst_g = max(worst_g, max(abs(float(a) - b) for a, b in zip(go, gf)) / float(np.abs(gf).max()))
+    worst_v, worst_g = num.kernel_oracle_errors(thorough)
     ok = worst_v <= 1e-13 and worst_g <= 1e-13
     return _row(
         "cosent",
@@ -336,11 +321,13 @@ COSENT_BINARY = Result(
     title="binary labels: L = log(1 + sum_neg e^(lam f) * sum_pos e^(-lam f))",
     params=(F_NEG, F_POS, LAM),
     closed_form=lambda f_neg, f_pos, lam: (
-        _binary_general(lam) if _symbolic(f_neg, f_pos) else d.binary_factorised(list(f_neg), list(f_pos), lam)
+        d.binary_factorised_indexed(lam)
+        if _symbolic(f_neg, f_pos)
+        else d.binary_factorised(list(f_neg), list(f_pos), lam)
     ),
     lhs=lambda f_neg, f_pos, lam: sp.Symbol("L"),
     oracle=lambda f_neg, f_pos, lam: num.cosent_oracle(
-        _mp(list(f_neg) + list(f_pos)), [0] * len(f_neg) + [1] * len(f_pos), mpmath.mpf(sp.N(lam, mpmath.mp.dps + 5))
+        _mp(list(f_neg) + list(f_pos)), [0] * len(f_neg) + [1] * len(f_pos), _mp([lam])[0]
     ),
     proofs=(pr.binary_factorisation,),
     cases=({"f_neg": "[1/5, 7/10, -1/2]", "f_pos": "[9/10, 1/2]", "lam": 20},),
@@ -354,11 +341,7 @@ COSENT_LARGE_LAMBDA = Result(
     topic="cosent",
     title="L / lam tends to the largest violation max(0, max_{y_i<y_j} f_i - f_j) as lam -> infinity",
     params=(F_VEC, Y_VEC),
-    closed_form=lambda f, y: (
-        d.max_violation(list(f), list(y))
-        if not _symbolic(f, y)
-        else sp.Max(0, sp.IndexedBase("f")[sp.Symbol("i")] - sp.IndexedBase("f")[sp.Symbol("j")])
-    ),
+    closed_form=lambda f, y: d.max_violation_indexed() if _symbolic(f, y) else d.max_violation(list(f), list(y)),
     lhs=lambda f, y: sp.Limit(sp.Symbol("L") / sp.Symbol("lambda"), sp.Symbol("lambda"), sp.oo),
     oracle=_oracle_large_lambda,
     proofs=(pr.large_lambda_limit,),
@@ -381,12 +364,7 @@ SOFTMAX2_SIGMOID = Result(
         if not _symbolic(label)
         else sp.Symbol(r"-\log\operatorname{softmax}(z)_y")
     ),
-    oracle=lambda z0, z1, label: (
-        -mpmath.log(
-            mpmath.exp(mpmath.mpf(sp.N((z0, z1)[int(label)], 45)))
-            / (mpmath.exp(mpmath.mpf(sp.N(z0, 45))) + mpmath.exp(mpmath.mpf(sp.N(z1, 45))))
-        )
-    ),
+    oracle=lambda z0, z1, label: num.softmax2_cross_entropy_oracle(*(mpmath.mpf(sp.N(z, 45)) for z in (z0, z1)), label),
     proofs=(pr.softmax2_is_sigmoid,),
     cases=({"z0": "1/2", "z1": "-3/2", "label": 1}, {"z0": "2", "z1": "1/3", "label": 0}),
     rtol=1e-30,
@@ -394,4 +372,3 @@ SOFTMAX2_SIGMOID = Result(
     skips=_NO_SIM,
 )
 
-RESULTS = (COSENT, COSENT_GRADIENT, COSENT_BINARY, COSENT_LARGE_LAMBDA, SOFTMAX2_SIGMOID)

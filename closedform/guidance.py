@@ -54,69 +54,24 @@ STEPS = Param("T", "T", sp.Range(1, 10**6), (50, 2000), "number of DDPM steps")
 CLASS = Param("y", "y", sp.Range(0, 2), (0, 1), "class label")
 
 # ----------------------------------------------------------------------------
-# Toys: exact rationals for the closed forms, floats for the kernels
+# Toys: one exact table (derive), its float64 mixtures and mpmath oracle (numeric)
 # ----------------------------------------------------------------------------
 
-#: weights, means, stds, labels (exact decimals); CDF points of the registered checks.
-TOY_SPECS: dict[str, dict[str, Any]] = {
-    "two_class_1d": {
-        "weights": ["1/2", "1/2"],
-        "means": [["-1"], ["1"]],
-        "stds": ["1/2", "1/2"],
-        "labels": [0, 1],
-        "points": [["-1/2"], ["1/2"], ["1"], ["3/2"]],
-    },
-    "bimodal_1d": {
-        "weights": ["3/10", "1/2", "1/5"],
-        "means": [["-2"], ["1/2"], ["5/2"]],
-        "stds": ["1/2", "2/5", "3/5"],
-        "labels": [0, 1, 0],
-        "points": [["-5/2"], ["-2"], ["-3/2"], ["0"], ["2"], ["5/2"], ["3"]],
-    },
-    "square_2d": {
-        "weights": ["3/10", "1/5", "1/4", "1/4"],
-        "means": [["-3/2", "-1"], ["3/2", "6/5"], ["-6/5", "3/2"], ["1", "-3/2"]],
-        "stds": ["1/2", "3/5", "2/5", "1/2"],
-        "labels": [0, 0, 1, 1],
-        "points": [["-1", "-1/2"], ["0", "0"], ["2", "1"], ["-1", "2"], ["1", "-1"], ["3", "3"]],
-    },
-}
+#: weights, means, stds, labels (exact rationals); CDF points of the registered checks.
+TOY_SPECS: dict[str, dict[str, Any]] = d.TOYS
 
 
 def toy(name: str) -> mx.Mixture:
     """The numeric :class:`~closedform.numeric.mixtures.Mixture` of a named toy."""
     if isinstance(name, mx.Mixture):
         return name
-    if name not in TOY_SPECS:
-        raise ParameterError(f"toy must be one of {', '.join(TOY_SPECS)} or a Mixture, got {name!r}")
+    if name not in mx.TOYS:
+        raise ParameterError(f"toy must be one of {', '.join(mx.TOYS)} or a Mixture, got {name!r}")
     return mx.TOYS[name]
 
 
-def toy_points(name: str) -> np.ndarray:
-    return np.array([[float(sp.Rational(v)) for v in row] for row in TOY_SPECS[name]["points"]])
-
-
-def conditional_cdf_closed_form(name: str, y: Any) -> sp.Matrix:
-    r"""The CDF of :math:`p_0(x|y)` at the toy's points, exactly (erfc of rationals).
-
-    A symbolic y gives a Piecewise over the classes.
-    """
-    spec = TOY_SPECS[name]
-    y = sp.sympify(y)
-    if not y.is_number:
-        classes = sorted(set(spec["labels"]))
-        mats = [conditional_cdf_closed_form(name, c) for c in classes]
-        return sp.Matrix(
-            [sp.Piecewise(*[(m[i], sp.Eq(y, c)) for c, m in zip(classes, mats)]) for i in range(len(spec["points"]))]
-        )
-    keep = [k for k, lab in enumerate(spec["labels"]) if lab == int(y)]
-    w = [sp.Rational(spec["weights"][k]) for k in keep]
-    tot = sum(w)
-    means = [[sp.Rational(v) for v in spec["means"][k]] for k in keep]
-    stds = [sp.Rational(spec["stds"][k]) for k in keep]
-    return sp.Matrix(
-        [d.mixture_cdf([sp.Rational(v) for v in pt], [wi / tot for wi in w], means, stds) for pt in spec["points"]]
-    )
+toy_points = mx.toy_points
+conditional_cdf_closed_form = d.toy_conditional_cdf
 
 
 def _cdf_lhs(name: str):
@@ -126,27 +81,11 @@ def _cdf_lhs(name: str):
     def lhs(y, T):
         rows = []
         for pt in TOY_SPECS[name]["points"]:
-            event = sp.And(*[sp.Le(c, sp.Rational(v)) for c, v in zip(coords, pt)])
+            event = sp.And(*[sp.Le(c, v) for c, v in zip(coords, pt)])
             rows.append(sp.Function("P_T")(event, y, T))
         return sp.Matrix(rows)
 
     return lhs
-
-
-def _cdf_oracle(name: str):
-    def oracle(y, T):
-        import mpmath
-
-        spec = TOY_SPECS[name]
-        keep = [k for k, lab in enumerate(spec["labels"]) if lab == int(y)]
-        mp = lambda v: mpmath.mpf(sp.Rational(v).p) / sp.Rational(v).q
-        w = [mp(spec["weights"][k]) for k in keep]
-        w = [wi / sum(w) for wi in w]
-        means = [[mp(v) for v in spec["means"][k]] for k in keep]
-        stds = [mp(spec["stds"][k]) for k in keep]
-        return [mx.cdf_oracle(w, means, stds, [mp(v) for v in pt]) for pt in spec["points"]]
-
-    return oracle
 
 
 def _pack_toy(name: str):
@@ -159,7 +98,7 @@ def _pack_toy(name: str):
             mode="mean",
             variance="posterior",
             start="exact",
-            points=toy_points(name),
+            points=mx.toy_points(name),
         )
 
     return pack
@@ -380,9 +319,9 @@ GUIDED_DDPM_1D = Result(
     topic="guidance",
     title="the guided DDPM sampler (gamma = 1, exact scores) samples p(x|y) of a 1-D Gaussian mixture",
     params=(CLASS, STEPS),
-    closed_form=lambda y, T: conditional_cdf_closed_form("bimodal_1d", y),
+    closed_form=lambda y, T: d.toy_conditional_cdf("bimodal_1d", y),
     lhs=_cdf_lhs("bimodal_1d"),
-    oracle=_cdf_oracle("bimodal_1d"),
+    oracle=lambda y, T: mx.toy_cdf_oracle("bimodal_1d", y),
     simulation=Simulation(
         num.cdf_counts(1),
         _pack_toy("bimodal_1d"),
@@ -403,9 +342,9 @@ GUIDED_DDPM_2D = Result(
     topic="guidance",
     title="the guided DDPM sampler (gamma = 1, exact scores) samples p(x|y) of a 2-D Gaussian mixture",
     params=(CLASS, STEPS),
-    closed_form=lambda y, T: conditional_cdf_closed_form("square_2d", y),
+    closed_form=lambda y, T: d.toy_conditional_cdf("square_2d", y),
     lhs=_cdf_lhs("square_2d"),
-    oracle=_cdf_oracle("square_2d"),
+    oracle=lambda y, T: mx.toy_cdf_oracle("square_2d", y),
     simulation=Simulation(
         num.cdf_counts(2),
         _pack_toy("square_2d"),
@@ -421,7 +360,6 @@ GUIDED_DDPM_2D = Result(
     extra_checks=(dkwm_band_2d,),
 )
 
-RESULTS = (GUIDED_MEAN, QUADRATIC_TILT, TILT_ERROR, LOG_Z_GRADIENT, EPS_SPACE, CFG, GUIDED_DDPM_1D, GUIDED_DDPM_2D)
 
 # ----------------------------------------------------------------------------
 # User API
@@ -475,22 +413,15 @@ def tilt_error_table(
 ) -> list[tuple[float, float, float]]:
     r"""Rows (σ, exact tilted mean − guided mean, that / σ⁴), by mpmath quadrature at ``dps`` digits.
 
-    The defaults are MATH.md §4.8's setup (prior N(0.4, σ²), classifier sigmoid(2x − 0.3)).
+    The defaults are the worked example of the σ⁴ error term of post 9257's Taylor step
+    (prior N(0.4, σ²), classifier sigmoid(2x − 0.3)).
 
     >>> rows = tilt_error_table(["1/10"])
     >>> round(rows[0][1], 9)
     -4.7431e-05
     """
-    import mpmath
-
     vals = TILT_ERROR.validate(a=a, b=b, mu=mu)
-    rows = []
-    with mpmath.workdps(dps):
-        for s in sigmas:
-            sv = SIGMA.validate(s)
-            err = num.tilt_error_mp(vals["mu"], sv, vals["a"], vals["b"])
-            rows.append((float(sv), float(err), float(err / mpmath.mpf(sp.N(sv, dps + 10)) ** 4)))
-    return rows
+    return num.tilt_error_rows(vals["mu"], vals["a"], vals["b"], [SIGMA.validate(s) for s in sigmas], dps)
 
 
 def log_normaliser_gradient(a: Any, gamma: Any, x: Any) -> Formula:
@@ -510,14 +441,8 @@ def sharpened_gradients(a: Any, gamma: Any, x: Any) -> dict[str, float]:
     {'grad_log_sharpened': 0.23878, 'gamma_grad_log_p': 1.1193, 'grad_log_Z': 0.88052}
     """
     vals = LOG_Z_GRADIENT.validate(a=a, gamma=gamma, x=x)
-    xs = sp.Symbol("x", real=True)
-    sharp = sp.diff(sp.log(d.sharpened_logistic(vals["a"], xs, vals["gamma"])), xs).subs(xs, vals["x"])
-    plain = vals["gamma"] * sp.diff(d.log_sigmoid(vals["a"] * xs), xs).subs(xs, vals["x"])
-    return {
-        "grad_log_sharpened": float(sp.N(sharp, 30)),
-        "gamma_grad_log_p": float(sp.N(plain, 30)),
-        "grad_log_Z": float(sp.N(d.log_normaliser_gradient_logistic(vals["a"], vals["x"], vals["gamma"]), 30)),
-    }
+    exprs = d.sharpened_gradients_logistic(vals["a"], vals["x"], vals["gamma"])
+    return {k: float(sp.N(v, 30)) for k, v in exprs.items()}
 
 
 def cfg(eps_c: Any, eps_u: Any, *, w: Any = None, scale: Any = None) -> Formula:
@@ -593,7 +518,16 @@ def sample(
         raise ParameterError(f"seed must be an integer in [0, 2**64), got {seed!r}")
     if isinstance(particles, bool) or not float(particles).is_integer() or int(particles) < 1:
         raise ParameterError(f"particles must be a positive integer, got {particles!r}")
-    return num.sample_particles(params, int(particles), int(seed), streams, device)
+    x = num.sample_particles(params, int(particles), int(seed), streams, device)
+    if not np.all(np.isfinite(x)):
+        # Not a bug of the sampler: with classes whose components differ in width, grad log p(y|x)
+        # grows linearly in x, so each guided step multiplies x by about 1 + sigma_t^2 gamma c and a
+        # large gamma overflows float64 (measured on bimodal_1d, y = 1: from gamma ~ 2.5e3 at T = 1000).
+        raise ParameterError(
+            f"gamma = {float(gamma):g} is too large for this toy and T = {sch.T}: the guided particles left the "
+            "float64 range (the guided drift sigma_t^2 gamma grad log p(y|x) grows with |x|); use a smaller gamma"
+        )
+    return x
 
 
 def simulate(
@@ -633,7 +567,7 @@ def discretisation_error(
     if mix.dim != 1:
         raise ParameterError("discretisation_error measures 1-D toys; got a 2-D mixture")
     target = mix.conditional(y)
-    pts = toy_points(mixture) if isinstance(mixture, str) else np.linspace(-3, 3, 7)[:, None]
+    pts = mx.toy_points(mixture) if isinstance(mixture, str) else np.linspace(-3, 3, 7)[:, None]
     rows = []
     for T in steps:
         xs = sample(mix, y=y, gamma=1.0, T=T, mode=mode, variance=variance, particles=particles, seed=seed)[:, 0]
@@ -659,7 +593,7 @@ def gamma_mismatch(
 ) -> dict[str, float]:
     r"""How far the γ-guided sampler is from the tilted law :math:`p_0(x)p_0(y|x)^\gamma/Z`.
 
-    On the two-class 1-D toy of MATH.md (±1, s = 0.5, y = +1 class): the Kolmogorov distance with
+    On the two-class 1-D toy (±1, s = 0.5, y = +1 class; post 9257's γ ≠ 1 remark): the Kolmogorov distance with
     its DKWM half-width, and the sampled mean against the tilted mean.
     """
     g = num.check_gamma(gamma)
@@ -683,14 +617,16 @@ def score_mismatch(gamma: Any, alpha_bar: Any) -> float:
     (7.56, 0.0)
     """
     g = num.check_gamma(gamma)
-    ab = float(alpha_bar)
+    try:
+        ab = float(alpha_bar)
+    except (TypeError, ValueError):
+        ab = math.nan  # complex, a string, None: refused below with the domain
     if not 0 < ab < 1:
         raise ParameterError(f"alpha_bar must lie in (0, 1) (Su's alpha_bar_t), got {alpha_bar!r}")
     return mx.guided_score_mismatch(mx.TWO_CLASS_1D, 1, g, ab)
 
 
 __all__ = [
-    "RESULTS",
     "TOY_SPECS",
     "cfg",
     "discretisation_error",

@@ -112,14 +112,7 @@ def _rows(m: sp.Matrix) -> list[list]:
 
 
 def _zlpr_soft_argmin_oracle(t):
-    """Minimise the definition numerically: Newton on mpmath's numerical gradient, from s = 0."""
-    tv = _floats(t)
-
-    def grad(*sv):
-        return num.gradient_oracle(lambda p: num.zlpr_soft_oracle(p, tv), list(sv))
-
-    root = mpmath.findroot(grad, [mpmath.mpf(0)] * len(tv), tol=mpmath.mpf(10) ** (-2 * mpmath.mp.dps // 3))
-    return [root[q] for q in range(len(tv))]
+    return num.zlpr_soft_argmin_oracle(_floats(t))
 
 
 def _nm_matrix_oracle(loss):
@@ -133,37 +126,13 @@ def _nm_matrix_oracle(loss):
 def _nm_gradient_oracle(loss):
     def oracle(S, T):
         _same_length(S, T, "S and T")
-        n, m = S.shape
-        Tr = _rows(T)
-        return num.gradient_oracle(lambda p: loss([p[i * m : (i + 1) * m] for i in range(n)], Tr), _floats(S))
+        return num.nm_gradient_oracle(loss, _rows(S), _rows(T))
 
     return oracle
 
 
 def _nm_loss3_argmin_oracle(T):
-    """Minimise loss-3 numerically in the centred gauge (last column = -sum of the others)."""
-    n, m = T.shape
-    Tr = _rows(T)
-
-    def full(x):
-        rows = []
-        for i in range(n):
-            free = list(x[i * (m - 1) : (i + 1) * (m - 1)])
-            rows.append(free + [-mpmath.fsum(free)])
-        return rows
-
-    def grad(*x):
-        return num.gradient_oracle(lambda p: num.nm_loss3_oracle(full(p), Tr), list(x))
-
-    root = mpmath.findroot(grad, [mpmath.mpf(0)] * (n * (m - 1)), tol=mpmath.mpf(10) ** (-2 * mpmath.mp.dps // 3))
-    root = [root[q] for q in range(n * (m - 1))]
-    return [v for row in full(root) for v in row]
-
-
-def _loss3_argmin_general() -> sp.Expr:
-    i, j, k, m = sp.symbols("i j k m", integer=True, positive=True)
-    t = sp.IndexedBase("t")
-    return sp.log(t[i, j]) - sp.Sum(sp.log(t[i, k]), (k, 1, m)) / m
+    return num.nm_loss3_argmin_oracle(_rows(T))
 
 
 def _nm_closed(func, indexed):
@@ -198,10 +167,6 @@ def _row(name: str, check: str, ok: bool, detail: str, t0: float, topic: str = "
     return CheckRow(name, topic, check, "", "pass" if ok else "FAIL", detail, time.perf_counter() - t0)
 
 
-def _relerr(a: float, b: float) -> float:
-    return abs(a - b) / abs(b) if b != 0 else abs(a - b)
-
-
 def kernels_match_oracle(thorough: bool = False):
     """The dense float64 kernels (ZLPR, loss-1, loss-3; value and gradient) against the mpmath definitions.
 
@@ -210,38 +175,7 @@ def kernels_match_oracle(thorough: bool = False):
     verify keeps to the kernels it compiles anyway.
     """
     t0 = time.perf_counter()
-    rng = np.random.default_rng(7359)
-    rows = 6 if thorough else 2
-    worst: dict[str, float] = {}
-
-    def note(key: str, err: float) -> None:
-        worst[key] = max(worst.get(key, 0.0), err)
-
-    with mpmath.workdps(30):
-        for scale in (3.0, 400.0):  # 400: the shifted path
-            s = rng.normal(size=(rows, 12)) * scale
-            t = rng.uniform(size=(rows, 12))
-            t[:, :3] = 0.0
-            t[:, 3:5] = 1.0
-            loss, g = zlpr_loss(s, t, grad=True)
-            for b in range(rows):
-                note("zlpr", _relerr(loss[b], float(num.zlpr_soft_oracle(s[b], t[b]))))
-            go = num.gradient_oracle(lambda p, t=t: num.zlpr_soft_oracle(p, t[0]), s[0])
-            note("zlpr grad", max(abs(float(x) - y) for x, y in zip(go, g[0])) / max(abs(g[0]).max(), 1e-300))
-            n, m = 4, 3
-            S = rng.normal(size=(rows, n, m)) * scale / 3
-            T = rng.dirichlet(np.full(m, 2.0), size=(rows, n))
-            for kind, oracle in (("loss1", num.nm_loss1_oracle), ("loss3", num.nm_loss3_oracle)):
-                lv, gv = nm_loss(S, T, kind=kind, grad=True)
-                for b in range(rows):
-                    note(kind, _relerr(lv[b], float(oracle(S[b].tolist(), T[b].tolist()))))
-                go = num.gradient_oracle(
-                    lambda p, oracle=oracle, T=T, n=n, m=m: oracle(
-                        [p[i * m : (i + 1) * m] for i in range(n)], T[0].tolist()
-                    ),
-                    S[0].ravel(),
-                )
-                note(kind + " grad", max(abs(float(x) - v) for x, v in zip(go, gv[0].ravel())) / abs(gv[0]).max())
+    worst = num.kernel_oracle_errors(6 if thorough else 2)
     ok = all(v <= KERNEL_RTOL for v in worst.values())
     detail = "max rel. error " + ", ".join(f"{k} {v:.1e}" for k, v in worst.items()) + f" (rtol {KERNEL_RTOL:g})"
     return _row("zlpr_soft", "kernels_match_oracle", ok, detail, t0)
@@ -255,7 +189,11 @@ def loss3_pathology(thorough: bool = False):
     l3 = float(nm_loss(S, y, kind="loss3")[0])
     l1 = float(nm_loss(S, y, kind="loss1")[0])
     exact3, exact1 = math.log1p(math.exp(-10)), math.log(1 + math.exp(10) + math.exp(-40))
-    ok = _relerr(l3, exact3) < 1e-13 and _relerr(l1, exact1) < 1e-13 and int(np.argmax(S[0, 0])) != 0
+    ok = (
+        num.relative_error(l3, exact3) < 1e-13
+        and num.relative_error(l1, exact1) < 1e-13
+        and int(np.argmax(S[0, 0])) != 0
+    )
     return _row(
         "nm_loss3",
         "loss3_pathology",
@@ -436,7 +374,7 @@ NM_LOSS3_ARGMIN = Result(
     topic="multiclass",
     title="loss-3 is minimised at s = log t (centred): softmax of the optimum is t",
     params=(T_MAT_OPEN,),
-    closed_form=lambda T: _loss3_argmin_general() if _symbolic(T) else d.nm_loss3_optimal_logits(T),
+    closed_form=lambda T: d.nm_loss3_optimal_logits_indexed() if _symbolic(T) else d.nm_loss3_optimal_logits(T),
     lhs=lambda T: sp.Symbol(r"S^{\star}"),
     oracle=_nm_loss3_argmin_oracle,
     proofs=(pr.nm_loss3_softmax_stationary,),
@@ -446,17 +384,6 @@ NM_LOSS3_ARGMIN = Result(
     skips=_NO_SIM,
 )
 
-RESULTS = (
-    ZLPR_HARD,
-    ZLPR_SOFT,
-    ZLPR_SOFT_GRADIENT,
-    ZLPR_SOFT_ARGMIN,
-    NM_LOSS1,
-    NM_LOSS1_GRADIENT,
-    NM_LOSS3,
-    NM_LOSS3_GRADIENT,
-    NM_LOSS3_ARGMIN,
-)
 
 
 # ---------------------------------------------------------------------------
@@ -464,38 +391,10 @@ RESULTS = (
 # ---------------------------------------------------------------------------
 
 
-def _scores(x: Any, name: str, ndim: int) -> np.ndarray:
-    a = np.asarray(x)
-    if a.dtype not in (np.float32, np.float64):
-        if not np.issubdtype(a.dtype, np.number) or np.issubdtype(a.dtype, np.complexfloating):
-            raise ParameterError(f"{name} must be a real float array, got dtype {a.dtype}")
-        a = a.astype(np.float64)
-    if a.ndim != ndim:
-        shape = "(B, C)" if ndim == 2 else "(B, n, m)"
-        raise ParameterError(f"{name} must be a {ndim}-d array of shape {shape}, got shape {a.shape}")
-    if a.size == 0:
-        raise ParameterError(f"{name} must not be empty, got shape {a.shape}")
-    bad = ~np.isfinite(a)
-    if bad.any():
-        where = tuple(int(v) for v in np.argwhere(bad)[0])
-        raise ParameterError(f"{name} must be finite, got {a[where]} at index {where}")
-    return np.ascontiguousarray(a)
-
-
-def _unit_labels(t: Any, shape: tuple, dtype) -> np.ndarray:
-    a = np.asarray(t)
-    if a.shape != shape:
-        raise ParameterError(f"labels must have the shape of scores {shape}, got {a.shape}")
-    a = np.ascontiguousarray(a, dtype=dtype)
-    bad = ~((a >= 0) & (a <= 1))  # also catches NaN
-    if bad.any():
-        where = tuple(int(v) for v in np.argwhere(bad)[0])
-        raise ParameterError(f"labels must lie in [0, 1], got {a[where]} at index {where}")
-    return a
-
-
 def _out(loss: np.ndarray, grad: np.ndarray | None, dtype, want: bool):
-    loss = loss.astype(dtype, copy=False)
+    with np.errstate(over="ignore"):
+        loss = loss.astype(dtype, copy=False)
+    num.check_finite_loss(loss, dtype)
     return (loss, grad.astype(dtype, copy=False)) if want else loss
 
 
@@ -520,16 +419,10 @@ def zlpr_loss(scores: Any, labels: Any, *, mask: Any = None, grad: bool = False)
     -------
     loss : array (B,) of the scores' dtype, or ``(loss, gradient)``.
     """
-    s = _scores(scores, "scores", 2)
-    t = _unit_labels(labels, s.shape, s.dtype)
+    s = num.check_scores(scores, "scores", 2)
+    t = num.check_unit_labels(labels, s.shape, s.dtype)
     has_mask = mask is not None
-    if has_mask:
-        mk = np.asarray(mask)
-        if mk.shape != s.shape or mk.dtype != np.bool_:
-            raise ParameterError(f"mask must be a bool array of shape {s.shape}, got {mk.dtype} {mk.shape}")
-        mk = np.ascontiguousarray(mk)
-    else:
-        mk = np.ones((1, 1), dtype=np.bool_)
+    mk = num.check_mask(mask, s.shape) if has_mask else np.ones((1, 1), dtype=np.bool_)
     B, C = s.shape
     loss = np.empty(B)
     g = np.empty((B, C) if grad else (1, 1))
@@ -549,16 +442,8 @@ def zlpr_sparse_loss(scores: Any, positives: Any, *, grad: bool = False):
 
         \ell_b = \log\Bigl(1 + \sum_{c \notin P_b} e^{s_{bc}}\Bigr) + \log\Bigl(1 + \sum_{c \in P_b} e^{-s_{bc}}\Bigr)
     """
-    s = _scores(scores, "scores", 2)
-    p = np.asarray(positives)
-    if p.ndim != 2 or p.shape[0] != s.shape[0] or not np.issubdtype(p.dtype, np.integer):
-        raise ParameterError(f"positives must be an integer array of shape ({s.shape[0]}, K), got {p.dtype} {p.shape}")
-    if p.size and (p.min() < -1 or p.max() >= s.shape[1]):
-        raise ParameterError(
-            f"positives must be class indices in [0, {s.shape[1] - 1}] or -1 (padding), "
-            f"got {p.min() if p.min() < -1 else p.max()}"
-        )
-    p = np.ascontiguousarray(p, dtype=np.int64)
+    s = num.check_scores(scores, "scores", 2)
+    p = num.check_positives(positives, s.shape)
     B, C = s.shape
     loss = np.empty(B)
     g = np.empty((B, C) if grad else (1, 1))
@@ -573,7 +458,7 @@ def zlpr_probability(scores: Any) -> np.ndarray:
 
         p = \frac{1}{1 + e^{-2s}}
     """
-    s = np.asarray(scores, dtype=np.float64)
+    s = num.real_array(scores, "scores")
     return 0.5 * (1.0 + np.tanh(s))  # sigma(2s) = (1 + tanh s)/2, no overflow
 
 
@@ -608,28 +493,15 @@ def nm_loss(scores: Any, labels: Any, *, kind: str = "loss1", grad: bool = False
     if kind not in NM_LOSSES:
         raise ParameterError(f"kind must be one of {', '.join(NM_LOSSES)}, got {kind!r}")
     dense_kernel, index_kernel = NM_LOSSES[kind]
-    s = _scores(scores, "scores", 3)
+    s = num.check_scores(scores, "scores", 3)
     B, n, m = s.shape
     lab = np.asarray(labels)
     loss = np.empty(B)
     g = np.empty((B, n, m) if grad else (1, 1, 1))
     if lab.ndim == 2 and np.issubdtype(lab.dtype, np.integer):
-        if lab.shape != (B, n):
-            raise ParameterError(f"class-index labels must have shape {(B, n)}, got {lab.shape}")
-        if lab.min() < 0 or lab.max() >= m:
-            raise ParameterError(
-                f"class indices must lie in [0, {m - 1}], got {lab.min() if lab.min() < 0 else lab.max()}"
-            )
-        index_kernel(s, np.ascontiguousarray(lab, dtype=np.int64), bool(grad), loss, g)
+        index_kernel(s, num.check_class_indices(lab, (B, n, m)), bool(grad), loss, g)
     else:
-        t = _unit_labels(lab, s.shape, s.dtype)
-        sums = t.sum(axis=2, dtype=np.float64)
-        tol = 1e-5 if s.dtype == np.float32 else 1e-9
-        off = np.abs(sums - 1.0) > tol
-        if off.any():
-            b, i = (int(v) for v in np.argwhere(off)[0])
-            raise ParameterError(f"label rows must sum to 1, got {sums[b, i]:.6g} for sample {b}, task {i}")
-        dense_kernel(s, t, bool(grad), loss, g)
+        dense_kernel(s, num.check_label_rows(lab, s.shape, s.dtype), bool(grad), loss, g)
     return _out(loss, g, s.dtype, grad)
 
 
@@ -644,7 +516,8 @@ def loss1_soft_optimum(labels: Any, *, tol: float = 1e-12, max_iter: int = 60) -
     The Hessian is the central difference of the analytic gradient kernel,
     all 2nm perturbed copies evaluated in one batched call; the per-task
     shift invariance makes it singular, so each step is the least-squares
-    solution, and the result is centred (each row sums to 0).
+    solution, and the result is centred (each row sums to 0)
+    (:func:`closedform.numeric.multiclass.loss1_soft_optimum`).
 
     .. math::
 
@@ -656,62 +529,26 @@ def loss1_soft_optimum(labels: Any, *, tol: float = 1e-12, max_iter: int = 60) -
     >>> bool(np.allclose(1 / (1 + np.exp(-2 * (s[:, 0] - s[:, 1]))), [0.5, 0.25])), g < 1e-12
     (True, True)
     """
-    T = np.asarray(labels, dtype=np.float64)
-    if T.ndim != 2 or T.size == 0 or np.any(~(T > 0)) or np.any(np.abs(T.sum(axis=1) - 1) > 1e-9):
-        raise ParameterError("labels must be an (n, m) matrix of positive rows summing to 1")
-    n, m = T.shape
-    N = n * m
-    S = np.log(T) - np.log(T).mean(axis=1, keepdims=True)
-    h = 1e-6
-    eye = np.eye(N).reshape(N, n, m)
-    for _ in range(max_iter):
-        _, g = nm_loss(S[None], T[None], kind="loss1", grad=True)
-        gmax = float(np.abs(g).max())
-        if gmax < tol:
-            break
-        batch = np.concatenate([S[None] + h * eye, S[None] - h * eye])
-        _, gb = nm_loss(batch, np.broadcast_to(T, batch.shape), kind="loss1", grad=True)
-        H = ((gb[:N] - gb[N:]) / (2 * h)).reshape(N, N)
-        H = 0.5 * (H + H.T)
-        step = np.linalg.lstsq(H, -g.reshape(N), rcond=1e-10)[0].reshape(n, m)
-        S = S + step
-        S -= S.mean(axis=1, keepdims=True)
-    _, g = nm_loss(S[None], T[None], kind="loss1", grad=True)
-    return S, float(np.abs(g).max())
-
-
-def _softmax(S: np.ndarray) -> np.ndarray:
-    z = np.exp(S - S.max(axis=-1, keepdims=True))
-    return z / z.sum(axis=-1, keepdims=True)
+    return num.loss1_soft_optimum(num.label_rows(labels, positive=True), float(tol), int(max_iter))
 
 
 def softmax_scale_fit(scores: Any, labels: Any) -> tuple[float, float]:
     r"""The scale c minimising :math:`\max |\operatorname{softmax}(c s) - t|`, and that error.
 
-    A grid over c in [0, 20] followed by golden-section refinement.
+    A grid over c in [0, 20] followed by golden-section refinement.  ``labels``
+    are probability rows (entries in [0, 1], each row summing to 1), ``scores``
+    a finite real matrix of the same shape.
 
     .. math::
 
         c^\star = \arg\min_{c \ge 0} \max_{ij} \bigl|\operatorname{softmax}_j(c\, s_{i\cdot}) - t_{ij}\bigr|
+
+    >>> c, err = softmax_scale_fit([[1.0, 0.0]], [[0.75, 0.25]])   # softmax(c (1, 0)) = (3/4, 1/4) at c = log 3
+    >>> round(float(c), 6), err < 1e-9
+    (1.098612, True)
     """
-    S = np.asarray(scores, dtype=np.float64)
-    T = np.asarray(labels, dtype=np.float64)
-
-    def err(c: float) -> float:
-        return float(np.abs(_softmax(c * S) - T).max())
-
-    grid = np.linspace(0.0, 20.0, 401)
-    k = int(np.argmin([err(c) for c in grid]))
-    lo, hi = grid[max(k - 1, 0)], grid[min(k + 1, len(grid) - 1)]
-    phi = (math.sqrt(5) - 1) / 2
-    for _ in range(80):
-        a, b = hi - phi * (hi - lo), lo + phi * (hi - lo)
-        if err(a) < err(b):
-            hi = b
-        else:
-            lo = a
-    c = 0.5 * (lo + hi)
-    return c, err(c)
+    T = num.label_rows(labels)
+    return num.softmax_scale_fit(num.scores_like(scores, T), T)
 
 
 def implied_scales(scores: Any, labels: Any) -> np.ndarray:
@@ -721,16 +558,11 @@ def implied_scales(scores: Any, labels: Any) -> np.ndarray:
 
         c_{ijk} = \frac{\log t_{ij} - \log t_{ik}}{s_{ij} - s_{ik}}
 
-    softmax(c s) = t for some c exactly when all of them are equal.
+    softmax(c s) = t for some c exactly when all of them are equal.  ``labels``
+    are positive probability rows (entries in (0, 1], rows summing to 1).
+
+    >>> implied_scales([[1.0, 0.0]], [[0.75, 0.25]])
+    array([1.09861229])
     """
-    S = np.asarray(scores, dtype=np.float64)
-    L = np.log(np.asarray(labels, dtype=np.float64))
-    out = []
-    n, m = S.shape
-    for i in range(n):
-        for j in range(m):
-            for k in range(j + 1, m):
-                ds = S[i, j] - S[i, k]
-                if abs(ds) > 1e-9:
-                    out.append((L[i, j] - L[i, k]) / ds)
-    return np.array(out)
+    T = num.label_rows(labels, positive=True)
+    return num.implied_scales(num.scores_like(scores, T), T)

@@ -27,6 +27,8 @@ from collections.abc import Sequence
 
 import sympy as sp
 
+from closedform.derive.expr_parser import as_expr
+
 __all__ = [
     "TOY_DATA",
     "LogitIntegral",
@@ -191,7 +193,7 @@ def normal_pdf(z: sp.Expr) -> sp.Expr:
     >>> normal_pdf(0)
     sqrt(2)/(2*sqrt(pi))
     """
-    return sp.exp(-(sp.sympify(z) ** 2) / 2) / sp.sqrt(2 * sp.pi)
+    return sp.exp(-(as_expr(z) ** 2) / 2) / sp.sqrt(2 * sp.pi)
 
 
 def normal_cdf(z: sp.Expr) -> sp.Expr:
@@ -200,7 +202,7 @@ def normal_cdf(z: sp.Expr) -> sp.Expr:
     >>> normal_cdf(0)
     1/2
     """
-    return (1 + sp.erf(sp.sympify(z) / sp.sqrt(2))) / 2
+    return (1 + sp.erf(as_expr(z) / sp.sqrt(2))) / 2
 
 
 def exact_integrand(m: Sequence[sp.Expr], y: int, x: sp.Expr = x_) -> sp.Expr:
@@ -209,7 +211,7 @@ def exact_integrand(m: Sequence[sp.Expr], y: int, x: sp.Expr = x_) -> sp.Expr:
     >>> exact_integrand([0, 0], 0)
     sqrt(2)*(erf(sqrt(2)*x/2)/2 + 1/2)*exp(-x**2/2)/(2*sqrt(pi))
     """
-    m = [sp.sympify(v) for v in m]
+    m = [as_expr(v) for v in m]
     out = normal_pdf(x - m[y])
     for j, mj in enumerate(m):
         if j != y:
@@ -238,13 +240,13 @@ def exact_probability_integral(mu, sigma: sp.Expr, y) -> sp.Integral:
     >>> print(sp.latex(exact_probability_integral(sp.Symbol("mu"), s, 1)))  # doctest: +ELLIPSIS
     \int\limits_{-\infty}^{\infty} ... \prod_{j=1}^{C} ...^{1 - \delta_{1 j}}}{2 \sqrt{\pi}}\, dx
     """
-    sigma = sp.sympify(sigma)
+    sigma = as_expr(sigma)
     if isinstance(mu, sp.Symbol):
         base, c = _symbolic_vector(mu)
-        y = sp.sympify(y)
+        y = as_expr(y)
         prod = sp.Product(normal_cdf(x_ - base[_j] / sigma) ** (1 - sp.KroneckerDelta(_j, y)), (_j, 1, c))
         return sp.Integral(normal_pdf(x_ - base[y] / sigma) * prod, (x_, -sp.oo, sp.oo))
-    m = [sp.sympify(v) / sigma for v in mu]
+    m = [as_expr(v) / sigma for v in mu]
     return LogitIntegral(exact_integrand(m, int(y)), (x_, -sp.oo, sp.oo))
 
 
@@ -257,7 +259,7 @@ def binary_probability(delta: sp.Expr, sigma: sp.Expr) -> sp.Expr:
     >>> binary_probability(1, s)
     erf(1/(2*sigma))/2 + 1/2
     """
-    return normal_cdf(sp.sympify(delta) / (sp.sympify(sigma) * sp.sqrt(2)))
+    return normal_cdf(as_expr(delta) / (as_expr(sigma) * sp.sqrt(2)))
 
 
 def three_class_probability(h: sp.Expr, k: sp.Expr) -> sp.Expr:
@@ -283,7 +285,7 @@ def three_class_probability(h: sp.Expr, k: sp.Expr) -> sp.Expr:
     >>> three_class_probability(h, k).has(OwenT)
     True
     """
-    h, k = sp.sympify(h), sp.sympify(k)
+    h, k = as_expr(h), as_expr(k)
     r3 = sp.sqrt(3)
 
     def t_term(u, v):
@@ -315,7 +317,7 @@ def three_class_margin_gradient(h: sp.Expr, k: sp.Expr) -> sp.Matrix:
     [sqrt(2)/(4*sqrt(pi))],
     [sqrt(2)/(4*sqrt(pi))]])
     """
-    h, k = sp.sympify(h), sp.sympify(k)
+    h, k = as_expr(h), as_expr(k)
     r3 = sp.sqrt(3)
     return sp.Matrix([normal_pdf(h) * normal_cdf((2 * k - h) / r3), normal_pdf(k) * normal_cdf((2 * h - k) / r3)])
 
@@ -333,9 +335,9 @@ def exact_probability(mu, sigma: sp.Expr, y) -> sp.Expr:
     """
     if isinstance(mu, sp.Symbol):
         return exact_probability_integral(mu, sigma, y)
-    mu = [sp.sympify(v) for v in mu]
+    mu = [as_expr(v) for v in mu]
     y = int(y)
-    sigma = sp.sympify(sigma)
+    sigma = as_expr(sigma)
     if len(mu) == 1:
         return sp.Integer(1)
     margins = [mu[y] - v for j, v in enumerate(mu) if j != y]
@@ -368,10 +370,10 @@ def exact_gradient(mu, sigma: sp.Expr, y) -> sp.Matrix:
     0
     """
     if isinstance(mu, sp.Symbol):
-        return _symbolic_gradient(mu, sp.sympify(sigma), sp.sympify(y))
-    mu = [sp.sympify(v) for v in mu]
+        return _symbolic_gradient(mu, as_expr(sigma), as_expr(y))
+    mu = [as_expr(v) for v in mu]
     y = int(y)
-    sigma = sp.sympify(sigma)
+    sigma = as_expr(sigma)
     c = len(mu)
     if c == 1:
         return sp.zeros(2, 1)
@@ -426,7 +428,7 @@ def sigma_gradient_from_mu_gradient(mu: Sequence[sp.Expr], sigma: sp.Expr, grad_
     >>> sigma_gradient_from_mu_gradient([a, b], s, [1, -1])
     (-a + b)/sigma
     """
-    return -sum(sp.sympify(m) * g for m, g in zip(mu, grad_mu)) / sp.sympify(sigma)
+    return -sum(as_expr(m) * g for m, g in zip(mu, grad_mu)) / as_expr(sigma)
 
 
 def orthant_covariance(classes: int) -> sp.Matrix:
@@ -450,8 +452,8 @@ def clipped_margins(mu: Sequence[sp.Expr], y: int, margin: sp.Expr) -> list[sp.E
     >>> clipped_margins([3, 0, 2], 0, 2)
     [2, 1]
     """
-    mu = [sp.sympify(v) for v in mu]
-    return [sp.Min(mu[y] - v, sp.sympify(margin)) for j, v in enumerate(mu) if j != int(y)]
+    mu = [as_expr(v) for v in mu]
+    return [sp.Min(mu[y] - v, as_expr(margin)) for j, v in enumerate(mu) if j != int(y)]
 
 
 def expected_error(probabilities: Sequence[sp.Expr]) -> sp.Expr:
@@ -481,7 +483,7 @@ def exact_event(y) -> sp.Expr:
     'P{\\left(\\operatorname{argmax}{\\left(\\frac{\\mu}{\\sigma} + \\varepsilon \\right)} = 1 \\right)}'
     """
     mu, sigma, eps = sp.Symbol("mu"), sp.Symbol("sigma"), sp.Symbol("varepsilon")
-    return sp.Function("P")(sp.Eq(sp.Function("argmax")(mu / sigma + eps), sp.sympify(y), evaluate=False))
+    return sp.Function("P")(sp.Eq(sp.Function("argmax")(mu / sigma + eps), as_expr(y), evaluate=False))
 
 
 # ----------------------------------------------------------------------------
@@ -503,7 +505,7 @@ def toy_margins(k: sp.Expr, b: sp.Expr) -> list[sp.Expr]:
     >>> toy_margins(1, b)
     [b + 1/4, b, 1/4 - b]
     """
-    k, b = sp.sympify(k), sp.sympify(b)
+    k, b = as_expr(k), as_expr(b)
     return [sp.expand(lab * k * (xv - b)) for xv, lab in TOY_DATA]
 
 
@@ -526,7 +528,7 @@ def toy_ce_stationarity(k: sp.Expr, b: sp.Expr) -> sp.Expr:
     >>> toy_ce_stationarity(1, b)
     -1/(exp(b + 1/4) + 1) + 1/(exp(1/4 - b) + 1) - 1/(exp(b) + 1)
     """
-    k, b = sp.sympify(k), sp.sympify(b)
+    k, b = as_expr(k), as_expr(b)
 
     def sig(z):
         return 1 / (1 + sp.exp(-z))
@@ -548,8 +550,8 @@ def toy_ce_cubic(k: sp.Expr, t: sp.Expr) -> sp.Expr:
     >>> toy_ce_cubic(4, t)
     E*t**3 - t*(1 + E + exp(2)) - 2*E
     """
-    c = sp.exp(sp.sympify(k) / 4)
-    t = sp.sympify(t)
+    c = sp.exp(as_expr(k) / 4)
+    t = as_expr(t)
     return c * t**3 - (1 + c + c**2) * t - 2 * c
 
 
@@ -572,7 +574,7 @@ def toy_ce_optimum(k: sp.Expr) -> sp.Expr:
     >>> sp.limit(toy_ce_optimum(k), k, sp.oo)
     1/8
     """
-    k = sp.sympify(k)
+    k = as_expr(k)
     r = 1 + 2 * sp.cosh(k / 4)
     t = 2 * sp.sqrt(r / 3) * sp.cos(sp.acos((3 / r) ** sp.Rational(3, 2)) / 3)
     return sp.log(t) / k
@@ -667,7 +669,7 @@ def toy_accuracy(b: sp.Expr) -> sp.Expr:
     >>> toy_accuracy(sp.Rational(1, 8)), toy_accuracy(sp.Rational(-1, 8))
     (1, 2/3)
     """
-    b = sp.sympify(b)
+    b = as_expr(b)
     return sum(sp.Piecewise((1, z > 0), (0, True)) for z in toy_margins(1, b)) / len(TOY_DATA)
 
 
@@ -721,7 +723,7 @@ def toy_exact_optimum(sigma: sp.Expr) -> sp.Expr:
     >>> sp.limit(toy_exact_optimum(s), s, 0, "+")
     1/8
     """
-    sigma = sp.sympify(sigma)
+    sigma = as_expr(sigma)
     return 8 * sigma**2 * sp.asinh(sp.exp(1 / (64 * sigma**2)) / 2)
 
 
@@ -757,7 +759,7 @@ def neg_log_series(p: sp.Expr, terms: int | sp.Expr) -> sp.Expr:
     -p + (1 - p)**2/2 + 1
     """
     m = sp.Symbol("m", integer=True, positive=True)
-    expr = sp.Sum((1 - sp.sympify(p)) ** m / m, (m, 1, terms))
+    expr = sp.Sum((1 - as_expr(p)) ** m / m, (m, 1, terms))
     return expr.doit() if isinstance(terms, int) else expr
 
 
@@ -768,4 +770,4 @@ def ce_gradient_weight(p: sp.Expr) -> sp.Expr:
     10
     """
     q = sp.Symbol("q", positive=True)
-    return (sp.diff(-sp.log(q), q) / sp.diff(1 - q, q)).subs(q, sp.sympify(p))
+    return (sp.diff(-sp.log(q), q) / sp.diff(1 - q, q)).subs(q, as_expr(p))

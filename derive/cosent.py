@@ -25,8 +25,11 @@ from collections.abc import Sequence
 
 import sympy as sp
 
+from closedform.derive.expr_parser import as_expr
+
 __all__ = [
     "binary_factorised",
+    "binary_factorised_indexed",
     "constant_score_value",
     "cosent_gradient",
     "cosent_gradient_indexed",
@@ -35,6 +38,7 @@ __all__ = [
     "cosent_loss_indexed",
     "cosent_loss_with_ties",
     "max_violation",
+    "max_violation_indexed",
     "mean_half_up",
     "sigmoid_bce",
     "softmax2_cross_entropy",
@@ -50,7 +54,7 @@ def violating_pairs(y: Sequence[object]) -> list[tuple[int, int]]:
     >>> violating_pairs([0, 1, 1])
     [(0, 1), (0, 2)]
     """
-    y = [sp.sympify(v) for v in y]
+    y = [as_expr(v) for v in y]
     return [(i, j) for i in range(len(y)) for j in range(len(y)) if bool(y[i] < y[j])]
 
 
@@ -67,7 +71,7 @@ def cosent_loss(f: Sequence[sp.Expr], y: Sequence[object], lam: sp.Expr) -> sp.E
     >>> cosent_loss([a, b], [1, 1], lam)
     0
     """
-    f = [sp.sympify(v) for v in f]
+    f = [as_expr(v) for v in f]
     if len(f) != len(y):
         raise ValueError(f"scores and labels differ in length: {len(f)} vs {len(y)}")
     return sp.log(1 + sp.Add(*(sp.exp(lam * (f[i] - f[j])) for i, j in violating_pairs(y))))
@@ -85,8 +89,8 @@ def cosent_loss_with_ties(f: Sequence[sp.Expr], y: Sequence[object], lam: sp.Exp
     >>> cosent_loss_with_ties([a, b], [1, 1], lam)
     log(exp(lambda*(-a + b)) + exp(lambda*(a - b)) + 1)
     """
-    f = [sp.sympify(v) for v in f]
-    yy = [sp.sympify(v) for v in y]
+    f = [as_expr(v) for v in f]
+    yy = [as_expr(v) for v in y]
     pairs = [(i, j) for i in range(len(f)) for j in range(len(f)) if i != j and bool(yy[i] <= yy[j])]
     return sp.log(1 + sp.Add(*(sp.exp(lam * (f[i] - f[j])) for i, j in pairs)))
 
@@ -102,8 +106,8 @@ def cosent_loss_grouped(f: Sequence[sp.Expr], y: Sequence[object], lam: sp.Expr)
     >>> sp.expand(sp.exp(cosent_loss_grouped([a, b, c], [0, 1, 2], 1)) - sp.exp(cosent_loss([a, b, c], [0, 1, 2], 1)))
     0
     """
-    f = [sp.sympify(v) for v in f]
-    yy = [sp.sympify(v) for v in y]
+    f = [as_expr(v) for v in f]
+    yy = [as_expr(v) for v in y]
     inner = []
     for j in range(len(f)):
         below = sp.Add(*(sp.exp(lam * f[i]) for i in range(len(f)) if bool(yy[i] < yy[j])))
@@ -128,8 +132,8 @@ def cosent_gradient(f: Sequence[sp.Expr], y: Sequence[object], lam: sp.Expr) -> 
     >>> sp.simplify(g[0] + g[1])
     0
     """
-    f = [sp.sympify(v) for v in f]
-    yy = [sp.sympify(v) for v in y]
+    f = [as_expr(v) for v in f]
+    yy = [as_expr(v) for v in y]
     pairs = violating_pairs(yy)
     den = 1 + sp.Add(*(sp.exp(lam * (f[i] - f[j])) for i, j in pairs))
     out = []
@@ -151,8 +155,8 @@ def binary_factorised(f_neg: Sequence[sp.Expr], f_pos: Sequence[sp.Expr], lam: s
     >>> binary_factorised([a], [b], 2)
     log(exp(2*a)*exp(-2*b) + 1)
     """
-    neg = sp.Add(*(sp.exp(lam * sp.sympify(v)) for v in f_neg))
-    pos = sp.Add(*(sp.exp(-lam * sp.sympify(v)) for v in f_pos))
+    neg = sp.Add(*(sp.exp(lam * as_expr(v)) for v in f_neg))
+    pos = sp.Add(*(sp.exp(-lam * as_expr(v)) for v in f_pos))
     return sp.log(1 + neg * pos)
 
 
@@ -166,7 +170,7 @@ def max_violation(f: Sequence[sp.Expr], y: Sequence[object]) -> sp.Expr:
     >>> max_violation([0, sp.Rational(1, 2), 1], [1, 0, 2])
     1/2
     """
-    f = [sp.sympify(v) for v in f]
+    f = [as_expr(v) for v in f]
     return sp.Max(0, *(f[i] - f[j] for i, j in violating_pairs(y)))
 
 
@@ -189,7 +193,7 @@ def softmax2_cross_entropy(z0: sp.Expr, z1: sp.Expr, label: int) -> sp.Expr:
     >>> softmax2_cross_entropy(0, 0, 1)
     log(2)
     """
-    z = [sp.sympify(z0), sp.sympify(z1)]
+    z = [as_expr(z0), as_expr(z1)]
     return -sp.log(sp.exp(z[label]) / (sp.exp(z[0]) + sp.exp(z[1])))
 
 
@@ -203,7 +207,7 @@ def sigmoid_bce(x: sp.Expr, label: int) -> sp.Expr:
     >>> sigmoid_bce(0, 1)
     log(2)
     """
-    sig = 1 / (1 + sp.exp(-sp.sympify(x)))
+    sig = 1 / (1 + sp.exp(-as_expr(x)))
     return -label * sp.log(sig) - (1 - label) * sp.log(1 - sig)
 
 
@@ -247,3 +251,29 @@ def cosent_gradient_indexed() -> sp.Expr:
     up = sp.Sum(sp.Heaviside(y[_j] - y[k], 0) * sp.exp(lam * (f[k] - f[_j])), (_j, 1, _B))
     down = sp.Sum(sp.Heaviside(y[k] - y[_i], 0) * sp.exp(lam * (f[_i] - f[k])), (_i, 1, _B))
     return lam * (up - down) / den
+
+
+def binary_factorised_indexed(lam: sp.Expr) -> sp.Expr:
+    r"""The binary factorisation with P negatives and Q positives symbolic; a symbolic ``lam`` prints as λ.
+
+    .. math::
+
+        L = \log\Bigl(1 + \sum_{i=1}^{P} e^{\lambda f^{\mathrm{neg}}_i}\sum_{j=1}^{Q} e^{-\lambda f^{\mathrm{pos}}_j}\Bigr)
+
+    >>> binary_factorised_indexed(2).has(sp.Symbol("P", integer=True, positive=True))
+    True
+    """
+    i, j, P, Q = sp.symbols("i j P Q", integer=True, positive=True)
+    neg, pos = sp.IndexedBase(r"f^{\mathrm{neg}}", real=True), sp.IndexedBase(r"f^{\mathrm{pos}}", real=True)
+    lam = sp.Symbol("lambda", positive=True) if isinstance(lam, sp.Symbol) else lam
+    return sp.log(1 + sp.Sum(sp.exp(lam * neg[i]), (i, 1, P)) * sp.Sum(sp.exp(-lam * pos[j]), (j, 1, Q)))
+
+
+def max_violation_indexed() -> sp.Expr:
+    r"""The large-λ limit with B symbolic, printed as :math:`\max(0, f_i - f_j)` over violating pairs.
+
+    >>> max_violation_indexed()
+    Max(0, f[i] - f[j])
+    """
+    f = sp.IndexedBase("f")
+    return sp.Max(0, f[sp.Symbol("i")] - f[sp.Symbol("j")])

@@ -34,10 +34,13 @@ from collections.abc import Sequence
 
 import sympy as sp
 
+from closedform.derive.expr_parser import as_expr
+
 __all__ = [
     "cfg_epsilon",
     "cfg_epsilon_from_scale",
     "cfg_mean",
+    "conditional_mixture",
     "conditional_epsilon",
     "ddpm_posterior_mean",
     "ddpm_posterior_sigma",
@@ -55,16 +58,18 @@ __all__ = [
     "reverse_mean",
     "score_from_epsilon",
     "sharpened_classifier",
+    "sharpened_gradients_logistic",
     "sharpened_logistic",
     "similarity_guided_mean",
     "tilt_error_constant",
     "tilt_mean_series",
+    "toy_conditional_cdf",
     "w_from_guidance_scale",
 ]
 
 
 def _s(*args):
-    return [sp.sympify(a) for a in args]
+    return [as_expr(a) for a in args]
 
 
 def gaussian_density(x: sp.Expr, mu: sp.Expr, sigma: sp.Expr) -> sp.Expr:
@@ -91,7 +96,7 @@ def normal_cdf(z: sp.Expr) -> sp.Expr:
     >>> normal_cdf(0)
     1/2
     """
-    return sp.erfc(-sp.sympify(z) / sp.sqrt(2)) / 2
+    return sp.erfc(-as_expr(z) / sp.sqrt(2)) / 2
 
 
 def reverse_mean(x_t: sp.Expr, eps: sp.Expr, alpha_t: sp.Expr, beta_bar_t: sp.Expr) -> sp.Expr:
@@ -206,7 +211,7 @@ def gaussian_tilt_moments(mu: sp.Expr, sigma: sp.Expr, g: sp.Expr) -> tuple[sp.E
     log_z = sp.expand_log(sp.log(z), force=True)
     mean = sp.simplify(sp.diff(log_z, gs))
     var = sp.simplify(sp.diff(log_z, gs, 2))
-    subs = {gs: sp.sympify(g), ms: sp.sympify(mu), ss: sp.sympify(sigma)}
+    subs = {gs: as_expr(g), ms: as_expr(mu), ss: as_expr(sigma)}
     return sp.expand(mean.subs(subs)), sp.expand(var.subs(subs))
 
 
@@ -277,7 +282,7 @@ def log_sigmoid(z: sp.Expr) -> sp.Expr:
     >>> log_sigmoid(0)
     -log(2)
     """
-    return -sp.log(1 + sp.exp(-sp.sympify(z)))
+    return -sp.log(1 + sp.exp(-as_expr(z)))
 
 
 def tilt_error_constant(h: sp.Expr, x: sp.Symbol, at: sp.Expr) -> sp.Expr:
@@ -310,8 +315,8 @@ def sharpened_classifier(probs: Sequence[sp.Expr], gamma: sp.Expr) -> list[sp.Ex
     >>> sharpened_classifier([sp.Rational(1, 3), sp.Rational(2, 3)], 2)
     [1/5, 4/5]
     """
-    gamma = sp.sympify(gamma)
-    powered = [sp.sympify(p) ** gamma for p in probs]
+    gamma = as_expr(gamma)
+    powered = [as_expr(p) ** gamma for p in probs]
     z = sp.Add(*powered)
     return [p / z for p in powered]
 
@@ -353,6 +358,24 @@ def log_normaliser_gradient_logistic(a: sp.Expr, x: sp.Expr, gamma: sp.Expr) -> 
     a, x, gamma = _s(a, x, gamma)
     sig = lambda u: 1 / (1 + sp.exp(-u))
     return gamma * a * (sig(gamma * a * x) - sig(a * x))
+
+
+def sharpened_gradients_logistic(a: sp.Expr, x: sp.Expr, gamma: sp.Expr) -> dict[str, sp.Expr]:
+    r"""The three gradients of the :math:`Z(x_t)` criticism at x, by differentiation:
+    :math:`\nabla\log\tilde p` of the sharpened classifier, :math:`\gamma\nabla\log p`, and
+    :math:`\nabla\log Z` (their difference, :func:`log_normaliser_gradient_logistic`).
+
+    >>> g = sharpened_gradients_logistic(1, 0, 3)
+    >>> g["grad_log_sharpened"], g["gamma_grad_log_p"], g["grad_log_Z"]
+    (3/2, 3/2, 0)
+    """
+    a, x, gamma = _s(a, x, gamma)
+    xs = sp.Symbol("x", real=True)
+    return {
+        "grad_log_sharpened": sp.diff(sp.log(sharpened_logistic(a, xs, gamma)), xs).subs(xs, x),
+        "gamma_grad_log_p": gamma * sp.diff(log_sigmoid(a * xs), xs).subs(xs, x),
+        "grad_log_Z": log_normaliser_gradient_logistic(a, x, gamma),
+    }
 
 
 def conditional_epsilon(eps: sp.Expr, beta_bar_t: sp.Expr, grad_log_likelihood: sp.Expr, gamma=1) -> sp.Expr:
@@ -431,7 +454,7 @@ def guidance_scale_from_w(w: sp.Expr) -> sp.Expr:
     >>> guidance_scale_from_w(sp.Rational(13, 2))
     15/2
     """
-    return 1 + sp.sympify(w)
+    return 1 + as_expr(w)
 
 
 def w_from_guidance_scale(s: sp.Expr) -> sp.Expr:
@@ -444,7 +467,7 @@ def w_from_guidance_scale(s: sp.Expr) -> sp.Expr:
     >>> w_from_guidance_scale(sp.Rational(15, 2))
     13/2
     """
-    return sp.sympify(s) - 1
+    return as_expr(s) - 1
 
 
 def cfg_mean(mu_cond: sp.Expr, mu_uncond: sp.Expr, gamma: sp.Expr) -> sp.Expr:
@@ -495,8 +518,79 @@ def mixture_cdf(
     """
     total = sp.Integer(0)
     for w, m, s in zip(weights, means, stds):
-        term = sp.sympify(w)
+        term = as_expr(w)
         for xd, md in zip(x, m):
-            term *= normal_cdf((sp.sympify(xd) - sp.sympify(md)) / sp.sympify(s))
+            term *= normal_cdf((as_expr(xd) - as_expr(md)) / as_expr(s))
         total += term
-    return sp.simplify(total) if all(sp.sympify(v).is_Rational for v in x) else total
+    return sp.simplify(total) if all(as_expr(v).is_Rational for v in x) else total
+
+
+# ----------------------------------------------------------------------------
+# The Gaussian-mixture toys of the guided sampler's checks: the one table
+# ----------------------------------------------------------------------------
+
+
+def _toy(weights: str, means: str, stds: str, labels: str, points: str) -> dict[str, list]:
+    """One toy from space-separated rationals; a mean or a point is comma-separated coordinates."""
+    return {
+        "weights": [sp.Rational(v) for v in weights.split()],
+        "means": [[sp.Rational(c) for c in row.split(",")] for row in means.split()],
+        "stds": [sp.Rational(v) for v in stds.split()],
+        "labels": [int(v) for v in labels.split()],
+        "points": [[sp.Rational(c) for c in row.split(",")] for row in points.split()],
+    }
+
+
+#: The toys, exact: mixing weights, component means (one row per component), isotropic
+#: standard deviations, the class label of each component, and the points where the
+#: registered checks compare CDFs.  ``two_class_1d`` is the two-class example used for
+#: post 9257's gamma != 1 discussion (N(-1, 1/4) and N(1, 1/4), equal weights);
+#: ``bimodal_1d`` has a bimodal class 0 (components 0 and 2); ``square_2d`` puts four
+#: components on a square, classes by diagonal.  :mod:`closedform.numeric.mixtures`
+#: builds its float64 mixtures from this table.
+TOYS: dict[str, dict[str, list]] = {
+    "two_class_1d": _toy("1/2 1/2", "-1 1", "1/2 1/2", "0 1", "-1/2 1/2 1 3/2"),
+    "bimodal_1d": _toy("3/10 1/2 1/5", "-2 1/2 5/2", "1/2 2/5 3/5", "0 1 0", "-5/2 -2 -3/2 0 2 5/2 3"),
+    "square_2d": _toy(
+        "3/10 1/5 1/4 1/4",
+        "-3/2,-1 3/2,6/5 -6/5,3/2 1,-3/2",
+        "1/2 3/5 2/5 1/2",
+        "0 0 1 1",
+        "-1,-1/2 0,0 2,1 -1,2 1,-1 3,3",
+    ),
+}
+
+
+def conditional_mixture(name: str, y: int) -> tuple[list, list, list]:
+    """The class-y part of a toy, renormalised: (weights, means, stds), exact.
+
+    >>> conditional_mixture("bimodal_1d", 0)[0]
+    [3/5, 2/5]
+    """
+    toy = TOYS[name]
+    keep = [k for k, lab in enumerate(toy["labels"]) if lab == int(y)]
+    total = sp.Add(*[toy["weights"][k] for k in keep])
+    return (
+        [toy["weights"][k] / total for k in keep],
+        [toy["means"][k] for k in keep],
+        [toy["stds"][k] for k in keep],
+    )
+
+
+def toy_conditional_cdf(name: str, y: sp.Expr) -> sp.Matrix:
+    r"""The CDF of :math:`p_0(x|y)` at the toy's points, exactly (erfc of rationals).
+
+    A symbolic y gives a Piecewise over the classes.
+
+    >>> toy_conditional_cdf("two_class_1d", 1)[2]
+    1/2
+    """
+    toy = TOYS[name]
+    if isinstance(y, sp.Basic) and not y.is_number:
+        classes = sorted(set(toy["labels"]))
+        mats = [toy_conditional_cdf(name, c) for c in classes]
+        return sp.Matrix(
+            [sp.Piecewise(*[(m[i], sp.Eq(y, c)) for c, m in zip(classes, mats)]) for i in range(len(toy["points"]))]
+        )
+    weights, means, stds = conditional_mixture(name, int(y))
+    return sp.Matrix([mixture_cdf(pt, weights, means, stds) for pt in toy["points"]])

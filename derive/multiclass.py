@@ -35,6 +35,8 @@ from collections.abc import Callable, Sequence
 
 import sympy as sp
 
+from closedform.derive.expr_parser import as_expr
+
 __all__ = [
     "binary_cross_entropy",
     "nm_cross_entropy",
@@ -50,6 +52,7 @@ __all__ = [
     "nm_loss3_gradient_indexed",
     "nm_loss3_indexed",
     "nm_loss3_optimal_logits",
+    "nm_loss3_optimal_logits_indexed",
     "row_softmax",
     "zlpr_hard_loss",
     "zlpr_hard_loss_indexed",
@@ -68,7 +71,7 @@ _n, _m = sp.symbols("n m", integer=True, positive=True)
 
 
 def _vector(v: Sequence[sp.Expr] | sp.MatrixBase) -> list[sp.Expr]:
-    return [sp.sympify(x) for x in list(v)]
+    return [as_expr(x) for x in list(v)]
 
 
 def _matrix(a: Sequence[Sequence[sp.Expr]] | sp.MatrixBase) -> sp.Matrix:
@@ -158,9 +161,9 @@ def zlpr_probability(s: sp.Expr) -> sp.Expr:
     (1/2, 3/4)
     """
     return (
-        sp.nsimplify(1 / (1 + sp.exp(-2 * sp.sympify(s))))
-        if sp.sympify(s).is_Rational
-        else (1 / (1 + sp.exp(-2 * sp.sympify(s))))
+        sp.nsimplify(1 / (1 + sp.exp(-2 * as_expr(s))))
+        if as_expr(s).is_Rational
+        else (1 / (1 + sp.exp(-2 * as_expr(s))))
     )
 
 
@@ -481,6 +484,16 @@ def nm_loss3_optimal_logits(T: Sequence[Sequence[sp.Expr]] | sp.MatrixBase) -> s
     return sp.Matrix(
         [[sp.expand_log(L[i, j] - sp.Add(*L.row(i)) / T.cols) for j in range(T.cols)] for i in range(T.rows)]
     )
+
+
+def nm_loss3_optimal_logits_indexed() -> sp.Expr:
+    r"""The loss-3 minimiser with m symbolic: :math:`s_{ij}^\star = \log t_{ij} - \frac1m\sum_k \log t_{ik}`.
+
+    >>> nm_loss3_optimal_logits_indexed()
+    log(t[i, j]) - Sum(log(t[i, k]), (k, 1, m))/m
+    """
+    t = sp.IndexedBase("t")
+    return sp.log(t[_i, _j]) - sp.Sum(sp.log(t[_i, _k]), (_k, 1, _m)) / _m
 
 
 def nm_loss1_indexed() -> sp.Expr:

@@ -27,6 +27,7 @@ from typing import Any
 import mpmath
 import numpy as np
 
+from closedform.derive import guidance as d
 from closedform.derive.errors import ParameterError
 
 #: Most components and dimensions the CUDA sampler compiles for (local memory is fixed-size).
@@ -235,7 +236,8 @@ def guided_score_mismatch(
             {\int \tilde p_0(x_0)\,\mathcal N(x;\bar\alpha_t x_0, \bar\beta_t^2)\,dx_0}
 
     (quadrature on a uniform grid of ``grid`` points over ±12 component widths).  Zero at
-    γ = 1; MATH.md §4.8 quotes 7.56, 3.00, 0.98 at ᾱ = 0.9, 0.6, 0.3 for γ = 3.
+    γ = 1; for γ = 3 on the two-class toy it is 7.56, 3.00, 0.98 at ᾱ = 0.9, 0.6, 0.3
+    (a check of post 9257's remark that guidance with γ ≠ 1 does not sample the tilted law).
     """
     ab = float(alpha_bar)
     bb2 = 1.0 - ab * ab
@@ -256,16 +258,49 @@ def guided_score_mismatch(
     return float(np.abs(guided - tilted).max())
 
 
-#: The 1-D toy of MATH.md §4.8: two classes N(-1, 0.5²) and N(+1, 0.5²), equal weights.
-TWO_CLASS_1D = Mixture.make([0.5, 0.5], [[-1.0], [1.0]], [0.5, 0.5], [0, 1])
-#: A 1-D toy whose class 0 is bimodal (components 0 and 2): p(x|y=0) is itself a mixture.
-BIMODAL_1D = Mixture.make([0.3, 0.5, 0.2], [[-2.0], [0.5], [2.5]], [0.5, 0.4, 0.6], [0, 1, 0])
-#: A 2-D toy: four components on a square, classes by diagonal.
-SQUARE_2D = Mixture.make(
-    [0.3, 0.2, 0.25, 0.25], [[-1.5, -1.0], [1.5, 1.2], [-1.2, 1.5], [1.0, -1.5]], [0.5, 0.6, 0.4, 0.5], [0, 0, 1, 1]
-)
+def _float_toy(name: str) -> Mixture:
+    toy = d.TOYS[name]
+    return Mixture.make(
+        [float(v) for v in toy["weights"]],
+        [[float(c) for c in row] for row in toy["means"]],
+        [float(v) for v in toy["stds"]],
+        toy["labels"],
+    )
 
-TOYS: dict[str, Mixture] = {"two_class_1d": TWO_CLASS_1D, "bimodal_1d": BIMODAL_1D, "square_2d": SQUARE_2D}
+
+#: The toys of :data:`closedform.derive.guidance.TOYS` as float64 mixtures (the one table, two views).
+TOYS: dict[str, Mixture] = {name: _float_toy(name) for name in d.TOYS}
+#: Two classes N(-1, 0.5²) and N(+1, 0.5²), equal weights (the gamma != 1 example of post 9257's checks).
+TWO_CLASS_1D = TOYS["two_class_1d"]
+#: A 1-D toy whose class 0 is bimodal (components 0 and 2): p(x|y=0) is itself a mixture.
+BIMODAL_1D = TOYS["bimodal_1d"]
+#: A 2-D toy: four components on a square, classes by diagonal.
+SQUARE_2D = TOYS["square_2d"]
+
+
+def toy_points(name: str) -> np.ndarray:
+    """The CDF points of a toy's registered checks, float64 (points, dim)."""
+    return np.array([[float(c) for c in row] for row in d.TOYS[name]["points"]])
+
+
+def _mp_rational(v: Any) -> mpmath.mpf:
+    return mpmath.mpf(int(v.p)) / int(v.q)
+
+
+def toy_cdf_oracle(name: str, y: int) -> list[mpmath.mpf]:
+    """The CDF of p_0(x|y) at the toy's points by :func:`cdf_oracle` quadrature, at the caller's ``mp.dps``.
+
+    The weights, means and stds enter as mpf of the table's exact rationals.
+
+    >>> [mpmath.nstr(v, 8) for v in toy_cdf_oracle("two_class_1d", 1)][:3]
+    ['0.001349898', '0.15865525', '0.5']
+    """
+    weights, means, stds = d.conditional_mixture(name, int(y))
+    w = [_mp_rational(v) for v in weights]
+    m = [[_mp_rational(c) for c in row] for row in means]
+    s = [_mp_rational(v) for v in stds]
+    return [cdf_oracle(w, m, s, [_mp_rational(c) for c in pt]) for pt in d.TOYS[name]["points"]]
+
 
 __all__ = [
     "BIMODAL_1D",
@@ -279,4 +314,6 @@ __all__ = [
     "guided_score_mismatch",
     "tilted_cdf_1d",
     "tilted_mean_1d",
+    "toy_cdf_oracle",
+    "toy_points",
 ]

@@ -35,6 +35,7 @@ import math
 import mpmath
 import numpy as np
 
+from closedform.derive.errors import ParameterError
 from closedform.numeric.target import parallel_jit, prange, scalar_jit
 
 #: Below this largest exponent the sums are taken unshifted (e^600 * n stays finite for n < 1e47).
@@ -764,6 +765,149 @@ def nm_loss3_numpy(s: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 
 # ---------------------------------------------------------------------------
+# Input checks of the batched API: one ParameterError naming the argument
+# ---------------------------------------------------------------------------
+
+
+def score_limit(m: int) -> float:
+    """Largest |score| of the n m-class kernels: sums of the m scores of a task and differences of
+    two of them must stay finite in float64 (the loss itself is checked by :func:`check_finite_loss`)."""
+    return float(np.finfo(np.float64).max) / (2 * m)
+
+
+def check_scores(x, name: str, ndim: int) -> np.ndarray:
+    """A finite real float32/float64 array of ``ndim`` dimensions, C-contiguous (ints become float64);
+    for the n m-class losses (``ndim`` 3) with |entries| <= :func:`score_limit`."""
+    a = np.asarray(x)
+    if a.dtype not in (np.float32, np.float64):
+        if not np.issubdtype(a.dtype, np.number) or np.issubdtype(a.dtype, np.complexfloating):
+            raise ParameterError(f"{name} must be a real float array, got dtype {a.dtype}")
+        a = a.astype(np.float64)
+    if a.ndim != ndim:
+        shape = "(B, C)" if ndim == 2 else "(B, n, m)"
+        raise ParameterError(f"{name} must be a {ndim}-d array of shape {shape}, got shape {a.shape}")
+    if a.size == 0:
+        raise ParameterError(f"{name} must not be empty, got shape {a.shape}")
+    bad = ~np.isfinite(a)
+    if bad.any():
+        where = tuple(int(v) for v in np.argwhere(bad)[0])
+        raise ParameterError(f"{name} must be finite, got {a[where]} at index {where}")
+    if ndim == 3 and float(np.abs(a).max()) > score_limit(a.shape[-1]):
+        limit = score_limit(a.shape[-1])
+        raise ParameterError(
+            f"{name} must lie in [-{limit:.3g}, {limit:.3g}] (float64 max / 2m: the kernels sum a task's m scores), "
+            f"got {np.abs(a).max():.3g} in absolute value"
+        )
+    return np.ascontiguousarray(a)
+
+
+def check_finite_loss(loss: np.ndarray, dtype) -> None:
+    """One ParameterError when a loss, in the scores' dtype, lies beyond its range (scores too large)."""
+    bad = ~np.isfinite(loss)
+    if bad.any():
+        b = int(np.argmax(bad))
+        raise ParameterError(
+            f"scores too large: the loss of row {b} exceeds the {np.dtype(dtype).name} range "
+            f"(|loss| > {float(np.finfo(dtype).max):.3g})"
+        )
+
+
+def check_unit_labels(t, shape: tuple, dtype) -> np.ndarray:
+    """Labels of the scores' shape with entries in [0, 1], as a C-contiguous array of ``dtype``."""
+    a = np.asarray(t)
+    if a.shape != shape:
+        raise ParameterError(f"labels must have the shape of scores {shape}, got {a.shape}")
+    if a.dtype.kind not in "biuf":  # complex or object: casting would drop an imaginary part or fail inside NumPy
+        raise ParameterError(f"labels must be a real array with entries in [0, 1], got dtype {a.dtype}")
+    a = np.ascontiguousarray(a, dtype=dtype)
+    bad = ~((a >= 0) & (a <= 1))  # also catches NaN
+    if bad.any():
+        where = tuple(int(v) for v in np.argwhere(bad)[0])
+        raise ParameterError(f"labels must lie in [0, 1], got {a[where]} at index {where}")
+    return a
+
+
+def check_label_rows(t, shape: tuple, dtype) -> np.ndarray:
+    """Dense n m-class labels (B, n, m): entries in [0, 1], every row summing to 1 (1e-5 for float32, else 1e-9)."""
+    a = check_unit_labels(t, shape, dtype)
+    sums = a.sum(axis=2, dtype=np.float64)
+    tol = 1e-5 if a.dtype == np.float32 else 1e-9
+    off = np.abs(sums - 1.0) > tol
+    if off.any():
+        b, i = (int(v) for v in np.argwhere(off)[0])
+        raise ParameterError(f"label rows must sum to 1, got {sums[b, i]:.6g} for sample {b}, task {i}")
+    return a
+
+
+def check_mask(mask, shape: tuple) -> np.ndarray:
+    mk = np.asarray(mask)
+    if mk.shape != shape or mk.dtype != np.bool_:
+        raise ParameterError(f"mask must be a bool array of shape {shape}, got {mk.dtype} {mk.shape}")
+    return np.ascontiguousarray(mk)
+
+
+def check_positives(positives, shape: tuple) -> np.ndarray:
+    """Positive class indices (B, K) for scores of ``shape`` (B, C): ints in [0, C-1], -1 as padding."""
+    p = np.asarray(positives)
+    if p.ndim != 2 or p.shape[0] != shape[0] or not np.issubdtype(p.dtype, np.integer):
+        raise ParameterError(f"positives must be an integer array of shape ({shape[0]}, K), got {p.dtype} {p.shape}")
+    if p.size and (p.min() < -1 or p.max() >= shape[1]):
+        raise ParameterError(
+            f"positives must be class indices in [0, {shape[1] - 1}] or -1 (padding), "
+            f"got {p.min() if p.min() < -1 else p.max()}"
+        )
+    return np.ascontiguousarray(p, dtype=np.int64)
+
+
+def check_class_indices(lab: np.ndarray, shape: tuple) -> np.ndarray:
+    """Class-index labels (B, n) for scores of ``shape`` (B, n, m): ints in [0, m-1]."""
+    B, n, m = shape
+    if lab.shape != (B, n):
+        raise ParameterError(f"class-index labels must have shape {(B, n)}, got {lab.shape}")
+    if lab.min() < 0 or lab.max() >= m:
+        raise ParameterError(f"class indices must lie in [0, {m - 1}], got {lab.min() if lab.min() < 0 else lab.max()}")
+    return np.ascontiguousarray(lab, dtype=np.int64)
+
+
+def real_array(x, name: str, ndim: int | None = None) -> np.ndarray:
+    """A finite real float64 array (any shape, or ``ndim`` dimensions), else one ParameterError naming ``name``."""
+    a = np.asarray(x)
+    if a.dtype.kind not in "biuf":
+        raise ParameterError(f"{name} must be an array of finite real numbers, got dtype {a.dtype}")
+    a = a.astype(np.float64)
+    if ndim is not None and a.ndim != ndim:
+        raise ParameterError(f"{name} must be a {ndim}-d array, got shape {a.shape}")
+    if not np.all(np.isfinite(a)):
+        raise ParameterError(f"{name} must be finite: it has a NaN or an infinity")
+    return a
+
+
+def label_rows(labels, name: str = "labels", positive: bool = False) -> np.ndarray:
+    """An (n, m) matrix of probability rows: entries in [0, 1] (or (0, 1] if ``positive``), rows summing to 1."""
+    T = real_array(labels, name, 2)
+    if T.size == 0:
+        raise ParameterError(f"{name} must be a non-empty (n, m) matrix, got shape {T.shape}")
+    inside = (T > 0 if positive else T >= 0) & (T <= 1)
+    if not np.all(inside):
+        where = tuple(int(v) for v in np.argwhere(~inside)[0])
+        domain = "(0, 1] (positive rows of probabilities)" if positive else "[0, 1] (rows of probabilities)"
+        raise ParameterError(f"{name} must lie in {domain}, got {T[where]} at index {where}")
+    sums = T.sum(axis=1)
+    if np.any(np.abs(sums - 1) > 1e-9):
+        i = int(np.argmax(np.abs(sums - 1)))
+        raise ParameterError(f"{name} rows must sum to 1 (within 1e-9), got {sums[i]:.12g} for row {i}")
+    return np.ascontiguousarray(T)
+
+
+def scores_like(scores, T: np.ndarray) -> np.ndarray:
+    """Finite real scores of the labels' shape (n, m)."""
+    S = real_array(scores, "scores", 2)
+    if S.shape != T.shape:
+        raise ParameterError(f"scores must have the shape of labels {T.shape}, got {S.shape}")
+    return S
+
+
+# ---------------------------------------------------------------------------
 # mpmath oracles: the definitions, summed at the caller's precision
 # ---------------------------------------------------------------------------
 
@@ -851,3 +995,195 @@ def gradient_oracle(loss, point) -> list[mpmath.mpf]:
 
         out.append(mpmath.diff(along, point[q]))
     return out
+
+
+def nm_gradient_oracle(loss, S, T) -> list[mpmath.mpf]:
+    """The gradient of an n m-class ``loss(S, T)`` in the flattened scores S (row-major), in mpmath."""
+    n, m = len(S), len(S[0])
+    return gradient_oracle(lambda p: loss([p[i * m : (i + 1) * m] for i in range(n)], T), [v for row in S for v in row])
+
+
+def _newton_tolerance() -> mpmath.mpf:
+    # A numerically differentiated gradient is good to about 2/3 of the working digits.
+    return mpmath.mpf(10) ** (-2 * mpmath.mp.dps // 3)
+
+
+def zlpr_soft_argmin_oracle(t) -> list[mpmath.mpf]:
+    """Minimise soft ZLPR from its definition: Newton on mpmath's numerical gradient, from s = 0.
+
+    Shares nothing with the closed form s* = logit(t)/2 (post 9158).
+
+    >>> [mpmath.nstr(v, 10) for v in zlpr_soft_argmin_oracle([mpmath.mpf(1) / 4])]
+    ['-0.5493061443']
+    """
+    tv = [mpmath.mpf(x) for x in t]
+
+    def grad(*sv):
+        return gradient_oracle(lambda p: zlpr_soft_oracle(p, tv), list(sv))
+
+    root = mpmath.findroot(grad, [mpmath.mpf(0)] * len(tv), tol=_newton_tolerance())
+    return [root[q] for q in range(len(tv))]
+
+
+def nm_loss3_argmin_oracle(T) -> list[mpmath.mpf]:
+    """Minimise loss-3 from its definition in the centred gauge (last column = -sum of the others).
+
+    Newton on mpmath's numerical gradient from S = 0; returns the optimum flattened row-major.
+    """
+    n, m = len(T), len(T[0])
+
+    def full(x):
+        rows = []
+        for i in range(n):
+            free = list(x[i * (m - 1) : (i + 1) * (m - 1)])
+            rows.append(free + [-mpmath.fsum(free)])
+        return rows
+
+    def grad(*x):
+        return gradient_oracle(lambda p: nm_loss3_oracle(full(p), T), list(x))
+
+    size = n * (m - 1)
+    root = mpmath.findroot(grad, [mpmath.mpf(0)] * size, tol=_newton_tolerance())
+    root = [root[q] for q in range(size)]
+    return [v for row in full(root) for v in row]
+
+
+# ---------------------------------------------------------------------------
+# Loss-1's soft optimum and the softmax-scale fit (float64 solvers on the kernels)
+# ---------------------------------------------------------------------------
+
+
+def _loss1_gradient(S: np.ndarray, T: np.ndarray) -> np.ndarray:
+    """The loss-1 gradient kernel on a batch (B, n, m) of validated float64 scores and label rows."""
+    loss = np.empty(S.shape[0])
+    g = np.empty(S.shape)
+    nm_loss1_dense_kernel(np.ascontiguousarray(S), np.ascontiguousarray(T), True, loss, g)
+    return g
+
+
+def loss1_soft_optimum(T: np.ndarray, tol: float, max_iter: int) -> tuple[np.ndarray, float]:
+    """Newton for loss-1's minimiser at label rows T (n, m) (validated: positive rows summing to 1).
+
+    The Hessian is the central difference of the analytic gradient kernel, all
+    2nm perturbed copies in one batched call; the per-task shift invariance
+    makes it singular, so each step is the least-squares solution, and the
+    result is centred (each row sums to 0).  Returns ``(S_star, max |gradient|)``.
+    """
+    n, m = T.shape
+    N = n * m
+    S = np.log(T) - np.log(T).mean(axis=1, keepdims=True)
+    h = 1e-6
+    eye = np.eye(N).reshape(N, n, m)
+    for _ in range(max_iter):
+        g = _loss1_gradient(S[None], T[None])
+        if float(np.abs(g).max()) < tol:
+            break
+        batch = np.concatenate([S[None] + h * eye, S[None] - h * eye])
+        gb = _loss1_gradient(batch, np.broadcast_to(T, batch.shape))
+        H = ((gb[:N] - gb[N:]) / (2 * h)).reshape(N, N)
+        H = 0.5 * (H + H.T)
+        step = np.linalg.lstsq(H, -g.reshape(N), rcond=1e-10)[0].reshape(n, m)
+        S = S + step
+        S -= S.mean(axis=1, keepdims=True)
+    g = _loss1_gradient(S[None], T[None])
+    return S, float(np.abs(g).max())
+
+
+def _softmax(S: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):  # a gap beyond the float range is -inf: its exp is the right 0
+        z = np.exp(S - S.max(axis=-1, keepdims=True))
+    return z / z.sum(axis=-1, keepdims=True)
+
+
+def softmax_scale_fit(S: np.ndarray, T: np.ndarray) -> tuple[float, float]:
+    """The c in [0, 20] minimising max |softmax(c S) - T|: a grid of 401 points, then 80 golden-section steps."""
+
+    def err(c: float) -> float:
+        with np.errstate(over="ignore"):
+            scaled = c * S
+            if not np.all(np.isfinite(scaled)):  # huge scores: shift before scaling (c > 0, as c S overflowed)
+                scaled = c * (S - S.max(axis=-1, keepdims=True))
+        return float(np.abs(_softmax(scaled) - T).max())
+
+    grid = np.linspace(0.0, 20.0, 401)
+    k = int(np.argmin([err(c) for c in grid]))
+    lo, hi = grid[max(k - 1, 0)], grid[min(k + 1, len(grid) - 1)]
+    phi = (math.sqrt(5) - 1) / 2
+    for _ in range(80):
+        a, b = hi - phi * (hi - lo), lo + phi * (hi - lo)
+        if err(a) < err(b):
+            hi = b
+        else:
+            lo = a
+    c = 0.5 * (lo + hi)
+    best = float(grid[k])
+    if err(best) + 1e-12 < err(c):  # a minimum at the grid's end c = 0 (huge scores) that refinement leaves
+        return best, err(best)
+    return c, err(c)
+
+
+def implied_scales(S: np.ndarray, T: np.ndarray) -> np.ndarray:
+    """(log t_ij - log t_ik) / (s_ij - s_ik) for every task i and pair j < k with |s_ij - s_ik| > 1e-9."""
+    L = np.log(T)
+    out = []
+    n, m = S.shape
+    for i in range(n):
+        for j in range(m):
+            for k in range(j + 1, m):
+                with np.errstate(over="ignore"):
+                    ds = S[i, j] - S[i, k]  # beyond the float range: inf, and the implied c is the right 0
+                if abs(ds) > 1e-9:
+                    out.append((L[i, j] - L[i, k]) / ds)
+    return np.array(out)
+
+
+# ---------------------------------------------------------------------------
+# The kernels against the oracles (a verify row's measurement)
+# ---------------------------------------------------------------------------
+
+
+def relative_error(a: float, b: float) -> float:
+    """|a - b| / |b|, or |a - b| when b is 0."""
+    return abs(a - b) / abs(b) if b != 0 else abs(a - b)
+
+
+def kernel_oracle_errors(rows: int, seed: int = 7359) -> dict[str, float]:
+    """Largest relative error of the dense float64 kernels (ZLPR, loss-1, loss-3; value and gradient).
+
+    Against the mpmath definitions at 30 digits, on random rows at moderate
+    scores (scale 3) and large ones (scale 400: the shifted path); gradients
+    relative to max |g|.  Keys: ``zlpr``, ``zlpr grad``, ``loss1``, ``loss1 grad``,
+    ``loss3``, ``loss3 grad``.
+    """
+    rng = np.random.default_rng(seed)
+    worst: dict[str, float] = {}
+
+    def note(key: str, err: float) -> None:
+        worst[key] = max(worst.get(key, 0.0), err)
+
+    with mpmath.workdps(30):
+        for scale in (3.0, 400.0):
+            s = rng.normal(size=(rows, 12)) * scale
+            t = rng.uniform(size=(rows, 12))
+            t[:, :3] = 0.0
+            t[:, 3:5] = 1.0
+            loss, g = np.empty(rows), np.empty((rows, 12))
+            zlpr_dense_kernel(s, t, np.ones((1, 1), dtype=np.bool_), False, True, loss, g)
+            for b in range(rows):
+                note("zlpr", relative_error(loss[b], float(zlpr_soft_oracle(s[b], t[b]))))
+            go = gradient_oracle(lambda p, t=t: zlpr_soft_oracle(p, t[0]), s[0])
+            note("zlpr grad", max(abs(float(x) - y) for x, y in zip(go, g[0])) / max(abs(g[0]).max(), 1e-300))
+            n, m = 4, 3
+            S = rng.normal(size=(rows, n, m)) * scale / 3
+            T = rng.dirichlet(np.full(m, 2.0), size=(rows, n))
+            for kind, kernel, oracle in (
+                ("loss1", nm_loss1_dense_kernel, nm_loss1_oracle),
+                ("loss3", nm_loss3_dense_kernel, nm_loss3_oracle),
+            ):
+                lv, gv = np.empty(rows), np.empty(S.shape)
+                kernel(S, T, True, lv, gv)
+                for b in range(rows):
+                    note(kind, relative_error(lv[b], float(oracle(S[b].tolist(), T[b].tolist()))))
+                go = nm_gradient_oracle(oracle, S[0].tolist(), T[0].tolist())
+                note(kind + " grad", max(abs(float(x) - v) for x, v in zip(go, gv[0].ravel())) / abs(gv[0]).max())
+    return worst

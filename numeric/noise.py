@@ -134,8 +134,8 @@ def law_oracle(noise: str, mu: Sequence, tau=1) -> list[mpmath.mpf]:
     fam = d.family(noise)
     dps = max(mpmath.mp.dps, 30)
     with mpmath.workdps(dps + 10):
-        t_ = _mp(sp.sympify(tau))
-        m = [_mp(sp.sympify(v)) / t_ for v in mu]
+        t_ = _mp(as_expr(tau))
+        m = [_mp(as_expr(v)) / t_ for v in mu]
         # Equal scores have equal probabilities: integrate once per distinct value,
         # with multiplicities in the product (n = 1000 on 20 values costs 20 integrals).
         values = sorted(set(m))
@@ -196,8 +196,8 @@ def jacobian_oracle(noise: str, mu: Sequence, tau=1) -> list[list[mpmath.mpf]]:
     pdf, cdf, _ = mp_functions(noise)
     fam = d.family(noise)
     with mpmath.workdps(max(mpmath.mp.dps, 30) + 15):
-        t_ = _mp(sp.sympify(tau))
-        m = [_mp(sp.sympify(v)) / t_ for v in mu]
+        t_ = _mp(as_expr(tau))
+        m = [_mp(as_expr(v)) / t_ for v in mu]
         n = len(m)
         pts = sorted({mj + _mp(k) for mj in m for k in (*fam.kinks, 0)})
         edges = [-mpmath.inf, *pts, mpmath.inf]
@@ -264,7 +264,7 @@ def quantile_rule_law(noise: str, mu: Sequence, K: int, rule: str = "post") -> l
         nodes, weights = rule_nodes(rule, K)
         q = [float(quantile(t)) for t in nodes]
     w = [float(v) for v in weights]
-    m = [float(sp.N(sp.sympify(v), 20)) for v in mu]
+    m = [float(sp.N(as_expr(v), 20)) for v in mu]
     n = len(m)
     return [
         math.fsum(wk * math.prod(cdf(e + m[i] - m[j]) for j in range(n) if j != i) for e, wk in zip(q, w))

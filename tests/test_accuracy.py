@@ -1,7 +1,8 @@
 """EXACT (post 9098): the toy example's numbers, the batched kernel against the oracle, errors, CLI.
 
-Every number quoted by MATH.md section 2 is computed by the package and
-compared with MATH.md's printed value to half a unit of its last printed digit.
+Every reference number of post 9098's toy example (those the post prints and those reconstructed
+from it) is computed by the package and compared with the printed value to half a unit of its last
+printed digit.
 """
 
 from __future__ import annotations
@@ -34,21 +35,21 @@ ORACLE_DPS = 25
 
 
 def within_printed(value: float, printed: str) -> bool:
-    """True when ``value`` rounds to MATH.md's ``printed`` decimal (half a unit of its last digit)."""
+    """True when ``value`` rounds to the reference's ``printed`` decimal (half a unit of its last digit)."""
     decimals = len(printed.split(".")[1]) if "." in printed else 0
     return abs(value - float(printed)) <= 0.5 * 10.0**-decimals + 1e-15
 
 
 # ----------------------------------------------------------------------------
-# The toy example: MATH.md section 2.1 and 2.4
+# The toy example of post 9098 and its reconstructed optima
 # ----------------------------------------------------------------------------
 
-#: MATH.md 2.4, "The CE argmin over b for fixed k" (k -> printed b*).
-MATH_CE_OPTIMA = {1: "0.70009", 5: "0.17264", 20: "0.12520", 100: "0.12500"}
-#: MATH.md 2.4, the EXACT table (sigma -> printed argmax b).  sigma = 1 is treated apart.
-MATH_EXACT_OPTIMA = {"1/2": "1.02", "3/10": "0.406", "1/4": "0.302", "11/50": "0.2497", "1/5": "0.219"}
-#: MATH.md 2.4, the gradient-view table: p -> (-log p, 1 - p, ratio, weight 1/p).
-MATH_CE_TABLE = {
+#: The CE argmin over b for fixed k (k -> printed b*), reconstructed for post 9098's toy.
+REF_CE_OPTIMA = {1: "0.70009", 5: "0.17264", 20: "0.12520", 100: "0.12500"}
+#: EXACT's optimum on the toy (sigma -> printed argmax b), reconstructed.  sigma = 1 is treated apart.
+REF_EXACT_OPTIMA = {"1/2": "1.02", "3/10": "0.406", "1/4": "0.302", "11/50": "0.2497", "1/5": "0.219"}
+#: Post 9098's gradient view of CE: p -> (-log p, 1 - p, ratio, weight 1/p).
+REF_CE_TABLE = {
     "0.99": ("0.01005", "0.0100", "1.005", "1.0"),
     "0.9": ("0.1054", "0.1000", "1.054", "1.1"),
     "0.5": ("0.6931", "0.5000", "1.386", "2.0"),
@@ -63,7 +64,7 @@ def toy():
 
 
 def test_ce_optimum_at_unit_scale(toy):
-    assert within_printed(toy["ce_optimum_k1"], "0.700088")  # MATH.md 2.4 and 9.
+    assert within_printed(toy["ce_optimum_k1"], "0.700088")  # post 9098's toy, k = 1
     assert within_printed(toy["ce_loss_at_optimum_k1"], "1.673391")
     assert toy["ce_accuracy_at_optimum_k1"] == sp.Rational(2, 3)
     assert abs(toy["ce_optimum_k1"] - 0.7) < 0.01  # the post's grid value "b = 0.7"
@@ -78,7 +79,7 @@ def test_ce_optimum_is_the_log_of_a_cubic_root():
         assert abs(sp.N(d.toy_ce_stationarity(k, d.toy_ce_optimum(k)), 50)) < 1e-45
 
 
-@pytest.mark.parametrize("k, printed", sorted(MATH_CE_OPTIMA.items()))
+@pytest.mark.parametrize("k, printed", sorted(REF_CE_OPTIMA.items()))
 def test_ce_optimum_by_scale(k, printed, toy):
     assert within_printed(toy["ce_optimum"][k], printed)
 
@@ -94,32 +95,32 @@ def test_ce_scale_threshold(toy):
 
 def test_hinge_numbers(toy):
     assert toy["hinge_minimum_k1"] == sp.Rational(7, 4)
-    assert toy["hinge_argmin_k1"] == sp.Interval(sp.Rational(3, 4), 1)  # MATH.md: b in [0.75, 1]
+    assert toy["hinge_argmin_k1"] == sp.Interval(sp.Rational(3, 4), 1)  # b in [0.75, 1]
     assert (toy["hinge_zero_loss_scale"], toy["hinge_zero_loss_threshold"]) == (8, sp.Rational(1, 8))
-    assert toy["hinge_minimum_k7.9"] == sp.Rational(1, 40)  # MATH.md: 0.025 at k = 7.9
+    assert toy["hinge_minimum_k7.9"] == sp.Rational(1, 40)  # 0.025 at k = 7.9
     assert d.toy_hinge_argmin(8)[0] == 0
 
 
 def test_perfect_accuracy_set(toy):
-    assert toy["perfect_accuracy_set"] == sp.Interval.open(0, sp.Rational(1, 4))  # MATH.md: (0, 0.25)
+    assert toy["perfect_accuracy_set"] == sp.Interval.open(0, sp.Rational(1, 4))  # (0, 0.25)
     for b, want in ((-0.3, "1/3"), (-0.1, "2/3"), (0, "2/3"), (0.1, "1"), (0.25, "2/3"), (0.9, "2/3")):
         assert d.toy_accuracy(sp.nsimplify(b)) == sp.Rational(want)
 
 
-@pytest.mark.parametrize("sigma, printed", sorted(MATH_EXACT_OPTIMA.items()))
+@pytest.mark.parametrize("sigma, printed", sorted(REF_EXACT_OPTIMA.items()))
 def test_exact_optimum_table(sigma, printed):
     assert within_printed(float(d.toy_exact_optimum(sp.Rational(sigma))), printed)
 
 
 def test_exact_optimum_small_sigma_and_failure_scale(toy):
     assert toy["exact_optimum_sigma_to_0"] == sp.Rational(1, 8)
-    assert abs(toy["exact_failure_scale"] - 0.22) < 0.005  # MATH.md: "fails for sigma >~ 0.22"
+    assert abs(toy["exact_failure_scale"] - 0.22) < 0.005  # "fails for sigma >~ 0.22" (post 9098's critique of EXACT)
     s = toy["exact_failure_scale"]
     assert float(d.toy_exact_optimum(s - 1e-4)) < 0.25 < float(d.toy_exact_optimum(s + 1e-4))
 
 
 def test_exact_optimum_at_unit_sigma_is_finite():
-    """MATH.md says "sup at b -> oo" for sigma = 1; the maximum is in fact finite, at b = 3.906.
+    """The reconstruction of post 9098 said "sup at b -> oo" for sigma = 1; the maximum is in fact finite, at b = 3.906.
 
     A'(b) has the sign of u^2 + a u - 1 (u = e^{-b/8}), negative past b*: A falls back
     to 2/3 from above.  The conclusion (a wrong classifier) stands.
@@ -133,9 +134,9 @@ def test_exact_optimum_at_unit_sigma_is_finite():
     assert float(b_star) > 0.25
 
 
-@pytest.mark.parametrize("p", sorted(MATH_CE_TABLE))
+@pytest.mark.parametrize("p", sorted(REF_CE_TABLE))
 def test_ce_against_one_minus_p_table(p):
-    neg_log, one_minus, ratio, weight = MATH_CE_TABLE[p]
+    neg_log, one_minus, ratio, weight = REF_CE_TABLE[p]
     pv = sp.Rational(p)
     series = d.neg_log_series(pv, 60)
     assert within_printed(float(-sp.log(pv)), neg_log)
@@ -152,7 +153,7 @@ def test_ce_against_one_minus_p_table(p):
 
 
 def test_quoted_reference_value_by_every_route():
-    """MATH.md 1.6 / 2.4: mu = (0.3, 0, -0.5, 0.2), p_0 = 0.3485862717."""
+    """The reference value of posts 9085 and 9098: mu = (0.3, 0, -0.5, 0.2), p_0 = 0.3485862717."""
     mu = [sp.Rational(3, 10), 0, sp.Rational(-1, 2), sp.Rational(1, 5)]
     mpmath.mp.dps = 30
     by_x = num.probability_and_logit_gradient([mpmath.mpf(v) for v in (0.3, 0, -0.5, 0.2)], 0)[0]
@@ -331,6 +332,98 @@ def test_loss_objectives_are_what_they_say():
 
 
 # ----------------------------------------------------------------------------
+# log_mean in log space: every p underflows, the loss is still finite and right
+# ----------------------------------------------------------------------------
+
+#: Relative tolerance of the log-space loss against the 30-digit oracle: log p is a
+#: log-sum-exp of 256 Gauss-Legendre terms plus C log Phi values, each within a few ulps
+#: (the Mills-ratio fraction is good to 1.2e-16); measured below 1e-15 on these rows.
+LOG_LOSS_RTOL = 1e-13
+#: Gradient tolerance, relative to max |g|: phi/Phi(x - m_j) is about m_j - x, of the size of
+#: the logits, while the nodes x carry an absolute rounding of ulp(x); at |m| = 1e6 that
+#: leaves about 3e-12 (measured), far below this bound.
+LOG_GRAD_RTOL = 1e-10
+
+#: (mu rows, sigma, labels): the issue's reproducers (rows of +-1e4 on the losing class, margins
+#: of 20-40 sigma), three classes, per-row sigma, one row that does not underflow among ones
+#: that do, logits of 1e100 (Laplace's method), and a margin clipped by EXACT's margin.
+EXTREME_BATCHES = [
+    ([[1e4, -1e4], [-1e4, 1e4]], 1.0, [1, 0], None),
+    ([[0.0, 40.0]], 1.0, [0], None),
+    ([[0.0, 20.0 * math.sqrt(2)], [0.0, 30.0]], 1.0, [0, 0], None),
+    ([[0.0, 25.0, 21.0], [3.0, -2.0, 30.0]], [1.0, 0.5], [0, 1], None),
+    ([[0.0, 6.0], [0.0, 50.0], [1.0, 40.0]], 1.0, [0, 0, 0], None),
+    ([[-1e100, 1e100, 0.0]], 1.0, [0], None),
+    ([[0.0, 40.0, 60.0]], 1.0, [0], 50.0),
+]
+
+
+def _log_mean_oracle(mu, sigma, labels, margin):
+    """-log mean p and its gradient in mu and sigma from the mpmath log p of each row (30 digits)."""
+    mu = [[mpmath.mpf(v) for v in row] for row in mu]
+    sig = [mpmath.mpf(v) for v in (sigma if isinstance(sigma, list) else [sigma] * len(mu))]
+    rows = []
+    for row, s, y in zip(mu, sig, labels):
+        clipped = [v if (margin is None or j == y) else max(v, row[y] - margin) for j, v in enumerate(row)]
+        routed = [margin is None or j == y or row[j] >= row[y] - margin for j in range(len(row))]
+        logp, g = num.log_probability_oracle([v / s for v in clipped], y)
+        rows.append((logp, g, clipped, routed, s, y))
+    top = max(r[0] for r in rows)
+    total = mpmath.fsum(mpmath.exp(r[0] - top) for r in rows)
+    loss = mpmath.log(len(rows)) - top - mpmath.log(total)
+    dmu, dsigma = [], []
+    for logp, g, clipped, routed, s, y in rows:
+        w = mpmath.exp(logp - top) / total
+        row_mu = [mpmath.mpf(0)] * len(g)
+        for j, gj in enumerate(g):
+            row_mu[j if routed[j] else y] -= w * gj / s
+        dmu.append(row_mu)
+        dsigma.append(w * mpmath.fsum(v / s * gj for v, gj in zip(clipped, g)) / s)
+    return loss, dmu, dsigma
+
+
+@pytest.mark.parametrize("mu, sigma, labels, margin", EXTREME_BATCHES)
+def test_log_mean_loss_in_log_space_against_mpmath(mu, sigma, labels, margin):
+    loss, dmu, dsigma = acc.exact_loss(mu, sigma, labels, objective="log_mean", margin=margin)
+    mpmath.mp.dps = 30
+    o_loss, o_mu, o_sigma = _log_mean_oracle(mu, sigma, labels, margin)
+    assert math.isfinite(loss) and abs(loss - o_loss) <= LOG_LOSS_RTOL * abs(o_loss), (loss, o_loss)
+    o_sigma = [mpmath.fsum(o_sigma)] if not isinstance(sigma, list) else o_sigma
+    want = [float(v) for row in o_mu for v in row] + [float(v) for v in o_sigma]
+    got = list(np.ravel(dmu)) + list(np.atleast_1d(dsigma))
+    scale = max(abs(v) for v in want)
+    assert all(abs(a - b) <= LOG_GRAD_RTOL * scale for a, b in zip(got, want)), (got, want)
+
+
+def test_log_mean_paths_agree_at_the_switch(monkeypatch):
+    """Around mean p = 1e-3 both routes give the same loss and gradient (to the law's 1e-15 absolute)."""
+    mu, labels = [[0.0, 4.37], [0.0, 4.36]], [0, 0]  # p = Phi(-4.37/sqrt 2) ~ 1e-3
+    direct = acc.exact_loss(mu, 1.0, labels, objective="log_mean")
+    monkeypatch.setattr(num, "LOG_SPACE_BELOW", 1.0)  # every batch through log space
+    logged = acc.exact_loss(mu, 1.0, labels, objective="log_mean")
+    assert abs(direct[0] - logged[0]) < 1e-11 * direct[0]
+    assert np.allclose(direct[1], logged[1], rtol=1e-9, atol=0) and abs(direct[2] - logged[2]) < 1e-9 * abs(direct[2])
+
+
+@pytest.mark.parametrize("z", [-1e5, -1e3, -40.0, -5.000001, -4.999999, -1.0, 0.0, 3.0, 9.0, 40.0])
+def test_log_ndtr_and_hazard_against_mpmath(z):
+    mpmath.mp.dps = 30
+    log_cdf, hazard = num.log_ndtr_hazard(z)
+    exact = mpmath.log1p(-mpmath.ncdf(-z)) if z > 0 else mpmath.log(mpmath.ncdf(z))  # log1p: the tail keeps 30 digits
+    # Relative 1e-14: math.erfc is good to a few ulps relative for arguments up to 3.5 (z >= -5),
+    # measured 1.4e-15 at z = -5 and 8e-16 at z = 3; the Mills-ratio fraction to 1.2e-16.
+    assert abs(log_cdf - exact) <= 1e-14 * abs(exact) + 1e-300
+    assert abs(hazard - mpmath.npdf(z) / mpmath.ncdf(z)) <= 1e-14 * mpmath.npdf(z) / mpmath.ncdf(z) + 1e-300
+
+
+def test_log_mean_overflow_is_a_clear_error():
+    with pytest.raises(ParameterError, match="log_mean loss exceeds the float64 range"):
+        acc.exact_loss([[1e155, -1e155]], 1.0, [1], objective="log_mean")
+    with pytest.raises(ParameterError, match=r"mu / sigma must be finite"):
+        acc.exact_probabilities([[1e300, 0.0]], 1e-300, [1])
+
+
+# ----------------------------------------------------------------------------
 # Monte Carlo: p(y|x) of the toy model against Phi for random (b, sigma)
 # ----------------------------------------------------------------------------
 
@@ -385,6 +478,10 @@ def test_simulate_general_exact():
         ({"mu": [[1.0]], "sigma": 1.0, "labels": [0]}, "at least 2 classes"),
         ({"mu": [[0.0, 1.0]], "sigma": 1.0, "labels": [0], "margin": 0.0}, r"margin must lie in \(0, oo\)"),
         ({"mu": [[0.0, 1.0]], "sigma": 1.0, "labels": [0], "objective": "mean"}, "objective must be one of"),
+        # issue 14: complex input was cast to float64, dropping the imaginary part with a warning
+        ({"mu": [[0.0, 1.0 + 1.0j]], "sigma": 1.0, "labels": [0]}, "mu must be a real array.*complex"),
+        ({"mu": [[0.0, 1.0]], "sigma": 1.0 + 0j, "labels": [0]}, "sigma must be a positive real.*complex"),
+        ({"mu": [[0.0, 1.0]], "sigma": 1.0, "labels": np.array([0j])}, "labels must be integers.*complex"),
     ],
 )
 def test_bad_input_is_a_clear_error(kwargs, message):

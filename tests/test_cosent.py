@@ -110,8 +110,8 @@ def test_large_lambda_tends_to_largest_violation():
         assert 0 <= gap <= math.log(1 + 5) / lam
 
 
-#: MATH.md 7.2 as typed there: four tasks and the printed avg, per model.
-MATH_MD_TABLES = {
+#: Post 9341's two result tables as printed there: four tasks and the printed avg, per model.
+POST_9341_TABLES = {
     "spearman": [
         ("BERT+CE", 48.01, 71.96, 78.53, 68.59, 66.77),
         ("BERT+CoSENT", 48.09, 72.25, 78.70, 69.34, 67.10),
@@ -125,14 +125,14 @@ MATH_MD_TABLES = {
         ("RoBERTa+CoSENT", 86.06, 84.23, 88.14, 83.03, 85.37),
     ],
 }
-TABLE_ROWS = [(t, row) for t, rows in MATH_MD_TABLES.items() for row in rows]
+TABLE_ROWS = [(t, row) for t, rows in POST_9341_TABLES.items() for row in rows]
 
 
 @pytest.mark.parametrize("table, row", TABLE_ROWS, ids=lambda v: v if isinstance(v, str) else v[0])
 def test_post_table_averages_recomputed(table, row):
     model, *tasks, printed = row
     data = cs.POST_TABLES[table][model]
-    assert [float(v) for v in data] == [*tasks, printed]  # the package's copy is MATH.md's table
+    assert [float(v) for v in data] == [*tasks, printed]  # the package's copy is the post's table
     recomputed = {m: a for m, a, _ in cs.table_averages(table)}[model]
     assert float(recomputed) == printed  # half-up rounding of the exact decimal mean
     assert abs(sum(tasks) / 4 - printed) <= 0.005 + 1e-9
@@ -157,7 +157,21 @@ BAD = [
     (lambda: cs.COSENT.formula(f="[1, 2]", y="[1]", lam=1), "same length"),
     (lambda: cs.COSENT.formula(f="[1, 2]", y="[1, 2]", lam=0), "lam must lie in"),
     (lambda: cs.table_averages("f1"), "table must be one of"),
+    # issue 14: complex arrays, and lam (f_i - f_j) beyond float64 (it gave NaN)
+    (lambda: cs.cosent_loss(np.ones(2) + 1j, np.ones(2)), "scores must be real numbers"),
+    (lambda: cs.cosent_loss(np.ones(2), np.ones(2), lam=1 + 1j), "lam must be a finite number > 0"),
+    (lambda: cs.cosent_loss(np.array([1e308, -1e308]), np.array([0, 1])), r"lam \* max\|scores\| must be at most"),
+    (lambda: cs.cosent_loss(np.array([1.0, 0.0]), np.array([0, 1]), lam=1e308), r"lam \* max\|scores\|"),
 ]
+
+
+@pytest.mark.parametrize("method", cs.METHODS)
+def test_scores_at_the_limit_give_the_exact_finite_loss(method):
+    # One violating pair, lam (f_0 - f_1) = 2 SCALED_LIMIT: L = log(1 + e^{2 S}) = 2 S exactly in float64,
+    # dL/df = lam (1, -1) (the pair's weight e^{2S}/(1 + e^{2S}) rounds to 1).
+    S = cs.SCALED_LIMIT
+    loss, g = cs.cosent_loss(np.array([1.0, -1.0]), np.array([0, 1]), lam=S, grad=True, method=method)
+    assert loss == 2 * S and np.array_equal(g, [S, -S])
 
 
 @pytest.mark.parametrize("call, message", BAD)

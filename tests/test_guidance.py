@@ -1,6 +1,7 @@
-"""Guidance (post 9257): MATH.md's numbers computed by the package, identities, bad input.
+"""Guidance (post 9257): reference numbers computed by the package, identities, bad input.
 
-Every number quoted from MATH.md section 4.8 is recomputed here and compared with the quoted
+Every reference number of the checks reconstructed for post 9257 (the sigma^4 error table, the sharpened
+classifier, the score mismatch) is recomputed here and compared with the quoted
 digits (a quoted value with k significant digits must agree to half a unit in its last digit).
 """
 
@@ -36,7 +37,7 @@ def agrees_to_quoted(value: float, quoted: str) -> bool:
     return abs(value - q) <= 0.5 * 10 ** (exp - decimals) * (1 + 1e-9)
 
 
-# ----------------------------------------------------------------------------- MATH.md numbers
+# ----------------------------------------------------------------------------- reference numbers
 
 
 TILT_TABLE = [
@@ -48,11 +49,11 @@ TILT_TABLE = [
 ]
 
 
-def test_tilt_error_table_matches_math_md():
+def test_tilt_error_table_matches_reference():
     rows = guidance.tilt_error_table([s for s, _ in TILT_TABLE])
     for (sigma, quoted), (_, err, _ratio) in zip(TILT_TABLE, rows):
         assert agrees_to_quoted(err, quoted), (sigma, err, quoted)
-    # err / sigma^4 tends to the predicted constant; at sigma = 1/40 it reads -0.479 (MATH.md).
+    # err / sigma^4 tends to the predicted constant; at sigma = 1/40 it reads -0.479.
     assert agrees_to_quoted(rows[-1][2], "-0.479")
     const = float(guidance.tilt_error_constant(2, "-3/10", "2/5"))
     assert agrees_to_quoted(const, "-0.47956")
@@ -78,7 +79,7 @@ def test_linear_log_likelihood_is_exact_and_quadratic_is_not():
         assert abs(oracle[0] - mpmath.mpf(sp.N(m_q, 30))) < mpmath.mpf(10) ** -25
 
 
-def test_sharpened_logistic_numbers_match_math_md():
+def test_sharpened_logistic_numbers_match_reference():
     grads = guidance.sharpened_gradients("13/10", 3, "7/10")
     assert agrees_to_quoted(grads["grad_log_sharpened"], "0.23878")
     assert agrees_to_quoted(grads["gamma_grad_log_p"], "1.11930")
@@ -88,13 +89,13 @@ def test_sharpened_logistic_numbers_match_math_md():
 
 
 @pytest.mark.parametrize("alpha_bar, quoted", [(0.9, "7.56"), (0.6, "3.00"), (0.3, "0.98")])
-def test_score_mismatch_matches_math_md(alpha_bar, quoted):
+def test_score_mismatch_matches_reference(alpha_bar, quoted):
     assert agrees_to_quoted(guidance.score_mismatch(3, alpha_bar), quoted)
-    assert guidance.score_mismatch(1, alpha_bar) < 5e-4  # MATH.md: 0.000 at gamma = 1
+    assert guidance.score_mismatch(1, alpha_bar) < 5e-4  # the reference: 0.000 at gamma = 1
 
 
 def test_score_mismatch_is_in_sus_convention():
-    # Read as Ho's alpha_bar (the square), 0.9 would give another number: the pitfall of MATH.md §0.
+    # Read as Ho's alpha_bar (the square), 0.9 would give another number: Su's alpha_bar is Ho's square root.
     assert not agrees_to_quoted(guidance.score_mismatch(3, math.sqrt(0.9)), "7.56")
 
 
@@ -160,14 +161,27 @@ def test_schedule_is_sus_convention():
     assert np.allclose(cos.alpha_bar**2 + cos.beta_bar2, 1.0, rtol=0, atol=1e-15)
 
 
-def test_toy_specs_match_numeric_toys():
-    for name, spec in guidance.TOY_SPECS.items():
-        m = mx.TOYS[name]
-        w = np.array([float(sp.Rational(v)) for v in spec["weights"]])
-        assert np.allclose(m.weights, w / w.sum(), rtol=1e-15)
-        assert np.array_equal(m.means, [[float(sp.Rational(v)) for v in row] for row in spec["means"]])
-        assert np.array_equal(m.stds, [float(sp.Rational(v)) for v in spec["stds"]])
-        assert m.labels.tolist() == spec["labels"]
+def test_one_toy_table_two_views():
+    # The float64 mixtures are built from derive's exact table; the literals below are the
+    # toys as first written, so a changed table (or a changed float view) fails here.
+    literal = {
+        "two_class_1d": ([0.5, 0.5], [[-1.0], [1.0]], [0.5, 0.5], [0, 1]),
+        "bimodal_1d": ([0.3, 0.5, 0.2], [[-2.0], [0.5], [2.5]], [0.5, 0.4, 0.6], [0, 1, 0]),
+        "square_2d": (
+            [0.3, 0.2, 0.25, 0.25],
+            [[-1.5, -1.0], [1.5, 1.2], [-1.2, 1.5], [1.0, -1.5]],
+            [0.5, 0.6, 0.4, 0.5],
+            [0, 0, 1, 1],
+        ),
+    }
+    assert guidance.TOY_SPECS is d.TOYS and set(mx.TOYS) == set(literal)
+    for name, (w, means, stds, labels) in literal.items():
+        m, spec = mx.TOYS[name], d.TOYS[name]
+        assert np.array_equal(m.weights, np.array(w) / np.sum(w))
+        assert np.array_equal(m.means, means) and np.array_equal(m.stds, stds)
+        assert m.labels.tolist() == labels == spec["labels"]
+        assert all(isinstance(v, sp.Rational) for v in spec["weights"] + spec["stds"])
+        assert np.array_equal(guidance.toy_points(name), [[float(c) for c in row] for row in spec["points"]])
 
 
 def test_mixture_scores_are_exact():
@@ -179,6 +193,14 @@ def test_mixture_scores_are_exact():
 
 
 # ----------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize("toy, y, gamma, T", [("two_class_1d", 1, 1e300, 50), ("bimodal_1d", 1, 1e4, 1000)])
+def test_diverging_guidance_is_one_clear_error(toy, y, gamma, T):
+    # issue 14: gamma = 1e300 returned NaN particles; the guided drift overflows float64
+    with pytest.raises(ParameterError, match=r"gamma = .* is too large for this toy"):
+        guidance.sample(toy, y=y, gamma=gamma, T=T, particles=200, seed=1)
+    assert np.isfinite(guidance.sample(toy, y=y, gamma=100, T=50, particles=200, seed=1)).all()
 
 
 @pytest.mark.parametrize(
@@ -201,6 +223,7 @@ def test_mixture_scores_are_exact():
         (lambda: guidance.cfg(1, 0, w=-2), r"w must lie in \[-1, oo\)"),
         (lambda: guidance.cfg(1, 0), "exactly one of w"),
         (lambda: guidance.score_mismatch(3, 1.2), "alpha_bar must lie in"),
+        (lambda: guidance.score_mismatch(3, 0.5 + 0.1j), "alpha_bar must lie in"),
         (lambda: guidance.QUADRATIC_TILT.formula(mu=0, sigma=1, g=1, c=2), "sigma\\^2 c < 1"),
         (lambda: num.linear_schedule(10), "beta_1 <= beta_T < 1"),
         (lambda: mx.Mixture.make([1, -1], [[0], [1]], [1, 1], [0, 1]), "weights must be positive"),

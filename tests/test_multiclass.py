@@ -173,7 +173,7 @@ def test_nm_kernels_match_oracles(n, m, seed, scale):
 
 
 def test_pathology_numbers_match_math_md():
-    # MATH.md 3.6: "s = (10, 20, -30), target class 0. Loss-3 = 4.5e-5 although argmax = 1; loss-1 = 10.0".
+    # Post 9158's failure case of loss-3: s = (10, 20, -30), target class 0: loss-3 = 4.5e-5 although argmax = 1; loss-1 = 10.0.
     S = np.array([[[10.0, 20.0, -30.0]]])
     l3 = float(mc.nm_loss(S, np.array([[0]]), kind="loss3")[0])
     l1 = float(mc.nm_loss(S, np.array([[0]]), kind="loss1")[0])
@@ -209,12 +209,12 @@ def test_hard_labels_loss1_below_ce_and_equal_for_one_task(n, m, seed):
 
 def test_loss3_stationary_at_softmax_and_loss1_not():
     rng = np.random.default_rng(9158)
-    T = rng.dirichlet(np.full(3, 2.0), size=5)  # MATH.md's setting: n = 5, m = 3, Dirichlet(2)
+    T = rng.dirichlet(np.full(3, 2.0), size=5)  # a reconstructed check of post 9158: n = 5, m = 3, Dirichlet(2)
     S = np.log(T)
     _, g3 = mc.nm_loss(S[None], T[None], kind="loss3", grad=True)
     _, g1 = mc.nm_loss(S[None], T[None], kind="loss1", grad=True)
     assert np.abs(g3).max() <= 1e-15
-    assert np.abs(g1).max() > 0.01  # MATH.md reports 0.199 for its own draw
+    assert np.abs(g1).max() > 0.01  # 0.199 for the reconstruction's own draw
 
 
 def test_loss1_soft_optimum_is_no_softmax():
@@ -224,7 +224,8 @@ def test_loss1_soft_optimum_is_no_softmax():
         S, gnorm = mc.loss1_soft_optimum(T)
         assert gnorm <= 1e-12
         c, err = mc.softmax_scale_fit(S, T)
-        assert err > 0.01, (c, err)  # MATH.md: best c ~ 1.77 still leaves 0.069 for its draw
+        # post 9158's conclusion: no c makes softmax(c s*) = t (c ~ 1.77 left 0.069 on another draw)
+        assert err > 0.01, (c, err)
         scales = mc.implied_scales(S, T)
         assert scales.max() - scales.min() > 0.05
     # m = 2 is ZLPR: there c = 2 works exactly
@@ -253,6 +254,25 @@ BAD = [
     (lambda: mc.NM_LOSS1.formula(S="[[1, 2]]", T="[[1/2, 1/3]]"), "row 0 must sum to 1"),
     (lambda: mc.ZLPR_HARD.formula(s="[1, 2]", y="[1, 1/2]"), "hard labels"),
     (lambda: mc.loss1_soft_optimum([[0.0, 1.0]]), "positive rows"),
+    # issue 14: probabilities above 1 or negative, complex arrays, and NaN were accepted silently
+    (lambda: mc.softmax_scale_fit([[1.0, 0.0]], [[1.5, -0.5]]), r"labels must lie in \[0, 1\]"),
+    (lambda: mc.softmax_scale_fit([[1.0, 0.0]], [[0.5, 0.25]]), "rows must sum to 1"),
+    (lambda: mc.softmax_scale_fit([[1.0, 0.0, 2.0]], [[0.5, 0.5]]), "scores must have the shape of labels"),
+    (lambda: mc.softmax_scale_fit([[1.0, np.nan]], [[0.5, 0.5]]), "scores must be finite"),
+    (lambda: mc.implied_scales([[1.0, 0.0]], [[1.5, -0.5]]), r"labels must lie in \(0, 1\]"),
+    (lambda: mc.implied_scales([[1.0, 0.0]], [[1.0, 0.0]]), r"labels must lie in \(0, 1\]"),
+    (lambda: mc.implied_scales([[1.0 + 1j, 0.0]], [[0.5, 0.5]]), "scores must be an array of finite real numbers"),
+    (lambda: mc.zlpr_probability(np.array([1.0 + 1j])), "scores must be an array of finite real numbers"),
+    (lambda: mc.zlpr_probability([0.0, np.nan]), "scores must be finite"),
+    (lambda: mc.zlpr_loss(np.ones((1, 2)), np.array([[0.5 + 1j, 0.0]])), "labels must be a real array"),
+    (lambda: mc.nm_loss(np.ones((1, 1, 2)), np.array([[[0.5 + 1j, 0.5]]])), "labels must be a real array"),
+    (lambda: mc.zlpr_loss(np.ones((1, 2)) + 0j, np.ones((1, 2))), "scores must be a real float array"),
+    # scores whose loss overflows: one error instead of inf or NaN
+    (lambda: mc.zlpr_loss(np.array([[1e308, -1e308]]), np.array([[0.0, 1.0]])), "exceeds the float64 range"),
+    (lambda: mc.zlpr_sparse_loss(np.array([[1e308, -1e308]]), np.array([[1]])), "exceeds the float64 range"),
+    (lambda: mc.nm_loss(np.array([[[1e308, -1e308]]]), np.array([[1]])), "scores must lie in"),
+    (lambda: mc.nm_loss(np.array([[[1e308, 1e308]]]), np.array([[[0.5, 0.5]]]), kind="loss3"), "scores must lie in"),
+    (lambda: mc.zlpr_loss(np.array([[3e38, -3e38]], dtype=np.float32), np.array([[0.0, 1.0]])), "float32 range"),
 ]
 
 
@@ -260,6 +280,29 @@ BAD = [
 def test_bad_input_is_one_clear_error(call, message):
     with pytest.raises(ParameterError, match=message):
         call()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_scores_near_the_range_give_the_exact_finite_loss(dtype):
+    # At s = (L, -L) with labels (0, 1) both ZLPR softplus terms are log(1 + e^L) = L (e^-L underflows),
+    # so the loss is exactly 2L; loss-1 with the target on class 1 is log(1 + e^{2L}) = 2L as well.
+    L = float(np.finfo(dtype).max) / 4  # 2L: half the range
+    s = np.array([[L, -L]], dtype=dtype)
+    loss, g = mc.zlpr_loss(s, np.array([[0.0, 1.0]]), grad=True)
+    assert loss[0] == dtype(2 * L) and np.array_equal(g, [[1.0, -1.0]])
+    assert mc.zlpr_sparse_loss(s, np.array([[1]]))[0] == dtype(2 * L)
+    assert mc.nm_loss(s[None], np.array([[1]]))[0] == dtype(2 * L)
+    # loss-3 with equal huge scores: the centred exponents are 0, loss = log(1 + 1/2) + log(1 + 1/2)
+    big = np.full((1, 1, 2), num.score_limit(2), dtype=np.float64)
+    assert mc.nm_loss(big, np.full((1, 1, 2), 0.5), kind="loss3")[0] == 2 * np.log1p(0.5)
+
+
+def test_softmax_scale_fit_with_huge_scores():
+    # c = 0 (the uniform softmax) is the exact fit; c S overflows for every other c of the grid
+    assert mc.softmax_scale_fit([[1e308, 0.0]], [[0.5, 0.5]]) == (0.0, 0.0)
+    c, err = mc.softmax_scale_fit([[1e308, -1e308]], [[1.0, 0.0]])
+    assert err == 0.0 and c > 0
+    assert np.array_equal(mc.implied_scales([[1e308, -1e308]], [[0.5, 0.5]]), [0.0])
 
 
 def test_latex_general_and_concrete(capsys):
