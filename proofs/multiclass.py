@@ -157,7 +157,9 @@ def _soft_opt_steps() -> list[Step]:
     x = sp.Symbol("x", real=True)
     single = d.zlpr_soft_gradient([x], [1 / (1 + sp.exp(-x))])[0].subs(x, 1)
     return [
-        Step(sp.Matrix([sp.Derivative(loss, si) for si in s]), grad, "differentiate the two logs", simplifier=sp.cancel),
+        Step(
+            sp.Matrix([sp.Derivative(loss, si) for si in s]), grad, "differentiate the two logs", simplifier=sp.cancel
+        ),
         Step(
             grad[0] * A * Bd,
             -t[0] * sp.exp(-s[0]) * Bd + (1 - t[0]) * sp.exp(s[0]) * A,

@@ -502,7 +502,7 @@ def four_ducks() -> Proof:
                 ),
             ),
             Step(
-                wendel,
+                Shown(wendel, d.wendel_probability(4, 2)),
                 Shown(r"P_4(\pi)", d.probability(4, sp.pi)),
                 r"Wendel's \(p_{d,N} = 2^{1-N} \sum_{k<d} \binom{N-1}{k}\) at \(d = 2\), \(N = 4\) is \(\theta = \pi\)",
                 value=sp.Rational(1, 2),
