@@ -66,7 +66,7 @@ def binary_closed_form() -> Proof:
     mu1, mu2 = sp.symbols("mu_1 mu_2", real=True)
     return Proof(
         "EXACT, two classes",
-        r"\int \varphi(x - a)\Phi(x - b)\,dx = \Phi((a - b)/\sqrt2), so p_y = \Phi(\Delta/(\sigma\sqrt2))",
+        r"\(\int \varphi(x - a)\Phi(x - b)\,dx = \Phi((a - b)/\sqrt2)\), so \(p_y = \Phi(\Delta/(\sigma\sqrt2))\)",
         [
             Step(
                 lhs_gauss,
@@ -136,7 +136,7 @@ def three_class_closed_form() -> Proof:
     by_def = sp.Integral(d.normal_pdf(z) * d.normal_cdf((kp - rho * z) / sp.sqrt(1 - rho**2)), (z, -sp.oo, hp))
     return Proof(
         "EXACT, three classes",
-        r"p_y = \Phi_2(h, k; 1/2), h = d_1/(\sigma\sqrt2), k = d_2/(\sigma\sqrt2), in Owen's T",
+        r"\(p_y = \Phi_2(h, k; 1/2), h = d_1/(\sigma\sqrt2), k = d_2/(\sigma\sqrt2)\), in Owen's T",
         [
             Step(
                 Shown(r"\operatorname{Cov}\bigl((\varepsilon_y - \varepsilon_j)/\sqrt2\bigr)_{j \ne y}", cov),
@@ -191,8 +191,8 @@ def gradient_identities() -> Proof:
     p3 = d.exact_probability(list(mu3), sigma, 1)
     return Proof(
         "the gradient of EXACT's probability",
-        r"\partial p_y/\partial m_j = -\int\varphi_y\varphi_j\prod\Phi, \sum_j \partial_j p_y = 0, "
-        r"\partial_\sigma p = -\sigma^{-1}\sum_j \mu_j\partial_{\mu_j} p",
+        r"\(\partial p_y/\partial m_j = -\int\varphi_y\varphi_j\prod\Phi, \sum_j \partial_j p_y = 0, "
+        r"\partial_\sigma p = -\sigma^{-1}\sum_j \mu_j\partial_{\mu_j} p\)",
         [
             Step(
                 sp.Derivative(integrand, m_[2]),
@@ -260,7 +260,7 @@ def toy_ce_optimum() -> Proof:
     b_star = d.toy_ce_optimum(k)
     return Proof(
         "the CE optimum of the toy example",
-        r"b^*(k) = \frac1k\log\Bigl(2\sqrt{r/3}\cos\bigl(\tfrac13\arccos (3/r)^{3/2}\bigr)\Bigr), r = 1 + 2\cosh(k/4)",
+        r"\(b^*(k) = \frac1k\log\Bigl(2\sqrt{r/3}\cos\bigl(\tfrac13\arccos (3/r)^{3/2}\bigr)\Bigr), r = 1 + 2\cosh(k/4)\)",
         [
             Step(sp.Derivative(loss, b) / k, d.toy_ce_stationarity(k, b), "dL/db / k"),
             Step(
@@ -333,7 +333,7 @@ def toy_ce_scale_threshold() -> Proof:
     kstar = d.toy_ce_scale_threshold()
     return Proof(
         "scale threshold of the CE optimum",
-        r"b^*(k) \in (0, 1/4) \iff k > 4\log c^*, \; c^{*3} - c^{*2} - c^* - 3 = 0",
+        r"\(b^*(k) \in (0, 1/4) \iff k > 4\log c^*, \; c^{*3} - c^{*2} - c^* - 3 = 0\)",
         [
             Step(
                 sp.expand(d.toy_ce_cubic(k, t).subs(sp.exp(k / 4), cc).subs(t, cc)),
@@ -370,7 +370,7 @@ def toy_hinge_and_accuracy() -> Proof:
     kz, bz = d.toy_hinge_zero_loss_scale()
     return Proof(
         "hinge loss and accuracy on the toy example",
-        r"\arg\min_b \text{hinge} = [3/4, 1]; \text{hinge} = 0 \text{ first at } k = 8, b = 1/8; \text{acc} = 1 \iff b \in (0, 1/4)",
+        r"\(\arg\min_b \text{hinge} = [3/4, 1]; \text{hinge} = 0 \text{ first at } k = 8, b = 1/8; \text{acc} = 1 \iff b \in (0, 1/4)\)",
         [
             Step(sp.Subs(d.toy_hinge_loss(1, b), b, 0), sp.Rational(5, 2), r"\(L(b) = 5/2 - b\) on \([-3/4, 3/4]\)"),
             Step(
@@ -438,7 +438,7 @@ def toy_exact_optimum() -> Proof:
     s_star = d.toy_exact_failure_scale()
     return Proof(
         "EXACT's optimum on the toy example",
-        r"b^*(\sigma) = 8\sigma^2\operatorname{asinh}(e^{1/(64\sigma^2)}/2)",
+        r"\(b^*(\sigma) = 8\sigma^2\operatorname{asinh}(e^{1/(64\sigma^2)}/2)\)",
         [
             Step(
                 sp.Derivative(acc, b) / factor,
@@ -500,7 +500,7 @@ def ce_as_smooth_accuracy() -> Proof:
     tail = sp.Sum((1 - p) ** m / m, (m, 2, sp.oo))
     return Proof(
         "cross-entropy as reweighted smooth accuracy",
-        r"-\log p = \sum_{m\ge1} (1-p)^m/m \ge 1 - p;\; \partial(-\log p) = \tfrac1p\,\partial(1 - p)",
+        r"\(-\log p = \sum_{m\ge1} (1-p)^m/m \ge 1 - p;\; \partial(-\log p) = \tfrac1p\,\partial(1 - p)\)",
         [
             Step(
                 series.doit(),
@@ -540,7 +540,7 @@ def exact_losses() -> Proof:
     mu = sp.symbols("mu0:3", real=True)
     return Proof(
         "EXACT's losses and margin",
-        r"1 - \bar p, \; -\log \bar p, \; d_j \to \min(d_j, r)",
+        r"\(1 - \bar p, \; -\log \bar p, \; d_j \to \min(d_j, r)\)",
         [
             Step(
                 Shown(r"\ell_{\text{err}}(p)", d.expected_error(ps)),

@@ -44,7 +44,7 @@ def shift_invariance() -> Proof:
     shifted = [x + c for x in f]
     return Proof(
         "shift invariance",
-        r"L(f + c\mathbf 1) = L(f)",
+        r"\(L(f + c\mathbf 1) = L(f)\)",
         [
             Step(
                 Shown(r"L(f + c\mathbf 1;\ y)", d.cosent_loss(shifted, LABELS, lam)),
@@ -105,7 +105,7 @@ def label_order_invariance() -> Proof:
             ),
         )
     )
-    return Proof("label-order invariance", r"L(f; g(y)) = L(f; y) \text{ for strictly increasing } g", steps)
+    return Proof("label-order invariance", r"\(L(f; g(y)) = L(f; y) \text{ for strictly increasing } g\)", steps)
 
 
 def gradient_sums_to_zero() -> Proof:
@@ -115,7 +115,7 @@ def gradient_sums_to_zero() -> Proof:
     k = sp.Symbol("k", integer=True, positive=True)
     return Proof(
         "CoSENT gradient",
-        r"\partial L/\partial f_k = \lambda\,(\text{up}_k - \text{down}_k)/e^{L}, \quad \sum_k \partial L/\partial f_k = 0",
+        r"\(\partial L/\partial f_k = \lambda\,(\text{up}_k - \text{down}_k)/e^{L}, \quad \sum_k \partial L/\partial f_k = 0\)",
         [
             Step(
                 sp.Matrix([sp.Derivative(loss, x) for x in f]),
@@ -161,7 +161,7 @@ def convexity() -> Proof:
     quad = sp.Add(*(wi * ((a - mean_w).T * vv)[0] ** 2 for wi, a in zip(w, vecs))) / Zw
     return Proof(
         "convexity in the scores",
-        r"\nabla^2 L = \lambda^2\,\mathrm{Cov}_w(a) \succeq 0",
+        r"\(\nabla^2 L = \lambda^2\,\mathrm{Cov}_w(a) \succeq 0\)",
         [
             Step(
                 H,
@@ -194,7 +194,7 @@ def binary_factorisation() -> Proof:
     pos = [g[i] for i in range(5) if y[i] == 1]
     return Proof(
         "binary labels factorise",
-        r"L = \log\bigl(1 + \sum_{\text{neg}} e^{\lambda f_i}\sum_{\text{pos}} e^{-\lambda f_j}\bigr)",
+        r"\(L = \log\bigl(1 + \sum_{\text{neg}} e^{\lambda f_i}\sum_{\text{pos}} e^{-\lambda f_j}\bigr)\)",
         [
             Step(
                 d.cosent_loss(g, y, lam),
@@ -215,7 +215,7 @@ def large_lambda_limit() -> Proof:
     x = sp.Symbol("x", nonnegative=True)  # the sum of e^{lambda (d_p - M)}, between e^{-lambda M}... and N
     return Proof(
         "large-lambda limit",
-        r"\lim_{\lambda\to\infty} L/\lambda = \max\bigl(0, \max_{y_i<y_j}(f_i - f_j)\bigr)",
+        r"\(\lim_{\lambda\to\infty} L/\lambda = \max\bigl(0, \max_{y_i<y_j}(f_i - f_j)\bigr)\)",
         [
             Step(
                 sp.log(1 + sp.exp(lam * M) * x) - lam * M,
@@ -259,7 +259,7 @@ def ties_excluded() -> Proof:
     with_ties = d.cosent_loss_with_ties(spread, y, 1)
     return Proof(
         "ties are excluded",
-        r"y_i = y_j \text{ contributes no term; } L \to 0 \text{ is reachable, unlike the } \le \text{ variant}",
+        r"\(y_i = y_j \text{ contributes no term; } L \to 0 \text{ is reachable, unlike the } \le \text{ variant}\)",
         [
             Step(
                 Shown(r"L\bigl(f;\ (0, 0, 1)\bigr)", d.cosent_loss(g, y, lam)),
@@ -296,7 +296,7 @@ def degenerate_batches() -> Proof:
     k = sp.Symbol("k", real=True)
     return Proof(
         "degenerate batches",
-        r"y \text{ constant} \implies L = 0; \quad f \text{ constant} \implies L = \log(1 + \#\{y_i < y_j\})",
+        r"\(y \text{ constant} \implies L = 0; \quad f \text{ constant} \implies L = \log(1 + \#\{y_i < y_j\})\)",
         [
             Step(
                 Shown(r"L\bigl(f;\ (3, 3, 3, 3)\bigr)", d.cosent_loss(f, (3, 3, 3, 3), lam)),
@@ -317,7 +317,7 @@ def softmax2_is_sigmoid() -> Proof:
     z0, z1 = sp.symbols("z0 z1", real=True)
     return Proof(
         "2-class softmax CE = sigmoid BCE",
-        r"-\log\mathrm{softmax}(z)_y = \mathrm{BCE}(\sigma(z_1 - z_0), y)",
+        r"\(-\log\mathrm{softmax}(z)_y = \mathrm{BCE}(\sigma(z_1 - z_0), y)\)",
         # both sides are real, so A = B iff e^{A - B} = 1: compare the exponentials
         [
             Step(
@@ -335,7 +335,7 @@ def table_averages() -> Proof:
     """The post's avg column is the half-up rounded mean of the four tasks (two rows where it matters)."""
     return Proof(
         "table averages",
-        r"\mathrm{avg} = \mathrm{round}_{1/2\uparrow}\bigl(\tfrac14\sum \text{tasks}, 2\bigr)",
+        r"\(\mathrm{avg} = \mathrm{round}_{1/2\uparrow}\bigl(\tfrac14\sum \text{tasks}, 2\bigr)\)",
         [
             Step(
                 Shown(

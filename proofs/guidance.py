@@ -87,7 +87,7 @@ def bayes_taylor_guided_mean() -> Proof:
     lin = a * x + b
     return Proof(
         "classifier guidance: the guided mean",
-        r"p(x_{t-1}|x_t,y) \approx \mathcal N(\mu(x_t) + \sigma_t^2\gamma\nabla\log p(y|x_t), \sigma_t^2)",
+        r"\(p(x_{t-1}|x_t,y) \approx \mathcal N(\mu(x_t) + \sigma_t^2\gamma\nabla\log p(y|x_t), \sigma_t^2)\)",
         [
             Step(
                 r"p(x_{t-1}|x_t, y)",
@@ -137,7 +137,7 @@ def quadratic_tilt() -> Proof:
     expo = -((x - mu) ** 2) / (2 * sigma**2) + h
     return Proof(
         "quadratic log-likelihood",
-        r"\mathbb E[x] = \mu + \sigma^2 g/(1-\sigma^2 c),\ \mathrm{Var} = \sigma^2/(1 - \sigma^2 c)",
+        r"\(\mathbb E[x] = \mu + \sigma^2 g/(1-\sigma^2 c),\ \mathrm{Var} = \sigma^2/(1 - \sigma^2 c)\)",
         [
             Step(
                 expo,
@@ -164,7 +164,7 @@ def tilt_error_order_sigma4() -> Proof:
     m_q, _ = d.quadratic_tilt_moments(mu, sig, h1, h2)
     return Proof(
         "error of the guided mean",
-        r"\mathbb E_{\rm tilt}[x] - \mu - \sigma^2 h'(\mu) = \sigma^4(h'h'' + h'''/2) + O(\sigma^6)",
+        r"\(\mathbb E_{\rm tilt}[x] - \mu - \sigma^2 h'(\mu) = \sigma^4(h'h'' + h'''/2) + O(\sigma^6)\)",
         [
             Step(
                 (x - mu) * d.gaussian_density(x, mu, sigma),
@@ -212,7 +212,7 @@ def sharpened_classifier_normaliser() -> Proof:
     z_val = d.log_normaliser_gradient_logistic(sp.Rational(13, 10), sp.Rational(7, 10), 3)
     return Proof(
         "the sharpened classifier's normaliser",
-        r"\nabla\log\frac{p^\gamma}{Z} = \gamma\nabla\log p - \nabla\log Z,\ \nabla\log Z \ne 0 for \gamma \ne 1",
+        r"\(\nabla\log\frac{p^\gamma}{Z} = \gamma\nabla\log p - \nabla\log Z,\ \nabla\log Z \ne 0\) for \(\gamma \ne 1\)",
         [
             Step(
                 sp.diff(sp.log(p(x) ** gamma / q(x)), x),
@@ -259,7 +259,7 @@ def similarity_guidance() -> Proof:
     quad = -((xp - mu) ** 2) / (2 * sigma**2) + gamma * s_ * (xp - xt)
     return Proof(
         "similarity guidance",
-        r"p(x_{t-1}|x_t,y) \approx \mathcal N(\mu(x_t) + \sigma_t^2\gamma\nabla{\rm sim}(x_t,y), \sigma_t^2)",
+        r"\(p(x_{t-1}|x_t,y) \approx \mathcal N(\mu(x_t) + \sigma_t^2\gamma\nabla{\rm sim}(x_t,y), \sigma_t^2)\)",
         [
             Step(
                 sp.series(gamma * sim(xt + delta), delta, 0, 2).removeO(),
@@ -294,8 +294,8 @@ def continuous_guidance() -> Proof:
     ho_prev = ds.ho_from_su(alpha_t, ab_prev)
     return Proof(
         "continuous (SDE/ODE) guidance and the 1/alpha_t factor",
-        r"\nabla\log p_t(x|y) = -[\varepsilon_\theta - \bar\beta_t\nabla\log p_t(y|x)]/\bar\beta_t;"
-        r" \varepsilon\text{-space shifts } \mu \text{ by } \beta_t^2\gamma g/\alpha_t",
+        r"\(\nabla\log p_t(x|y) = -[\varepsilon_\theta - \bar\beta_t\nabla\log p_t(y|x)]/\bar\beta_t;"
+        r" \varepsilon\text{-space shifts } \mu \text{ by } \beta_t^2\gamma g/\alpha_t\)",
         [
             Step(
                 sp.diff(sp.log(p(x) * q(x) / c), x),
@@ -348,7 +348,7 @@ def classifier_free_identities() -> Proof:
     eps_cond_exact = d.conditional_epsilon(eps_u, bb_t, g)
     return Proof(
         "classifier-free guidance identities",
-        r"(1+w)\varepsilon_c - w\varepsilon_u = \varepsilon_u + s(\varepsilon_c - \varepsilon_u),\ s = 1 + w = \gamma",
+        r"\((1+w)\varepsilon_c - w\varepsilon_u = \varepsilon_u + s(\varepsilon_c - \varepsilon_u),\ s = 1 + w = \gamma\)",
         [
             Step(
                 d.cfg_mean(d.guided_mean(mu_u, sigma, g), mu_u, gamma),
@@ -398,7 +398,7 @@ def guided_score_at_gamma_one() -> Proof:
     mean_c = [sp.Rational(-1), sp.Rational(1, 2)]
     return Proof(
         "guidance at gamma = 1 samples p(x|y) (exact scores)",
-        r"\nabla\log p_t(x) + \nabla\log p_t(y|x) = \nabla\log p_t(x|y)",
+        r"\(\nabla\log p_t(x) + \nabla\log p_t(y|x) = \nabla\log p_t(x|y)\)",
         [
             Step(
                 mgf(ab * m1, ab**2 * s1**2) * mgf(0, 1 - ab**2),

@@ -70,7 +70,7 @@ def zlpr_nonnegative() -> Proof:
     )
     return Proof(
         "ZLPR is nonnegative",
-        r"\ell \ge 0, \text{ with } \ell \to 0 \text{ as the margins grow}",
+        r"\(\ell \ge 0, \text{ with } \ell \to 0 \text{ as the margins grow}\)",
         [
             Step(
                 Shown(r"\ell_{\text{soft}}(s, t)\big|_{1 - t_i = u_i}", soft),
@@ -111,7 +111,7 @@ def zlpr_threshold_zero() -> Proof:
     neg_part = sp.log(sp.exp(s0) + sp.exp(s[1]) + sp.exp(s[2])) - s0
     return Proof(
         "ZLPR's threshold is 0",
-        r"\text{predict label } i \iff s_i > 0 \iff \sigma(2 s_i) > 1/2",
+        r"\(\text{predict label } i \iff s_i > 0 \iff \sigma(2 s_i) > 1/2\)",
         [
             Step(
                 sp.Subs(neg_part, s0, 0),
@@ -203,7 +203,7 @@ def zlpr_soft_optimum() -> Proof:
     """The soft loss is stationary exactly at t_i = sigma(2 s_i) (convex, so that is the minimum)."""
     return Proof(
         "soft ZLPR optimum",
-        r"\nabla_s \ell = 0 \iff t_i = \sigma(2 s_i) \text{ for all } i \quad (\text{not } \sigma(s_i))",
+        r"\(\nabla_s \ell = 0 \iff t_i = \sigma(2 s_i) \text{ for all } i \quad (\text{not } \sigma(s_i))\)",
         _soft_opt_steps(),
     )
 
@@ -249,7 +249,7 @@ def zlpr_hard_is_soft_at_binary_labels() -> Proof:
     )
     return Proof(
         "hard = soft on binary labels",
-        r"\ell_{\text{soft}}(s, t) = \ell_{\text{hard}}(s, t) \text{ for } t \in \{0,1\}^n",
+        r"\(\ell_{\text{soft}}(s, t) = \ell_{\text{hard}}(s, t) \text{ for } t \in \{0,1\}^n\)",
         steps,
     )
 
@@ -265,8 +265,8 @@ def zlpr_truncates_bce() -> Proof:
 
     return Proof(
         "ZLPR from BCE",
-        r"\sum_i \mathrm{BCE}(s_i, t_i) = \log\prod_i(1 + e^{-s_i})^{t_i}(1 + e^{s_i})^{1-t_i}"
-        r"\text{; first order in the products gives } \ell_{\text{soft}}",
+        r"\(\sum_i \mathrm{BCE}(s_i, t_i) = \log\prod_i(1 + e^{-s_i})^{t_i}(1 + e^{s_i})^{1-t_i}"
+        r"\text{; first order in the products gives } \ell_{\text{soft}}\)",
         [
             Step(
                 d.binary_cross_entropy(s, t),
@@ -319,7 +319,7 @@ def nm_cross_entropy_rewrite() -> Proof:
     force = lambda e: sp.simplify(sp.expand_log(sp.expand(e), force=True))
     return Proof(
         "cross-entropy rewritten",
-        r"-\sum_{ij} t_{ij}\log\mathrm{softmax}_j = \sum_j \log\prod_i\bigl(1 + \sum_{k\ne j} e^{s_{ik}-s_{ij}}\bigr)^{t_{ij}}",
+        r"\(-\sum_{ij} t_{ij}\log\mathrm{softmax}_j = \sum_j \log\prod_i\bigl(1 + \sum_{k\ne j} e^{s_{ik}-s_{ij}}\bigr)^{t_{ij}}\)",
         [
             Step(
                 d.nm_cross_entropy(S, T),
@@ -380,7 +380,7 @@ def nm_loss1_printed_gradient() -> Proof:
             simplifier=lambda e: sp.simplify(sp.powsimp(sp.expand(e))),
         )
     )
-    return Proof("loss-1 gradient as printed", r"\partial\ell_1/\partial s_{ij} \text{ (post 9158)}", steps)
+    return Proof("loss-1 gradient as printed", r"\(\partial\ell_1/\partial s_{ij} \text{ (post 9158)}\)", steps)
 
 
 def nm_loss3_softmax_stationary() -> Proof:
@@ -403,7 +403,7 @@ def nm_loss3_softmax_stationary() -> Proof:
     ix, kx = sp.symbols("i k", integer=True, positive=True)
     return Proof(
         "loss-3 is stationary at softmax",
-        r"t_{ij} = \mathrm{softmax}_j(s_{ij}) \implies \nabla_s \ell_3 = 0",
+        r"\(t_{ij} = \mathrm{softmax}_j(s_{ij}) \implies \nabla_s \ell_3 = 0\)",
         [
             Step(
                 Shown(r"\ell_2(S, T; f)\big|_{f(s_{ij}) = s_{ij} - \bar s_i}", d.nm_loss2(S, T, f_centred)),
@@ -479,7 +479,7 @@ def nm_m2_reductions() -> Proof:
     tt = sp.Symbol("t", positive=True)
     return Proof(
         "m = 2 reductions",
-        r"\ell_1(S, T) = \ell_{\text{ZLPR}}(s_1 - s_2, t), \quad \ell_3(S, T) = \ell_{\text{ZLPR}}((s_1 - s_2)/2, t)",
+        r"\(\ell_1(S, T) = \ell_{\text{ZLPR}}(s_1 - s_2, t), \quad \ell_3(S, T) = \ell_{\text{ZLPR}}((s_1 - s_2)/2, t)\)",
         [
             Step(
                 Shown(r"\ell_1(S, T)", d.nm_loss1(S, T)),
@@ -530,7 +530,7 @@ def nm_loss1_below_cross_entropy() -> Proof:
     force = lambda e: sp.simplify(sp.expand_log(sp.expand(e), force=True))
     return Proof(
         "loss-1 below cross-entropy",
-        r"t \text{ one-hot} \implies \ell_1 \le \ell_{CE}, \text{ with equality for } n = 1",
+        r"\(t \text{ one-hot} \implies \ell_1 \le \ell_{CE}, \text{ with equality for } n = 1\)",
         [
             Step(
                 gap,
@@ -556,7 +556,7 @@ def nm_loss3_pathology() -> Proof:
     T = sp.Matrix([[1, 0, 0]])
     return Proof(
         "loss-3 on hard labels",
-        r"\ell_3 \approx 4.5\cdot10^{-5} \text{ with the target logit not the largest; } \ell_1 \approx 10",
+        r"\(\ell_3 \approx 4.5\cdot10^{-5} \text{ with the target logit not the largest; } \ell_1 \approx 10\)",
         [
             Step(
                 Shown(r"\ell_3\bigl((10, 20, -30), (1, 0, 0)\bigr)", d.nm_loss3(S, T)),

@@ -148,7 +148,7 @@ def sum_to_one() -> Proof:
             check=lambda: StepCheck(Verdict.PROVED, "fundamental theorem of calculus with the limits of step 1"),
         )
     )
-    return Proof("the law is a probability vector", r"p_i \ge 0,\ \sum_i p_i = 1", steps)
+    return Proof("the law is a probability vector", r"\(p_i \ge 0,\ \sum_i p_i = 1\)", steps)
 
 
 def shift_invariance() -> Proof:
@@ -172,7 +172,7 @@ def shift_invariance() -> Proof:
             "n = 2: F_D of a difference (Normal)",
         ),
     ]
-    return Proof("shift invariance", r"p(\mu + c\mathbf 1) = p(\mu)", steps)
+    return Proof("shift invariance", r"\(p(\mu + c\mathbf 1) = p(\mu)\)", steps)
 
 
 def _check_order_all_families() -> StepCheck:
@@ -220,7 +220,7 @@ def order_preservation() -> Proof:
     """Requirement 3: mu_i >= mu_j implies p_i >= p_j; strictly iff p_i > 0."""
     return Proof(
         "order preservation",
-        r"\mu_i > \mu_j \Rightarrow p_i \ge p_j,\ \text{strictly iff } \max_k\mu_k - \mu_i < \tau w",
+        r"\(\mu_i > \mu_j \Rightarrow p_i \ge p_j,\ \text{strictly iff } \max_k\mu_k - \mu_i < \tau w\)",
         [
             Step(
                 r"p_j",
@@ -282,7 +282,7 @@ def jacobian_symmetry() -> Proof:
     cross = -sp.diff(F(x - m1), x) * sp.diff(F(x - m2), x) * F(x - m3)
     return Proof(
         "the Jacobian is symmetric with zero row sums",
-        r"J_{il} = J_{li},\ \sum_l J_{il} = 0",
+        r"\(J_{il} = J_{li},\ \sum_l J_{il} = 0\)",
         [
             Step(
                 sp.Derivative(g, m2),
@@ -362,7 +362,7 @@ def gumbel_softmax() -> Proof:
             "n = 2: softmax is the sigmoid of the difference; tau scales the noise",
         )
     )
-    return Proof("Gumbel-max run backwards", r"p = \operatorname{softmax}(\mu/\tau)", steps)
+    return Proof("Gumbel-max run backwards", r"\(p = \operatorname{softmax}(\mu/\tau)\)", steps)
 
 
 def softmax_jacobian() -> Proof:
@@ -371,7 +371,7 @@ def softmax_jacobian() -> Proof:
     jac = d.softmax_jacobian([m1, m2, m3])
     return Proof(
         "Jacobian of softmax",
-        r"\partial p / \partial \mu = \operatorname{diag}(p) - p p^\top",
+        r"\(\partial p / \partial \mu = \operatorname{diag}(p) - p p^\top\)",
         [
             Step(
                 Shown(r"\partial \operatorname{softmax}(\mu) / \partial \mu", p.jacobian([m1, m2, m3])),
@@ -434,7 +434,7 @@ def temperature_limits() -> Proof:
             check=lambda: _all_families(pair_limits),
         )
     )
-    return Proof("temperature limits", r"\tau\to0: \text{one-hot};\ \tau\to\infty: 1/n", steps)
+    return Proof("temperature limits", r"\(\tau\to0: \text{one-hot};\ \tau\to\infty: 1/n\)", steps)
 
 
 def _check_pair(fam) -> StepCheck:
@@ -464,7 +464,7 @@ def pair_closed_forms() -> Proof:
     """n = 2: p_1 = F_D(mu_1 - mu_2), D = eps_2 - eps_1, for every family."""
     return Proof(
         "two classes: the CDF of a difference",
-        r"p_1 = P(\varepsilon_2 - \varepsilon_1 < \mu_1 - \mu_2) = F_D(\mu_1 - \mu_2)",
+        r"\(p_1 = P(\varepsilon_2 - \varepsilon_1 < \mu_1 - \mu_2) = F_D(\mu_1 - \mu_2)\)",
         [
             Step(
                 r"F_D(\delta)",
@@ -538,7 +538,7 @@ def exponential_closed_form() -> Proof:
         )
     )
     return Proof(
-        "Exponential noise: a closed form for every n", r"p_i = \sum_k \frac{(-1)^k e_k(a)}{k+1} U_i^{k+1}", steps
+        "Exponential noise: a closed form for every n", r"\(p_i = \sum_k \frac{(-1)^k e_k(a)}{k+1} U_i^{k+1}\)", steps
     )
 
 
@@ -565,7 +565,7 @@ def bounded_support_sparsity() -> Proof:
     p = d.uniform_law([0, 5, 10])
     return Proof(
         "bounded support: sparse laws and the failure of strict order",
-        r"p_i = 0 \iff \max_k \mu_k - \mu_i \ge \tau (b - a)",
+        r"\(p_i = 0 \iff \max_k \mu_k - \mu_i \ge \tau (b - a)\)",
         [
             Step(
                 Shown(r"p^{U[0,1]}(0, 5, 10)", p),
@@ -617,7 +617,7 @@ def normal_three_orthant() -> Proof:
         pairs.append((f"mu={tuple(mu)}", d.normal_three_law(mu)[0], d.argmax_integrals("normal", mu)[0]))
     return Proof(
         "Normal noise with three classes: a bivariate orthant",
-        r"p_1 = \Phi_2\left(\tfrac{\mu_1-\mu_2}{\sqrt2}, \tfrac{\mu_1-\mu_3}{\sqrt2}; \tfrac12\right)",
+        r"\(p_1 = \Phi_2\left(\tfrac{\mu_1-\mu_2}{\sqrt2}, \tfrac{\mu_1-\mu_3}{\sqrt2}; \tfrac12\right)\)",
         [
             Step(
                 Shown(r"\operatorname{Var}(\varepsilon_2 - \varepsilon_1)", cov(dd2, dd2)),

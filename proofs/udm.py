@@ -92,7 +92,7 @@ def conversion_round_trip() -> Proof:
     )
     return Proof(
         "Su/Ho conversion round trip",
-        r"\alpha^{Ho} = \alpha^2,\ \beta^{Ho} = \beta^2,\ \bar\alpha^{Ho} = \bar\alpha^2,\ 1-\bar\alpha^{Ho} = \bar\beta^2, and back",
+        r"\(\alpha^{Ho} = \alpha^2,\ \beta^{Ho} = \beta^2,\ \bar\alpha^{Ho} = \bar\alpha^2,\ 1-\bar\alpha^{Ho} = \bar\beta^2\), and back",
         [
             Step(
                 Shown(
@@ -162,7 +162,7 @@ def ho_formulas_in_su_notation() -> Proof:
     ]
     return Proof(
         "Ho's and Song's formulas in Su's notation",
-        r"\tilde\mu_t, \tilde\beta_t (Ho eq. 7) and DDIM eqs. (12), (16) equal the Su-notation formulas",
+        r"\(\tilde\mu_t, \tilde\beta_t\) (Ho eq. 7) and DDIM eqs. (12), (16) equal the Su-notation formulas",
         [
             Step(
                 sp.Matrix([sp.sqrt(ho_ab), sp.sqrt(1 - ho_ab)]),
@@ -233,7 +233,7 @@ def hot_marginal_constraint() -> Proof:
     w = sp.Symbol("omega", real=True)
     return Proof(
         "hot diffusion: marginal constraint",
-        r"\int p(x_{t-1}|x_t,x_0)p(x_t|x_0)dx_t = N(\bar\alpha_{t-1}x_0, \bar\beta_{t-1}^2) for 0 \le \sigma_t \le \bar\beta_{t-1}",
+        r"\(\int p(x_{t-1}|x_t,x_0)p(x_t|x_0)dx_t = N(\bar\alpha_{t-1}x_0, \bar\beta_{t-1}^2)\) for \(0 \le \sigma_t \le \bar\beta_{t-1}\)",
         [
             Step(
                 Shown(r"x_{t-1}\big|_{x_t = \bar\alpha_t x_0 + \bar\beta_t \varepsilon_1}", post),
@@ -272,7 +272,7 @@ def ddpm_and_ddim_reductions() -> Proof:
     eps_hat = (xt - AB * x0) / BB
     return Proof(
         "hot diffusion: DDPM and DDIM",
-        r"\sigma_t = \bar\beta_{t-1}\beta_t/\bar\beta_t \Rightarrow DDPM's posterior; \sigma_t = 0 \Rightarrow DDIM",
+        r"\(\sigma_t = \bar\beta_{t-1}\beta_t/\bar\beta_t\) gives DDPM's posterior; \(\sigma_t = 0\) gives DDIM",
         [
             Step(Shown(r"\sigma_t^{\text{DDPM}}", s_ddpm), Q * B / BB, "DDPM's sigma in the free symbols"),
             Step(
@@ -352,7 +352,7 @@ def exactness_theorem() -> Proof:
     plug = c0**2 * k**2 * v_t + ct**2 * v_t + 2 * c0 * ct * k * v_t + s**2
     return Proof(
         "exactness of the predict-correct chain (Gaussian data)",
-        r"x_t \sim p_t,\ \hat x_0 \sim p(x_0|x_t) \Rightarrow x_{t-1} \sim p_{t-1}; \hat x_0 = E[x_0|x_t] loses c_0^2 Var(x_0|x_t)",
+        r"\(x_t \sim p_t,\ \hat x_0 \sim p(x_0|x_t) \Rightarrow x_{t-1} \sim p_{t-1}; \hat x_0 = E[x_0|x_t]\) loses \(c_0^2 \operatorname{Var}(x_0|x_t)\)",
         [
             Step(v, s0p**2 * BB**2 / v_t, "Bayes for N(mu_0, s_0^2) data: the posterior variance of x_0 given x_t"),
             Step(k**2 * v_t + v, s0p**2, "x0hat = m(x_t) + sqrt(v) xi has the variance of x_0 ..."),
@@ -391,7 +391,7 @@ def uniform_mixing_fails() -> Proof:
     sv = sp.Symbol("s", real=True)
     return Proof(
         "Gaussian mixing fails for uniform noise",
-        r"w = \sqrt{1-\tilde\sigma^2}u_1 + \tilde\sigma u_2: E w^4 \ne 9/5 and P(|w| > \sqrt3) > 0 for 0 < \tilde\sigma < 1",
+        r"\(w = \sqrt{1-\tilde\sigma^2}u_1 + \tilde\sigma u_2: E w^4 \ne 9/5\) and \(P(|w| > \sqrt3) > 0\) for \(0 < \tilde\sigma < 1\)",
         [
             Step(Shown(r"E w^2", m2), 1, r"the variance is right: \(a^2 + b^2 = 1\)"),
             Step(
@@ -438,7 +438,7 @@ def cold_improved_exact() -> Proof:
     naive_mse, improved_mse = d.cold_mean_squared_errors(n, 2, 3, s_)
     return Proof(
         "cold diffusion: improved sampling is exact",
-        r"x_t = F_t(x_0) + \sigma\varepsilon,\ \hat x_0 = x_0 \Rightarrow x_t + F_{t-1}(\hat x_0) - F_t(\hat x_0) = F_{t-1}(x_0) + \sigma\varepsilon",
+        r"\(x_t = F_t(x_0) + \sigma\varepsilon,\ \hat x_0 = x_0 \Rightarrow x_t + F_{t-1}(\hat x_0) - F_t(\hat x_0) = F_{t-1}(x_0) + \sigma\varepsilon\)",
         [
             Step(
                 Shown(
@@ -509,7 +509,7 @@ def edit_v1_not_invertible() -> Proof:
     consistent = sum(1 for s in itertools.combinations(range(4), 3))  # x_t = x_0 is reached from every 3-set
     return Proof(
         "edit model v1 is not invertible",
-        r"K \sim \mathrm{Binomial}(t, (V-1)/V), e.g. t = V = 3: 1/27, 2/9, 4/9, 8/27",
+        r"\(K \sim \mathrm{Binomial}(t, (V-1)/V)\), e.g. \(t = V = 3\): \(1/27, 2/9, 4/9, 8/27\)",
         [
             *(
                 Step(
@@ -542,7 +542,7 @@ def restore_one_marginal() -> Proof:
     counting = dd.restore_one_probability(l_, t_)
     return Proof(
         "restore-one posteriors satisfy the marginal constraint",
-        r"\sum_{x_t} p(x_{t-1}|x_t,x_0)p(x_t|x_0) = p(x_{t-1}|x_0) for edit v2, mask and deletion",
+        r"\(\sum_{x_t} p(x_{t-1}|x_t,x_0)p(x_t|x_0) = p(x_{t-1}|x_0)\) for edit v2, mask and deletion",
         [
             Step(
                 counting,
@@ -616,7 +616,7 @@ def mask_and_absorbing() -> Proof:
     sabp, sabt = dd.su_mask_alpha_bar(t_ - 1, l_), dd.su_mask_alpha_bar(t_, l_)
     return Proof(
         "mask model vs D3PM absorbing",
-        r"\frac{\bar\alpha_{t-1}-\bar\alpha_t}{1-\bar\alpha_t} = \frac1t at \bar\alpha_t = 1 - t/l; counts differ",
+        r"\(\frac{\bar\alpha_{t-1}-\bar\alpha_t}{1-\bar\alpha_t} = \frac1t\) at \(\bar\alpha_t = 1 - t/l\); counts differ",
         [
             Step(
                 dd.absorbing_posterior(sabp, sabt)[1], 1 / t_, "per-position unmask probability at alphabar_t = 1 - t/l"
@@ -691,7 +691,7 @@ def d3pm_uniform_constraint() -> Proof:
     )
     return Proof(
         "D3PM uniform posterior",
-        r"\sum_{x_t} q(x_{t-1}|x_t,x_0)q(x_t|x_0) = \bar\alpha_{t-1}\delta + (1-\bar\alpha_{t-1})/K",
+        r"\(\sum_{x_t} q(x_{t-1}|x_t,x_0)q(x_t|x_0) = \bar\alpha_{t-1}\delta + (1-\bar\alpha_{t-1})/K\)",
         steps,
         domains={
             beta: (sp.Rational(1, 100), sp.Rational(99, 100), False),
