@@ -420,6 +420,16 @@ def cases_latex(c: Any) -> str:
     return rf"\begin{{array}}{{r|l}} {label} & \text{{value}} \\ \hline {rows} \end{{array}}"
 
 
+def step_math(c: Any) -> str:
+    """The claim of a checked step as LaTeX maths: ``lhs rel rhs [= value] (cases)``, no tag."""
+    s = c.step
+    lhs, rhs = side_latex(s.lhs), side_latex(s.rhs)
+    if s.value is not None:
+        rhs += " = " + side_latex(s.value)
+    span = rf"\quad ({s.cases.span()})" if s.cases is not None else ""
+    return f"{lhs} {s.relation} {rhs}{span}"
+
+
 def step_latex(c: Any, number: int) -> str:
     """One ``align*`` line (or two, when wide or with a table) of a checked step."""
     s = c.step
@@ -434,6 +444,15 @@ def step_latex(c: Any, number: int) -> str:
         line = rf"{lhs} &{s.relation} {rhs}{span} {tag}"
     table = cases_latex(c) if s.cases is not None else ""
     return line + (rf" \\ &\qquad {table} \notag" if table else "")
+
+
+def case_rows(c: Any) -> list[tuple[str, str | None, Any]]:
+    """The cases of a checked family step as (case LaTeX, entry LaTeX or None, verdict)."""
+    rows = []
+    for r in c.cases:
+        value = sp.latex(sp.sympify(r.value)) if not isinstance(r.value, str) else r.value
+        rows.append((value, None if r.shown is None else side_latex(r.shown), r.verdict))
+    return rows
 
 
 # ----------------------------------------------------------------------------
