@@ -147,3 +147,62 @@ def test_closedform_prove_sector_in_a_100_column_terminal():
     assert out.returncode == 0, out.stderr
     _assert_terminal_text(out.stdout, SECTOR_WIDTH)
     assert "lim_(θ → θₖ⁻) Pₙ(θ) = lim_(θ → θₖ⁺) Pₙ(θ)" in out.stdout
+
+
+# ----------------------------------------------------------------------------
+# The symbolic form shown is the form checked
+# ----------------------------------------------------------------------------
+
+#: Results whose printed symbolic form cannot yet be specialised to the checked one, with the reason
+#: found by the test below (strict: the mark fails as soon as the two are tied).
+DISPLAY_NOT_TIED = {
+    "exact_three_class": "the Owen-T display divides by h and k: NaN at the case d1 = d2 = 0, where the checked "
+    "form takes the limit",
+    "cold_blur_errors": "the display is a trace of matrix symbols A_{t-1}, A_t that are not parameters",
+    "hot_posterior_marginal": "the display's variance is written in betabar_{t-1}, which is not a parameter "
+    "(it is sqrt(1 - alphabar_{t-1}^2)); nothing substitutes it",
+}
+
+
+def _flat(v):
+    if isinstance(v, sp.MatrixBase):
+        return list(v)
+    if isinstance(v, (list, tuple)):
+        return [e for x in v for e in _flat(x)]
+    return [v]
+
+
+def _scalar_cases():
+    out = []
+    for r in RESULTS:
+        if not r.cases or not all(isinstance(v, sp.Expr) for v in r.validate(**r.cases[0]).values()):
+            continue  # vector, matrix and token parameters: not covered here (see the module's notes)
+        mark = pytest.mark.xfail(strict=True, reason=DISPLAY_NOT_TIED[r.name]) if r.name in DISPLAY_NOT_TIED else ()
+        out.append(pytest.param(r, id=r.name, marks=mark))
+    return out
+
+
+@pytest.mark.parametrize("result", _scalar_cases())
+def test_displayed_symbolic_form_specialises_to_the_checked_form(result):
+    """``closedform latex NAME`` (symbols) at each verify case equals the closed form that is checked.
+
+    A law written in a free index ``k`` (a distribution over k = 0..m) is compared entry by entry.
+    """
+    shown = result.formula().expr
+    for case in result.cases:
+        values = result.validate(**case)
+        sub = {}
+        for p in result.params:
+            for s in getattr(shown, "free_symbols", set()):
+                if s.name in (p.name, p.symbol().name, getattr(p, "latex", None)):
+                    sub[s] = values[p.name]
+        checked = _flat(result.closed_form(**values))
+        here = [sp.piecewise_fold(e).doit() for e in _flat(shown.xreplace(sub) if sub else shown)]
+        left = set().union(*(e.free_symbols for e in here))
+        if len(here) == 1 and len(checked) > 1 and len(left) == 1:
+            index = left.pop()
+            here = [here[0].subs(index, j) for j in range(len(checked))]
+        assert len(here) == len(checked), (case, here, checked)
+        for a, b in zip(here, checked):
+            err = abs(sp.N(a - b, 30))
+            assert err.is_number and err < sp.Float("1e-20"), (case, a, b, err)
