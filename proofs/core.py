@@ -226,16 +226,6 @@ class Shown:
     value: object
 
 
-def call(name: str, func: Callable[..., object], *args: object) -> Shown:
-    r"""``func(*args)`` shown as ``name(args)`` (LaTeX), checked as its value.
-
-    >>> call(r"P_{4}", lambda n, t: sp.Rational(1, 2), 4, sp.pi).display
-    'P_{4}\\left(\\pi\\right)'
-    """
-    shown = ", ".join(_latex_of(a) for a in args)
-    return Shown(rf"{name}\left({shown}\right)", func(*args))
-
-
 def _latex_of(x: object) -> str:
     if isinstance(x, str):
         return x
@@ -393,7 +383,8 @@ class Proof:
     square of a root  [PROVED]
       √x² = x
       (1) (√x)² = x
-          definition of the square root  [proved]
+          definition of the square root  [proved: difference
+          simplifies to 0]
     """
 
     title: str
