@@ -202,7 +202,12 @@ def _convert(s: str) -> str:
             if name in ("frac", "dfrac", "tfrac"):
                 a, i = _group(s, i)
                 b, i = _group(s, i)
-                out.append(f"{_wrap(_tight(_convert(a)))}/{_wrap(_tight(_convert(b)), True)}")
+                top, bottom = _tight(_convert(a)), _tight(_convert(b))
+                if top in ("d", "∂") and bottom.startswith(top + " "):  # d/dθ, not d/(d θ)
+                    bottom = bottom.replace(" ", "")
+                    out.append(f"{top}/{bottom} ")
+                else:
+                    out.append(f"{_wrap(top)}/{_wrap(bottom, True)}")
             elif name in ("binom", "dbinom", "tbinom"):
                 a, i = _group(s, i)
                 b, i = _group(s, i)
