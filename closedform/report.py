@@ -45,12 +45,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import sympy as sp
-
 import closedform
 from closedform import checks
 from closedform.checks import CheckRow
-from closedform.report_plots import ERROR_BAR_Z, PlotData, plot_data, plots_for, write_plot
+from closedform.proofs.text import case_rows, mixed_tex, step_math, tex_escape, verdict_word
+from closedform.report_plots import ERROR_BAR_Z, PlotData, atomic_write, plot_data, plots_for, write_plot
 from closedform.spec import Result
 
 #: The MathJax bundle inlined into the HTML: TeX input with every extension,
@@ -192,118 +191,14 @@ def _cells(row: CheckRow, deterministic: bool) -> list[str]:
 # LaTeX
 # ----------------------------------------------------------------------------
 
-_TEX_SPECIAL = {
-    "\\": r"\textbackslash{}",
-    "&": r"\&",
-    "%": r"\%",
-    "$": r"\$",
-    "#": r"\#",
-    "_": r"\_",
-    "{": r"\{",
-    "}": r"\}",
-    "~": r"\textasciitilde{}",
-    "^": r"\textasciicircum{}",
-}
-_TEX_UNICODE = {
-    "≤": r"$\le$",
-    "≥": r"$\ge$",
-    "±": r"$\pm$",
-    "×": r"$\times$",
-    "−": "-",
-    "—": "---",
-    "–": "--",
-    "→": r"$\to$",
-    "⇒": r"$\Rightarrow$",
-    "⇔": r"$\Leftrightarrow$",
-    "∈": r"$\in$",
-    "≈": r"$\approx$",
-    "≠": r"$\ne$",
-    "∞": r"$\infty$",
-    "·": r"$\cdot$",
-    "…": r"\dots{}",
-    "’": "'",
-    "“": "``",
-    "”": "''",
-    "α": r"$\alpha$",
-    "β": r"$\beta$",
-    "γ": r"$\gamma$",
-    "δ": r"$\delta$",
-    "ε": r"$\varepsilon$",
-    "θ": r"$\theta$",
-    "λ": r"$\lambda$",
-    "μ": r"$\mu$",
-    "π": r"$\pi$",
-    "σ": r"$\sigma$",
-    "τ": r"$\tau$",
-    "φ": r"$\varphi$",
-    "χ": r"$\chi$",
-    "ψ": r"$\psi$",
-    "ω": r"$\omega$",
-    "Σ": r"$\Sigma$",
-    "Δ": r"$\Delta$",
-    "Φ": r"$\Phi$",
-    "Γ": r"$\Gamma$",
-    "Ω": r"$\Omega$",
-    "ρ": r"$\rho$",
-    "η": r"$\eta$",
-    "κ": r"$\kappa$",
-    "ν": r"$\nu$",
-    "ξ": r"$\xi$",
-    "ζ": r"$\zeta$",
-    "√": r"$\surd$",
-    "∑": r"$\sum$",
-    "∫": r"$\int$",
-    "²": r"$^2$",
-    "³": r"$^3$",
-    "½": r"$\frac12$",
-    "∝": r"$\propto$",
-    "∇": r"$\nabla$",
-    "∂": r"$\partial$",
-}
-
-
-def tex_escape(text: str) -> str:
-    """Plain text (Unicode allowed) as LaTeX text for pdflatex."""
-    out = []
-    for ch in str(text):
-        if ch in _TEX_SPECIAL:
-            out.append(_TEX_SPECIAL[ch])
-        elif ch in _TEX_UNICODE:
-            out.append(_TEX_UNICODE[ch])
-        elif ord(ch) > 127:  # pdflatex knows no other code point: name it instead of failing
-            out.append(f"[U+{ord(ch):04X}]")
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
-_MATH_UNICODE = {k: v.strip("$") + " " for k, v in _TEX_UNICODE.items() if v.startswith("$")}
-
-
-def _side(x: Any) -> str:
-    """One side of a step as LaTeX math; Unicode in hand-written sides becomes commands (pdflatex)."""
-    if not isinstance(x, str):
-        return sp.latex(x)
-    return "".join(_MATH_UNICODE.get(ch, ch) for ch in x)
-
 
 def _verdict_word(v: Any) -> str:
-    return v.value.lower().replace("_", " ")
+    return verdict_word(v)
 
 
 def _proof_align(proof: Any) -> str:
     """The derivation as ``align*``: one line per step, tagged with its number and verdict."""
-    if not proof.checked_steps:
-        return ""
-    lines = []
-    for i, c in enumerate(proof.checked_steps, 1):
-        lhs, rhs = _side(c.step.lhs), _side(c.step.rhs)
-        tag = rf"\tag*{{({i}) {_verdict_word(c.verdict)}}}"
-        if len(lhs) + len(rhs) > 110:  # too wide for one line: the right side goes below
-            lines.append(rf"& {lhs} \\ &\quad {c.step.relation} {rhs} {tag}")
-        else:
-            lines.append(rf"{lhs} &{c.step.relation} {rhs} {tag}")
-    return "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"
+    return proof.latex() if proof.checked_steps else ""
 
 
 def _tex_table(rows: list[CheckRow], deterministic: bool) -> str:
@@ -345,14 +240,14 @@ def _tex_section(s: Section, deterministic: bool) -> str:
         out.append(rf"\noindent Oracle tolerance: relative {r.rtol:g}, because {tex_escape(r.rtol_reason)}.")
     for proof in s.proofs:
         out.append(
-            rf"\paragraph{{Proof: {tex_escape(proof.title)}}} {tex_escape(proof.statement)}"
+            rf"\paragraph{{Proof: {tex_escape(proof.title)}}} {mixed_tex(proof.statement)}"
             rf" \hfill\textsc{{{_verdict_word(proof.verdict)}}}"
         )
         out.append(r"{\small" + "\n" + _proof_align(proof) + "}")
         out.append(r"\begin{enumerate}\footnotesize")
         for i, c in enumerate(proof.checked_steps, 1):
             out.append(
-                rf"\item[({i})] {tex_escape(c.step.why)} --- \emph{{{_verdict_word(c.verdict)}}}: "
+                rf"\item[({i})] {mixed_tex(c.step.why)} --- \emph{{{_verdict_word(c.verdict)}}}: "
                 + tex_escape(c.reason)
             )
         out.append(r"\end{enumerate}")
@@ -409,6 +304,32 @@ def _grouped(sections: Sequence[Section]) -> list[tuple[str, list[Section]]]:
     return [(f"{t}: {TOPICS.get(t, '')}", ss) for t, ss in groups.items()]
 
 
+def _tex_summary(sections: Sequence[Section]) -> str:
+    """The summary table: per result, the worst status of each kind of check, worst error, largest |z|."""
+    body = []
+    for row in summary_rows(sections):
+        cells = [rf"\hyperref[res:{row['result']}]{{\texttt{{{tex_escape(row['result'])}}}}}"]
+        cells += [tex_escape(row["status"].get(k, "—")) for k in ("proof", "oracle", "simulation", "other")]
+        err, z = row["worst_error"], row["max_z"]
+        cells.append(f"{err:.2g}" if err is not None else "---")
+        cells.append(f"{z[0]:.2f} / {z[1]:.2f}" if z is not None else "---")
+        body.append(" & ".join(cells) + r" \\")
+    head = r"result & proofs & oracle & simulation & other & worst rel.\ error & max $|z|$ / threshold \\"
+    return "\n".join(
+        [
+            r"{\footnotesize",
+            r"\begin{longtable}{@{}l l l l l r r@{}}",
+            r"\toprule",
+            head,
+            r"\midrule",
+            r"\endhead",
+            *body,
+            r"\bottomrule",
+            r"\end{longtable}}",
+        ]
+    )
+
+
 def render_tex(sections: Sequence[Section], deterministic: bool = False) -> str:
     """The standalone LaTeX document."""
     n_fail = sum(r.failed for s in sections for r in s.rows)
@@ -419,6 +340,7 @@ def render_tex(sections: Sequence[Section], deterministic: bool = False) -> str:
         r"\usepackage[utf8]{inputenc}",
         r"\usepackage[margin=2cm]{geometry}",
         r"\usepackage{amsmath,amssymb,bm,graphicx,booktabs,longtable}",
+        r"\usepackage[hidelinks]{hyperref}",
         r"\allowdisplaybreaks",
         # Operators hand-written proof steps tend to use; defined only where missing.
         r"\providecommand{\argmax}{\operatorname*{arg\,max}}",
@@ -440,6 +362,8 @@ def render_tex(sections: Sequence[Section], deterministic: bool = False) -> str:
             f"is the smallest discrepancy detected with probability {checks.POWER:g}."
         ),
     ]
+    parts.append(_tex_summary(sections))
+    parts.append(r"\tableofcontents")
     for heading, ss in _grouped(sections):
         parts.append(rf"\section{{{tex_escape(heading)}}}")
         parts.extend(_tex_section(s, deterministic) for s in ss)
@@ -453,16 +377,25 @@ def render_tex(sections: Sequence[Section], deterministic: bool = False) -> str:
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;max-width:62rem;margin:2rem auto;padding:0 1rem;
-color:#222;line-height:1.45}
+color:#222;line-height:1.45;overflow-wrap:anywhere}
 h1{font-size:1.6rem}h2{border-bottom:1px solid #ccc;padding-bottom:.2rem;margin-top:2.5rem}
 section.result{border:1px solid #e2e2e2;border-radius:6px;padding:.2rem 1rem 1rem;margin:1.2rem 0}
-table{border-collapse:collapse;font-size:.8rem;margin:.5rem 0;width:100%}
+table{border-collapse:collapse;font-size:.8rem;margin:.5rem 0;width:100%;table-layout:auto}
 td,th{border-bottom:1px solid #e5e5e5;padding:.2rem .4rem;text-align:left;vertical-align:top}
 .FAIL,.REFUTED{color:#b00020;font-weight:bold}.UNDECIDED{color:#a36b00}.pass,.PROVED{color:#176f2c}
-.CHECKED_NUMERICALLY{color:#1a5fa8}.verdict{font-size:.75rem;border:1px solid;border-radius:3px;padding:0 .3rem}
-ol.why{font-size:.85rem}figure{margin:1rem 0;text-align:center}figure img{max-width:100%}
-figcaption{font-size:.8rem;color:#555}.note{font-size:.85rem;color:#555}.math{overflow-x:auto;overflow-y:hidden}
-nav{font-size:.9rem}
+.CHECKED_NUMERICALLY{color:#1a5fa8}.skip{color:#777}
+.verdict{font-size:.75rem;border:1px solid;border-radius:3px;padding:0 .3rem;white-space:nowrap}
+details.proof{border-left:3px solid #ddd;margin:.6rem 0;padding:.1rem .6rem}
+details.proof>summary{cursor:pointer}
+ol.steps{padding-left:1.4rem}ol.steps>li{margin:.5rem 0}
+.step-head{display:flex;align-items:flex-start;gap:.6rem}.step-head .eq{flex:1 1 auto;min-width:0}
+.step-head .verdict{flex:0 0 auto;margin-top:.3rem}
+.why{font-size:.85rem;color:#333;margin:.1rem 0}.reason{color:#666}
+table.cases{width:auto;font-size:.8rem}
+figure{margin:1rem 0;text-align:center}figure img{max-width:100%}
+figcaption{font-size:.8rem;color:#555}.note{font-size:.85rem;color:#555}
+mjx-container{max-width:100%}mjx-container>svg{max-width:100%;height:auto}
+nav#toc{font-size:.9rem}nav#toc ul{margin:.2rem 0}table.summary td:first-child{white-space:nowrap}
 """
 _MATHJAX_CONFIG = (
     "window.MathJax={tex:{inlineMath:[['\\\\(','\\\\)']],displayMath:[['\\\\[','\\\\]']],"
@@ -504,6 +437,49 @@ def _html_table(rows: list[CheckRow], deterministic: bool) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
+def _mixed_html(text: str) -> str:
+    r"""Text with inline ``\(...\)`` maths, escaped for HTML (MathJax typesets the maths)."""
+    return _esc(text)
+
+
+def _html_cases(c: Any) -> str:
+    """A family step's cases as a small table; only the cases worth a row (a value, or not proved)."""
+    rows = [(v, e, verdict) for v, e, verdict in case_rows(c) if e is not None or verdict.value != "PROVED"]
+    if not rows:
+        return ""
+    label = c.step.cases.label
+
+    def maths(t: str | None) -> str:
+        return "" if t is None else "\\(" + _esc(t) + "\\)"
+
+    body = "".join(
+        f"<tr><td>{maths(v)}</td><td>{maths(e)}</td>"
+        f'<td class="{verdict.value}">{_esc(_verdict_word(verdict))}</td></tr>'
+        for v, e, verdict in rows
+    )
+    return f'<table class="cases"><tr><th>{maths(label)}</th><th>value</th><th>verdict</th></tr>{body}</table>'
+
+
+def _html_proof(proof: Any, anchor: str) -> str:
+    """One proof, collapsed to its statement and verdict; the derivation on demand."""
+    v = proof.verdict.value
+    out = [
+        f'<details class="proof" id="{_esc(anchor)}"><summary><span class="verdict {v}">'
+        f"{_esc(_verdict_word(proof.verdict))}</span> <b>Proof: {_esc(proof.title)}</b> — "
+        f"{_mixed_html(proof.statement)}</summary>",
+        '<ol class="steps">',
+    ]
+    for i, c in enumerate(proof.checked_steps, 1):
+        out.append(
+            f'<li><div class="step-head"><div class="eq">\\[{_esc(step_math(c))}\\]</div>'
+            f'<span class="verdict {c.verdict.value}">({i}) {_esc(_verdict_word(c.verdict))}</span></div>'
+            f"{_html_cases(c)}"
+            f'<p class="why">{_mixed_html(c.step.why)} <span class="reason">— {_esc(c.reason)}</span></p></li>'
+        )
+    out.append("</ol></details>")
+    return "\n".join(out)
+
+
 def _html_section(s: Section, deterministic: bool) -> str:
     r = s.result
     out = [
@@ -516,19 +492,8 @@ def _html_section(s: Section, deterministic: bool) -> str:
     out.append(f'<p>Closed form{note}:</p><div class="math">\\[{_esc(s.formula_latex)}\\]</div>')
     if r.oracle is not None:
         out.append(f'<p class="note">Oracle tolerance: relative {r.rtol:g}, because {_esc(r.rtol_reason)}.</p>')
-    for proof in s.proofs:
-        v = proof.verdict.value
-        out.append(
-            f'<h4>Proof: {_esc(proof.title)} <span class="verdict {v}">{_esc(_verdict_word(proof.verdict))}'
-            f"</span></h4><p>{_esc(proof.statement)}</p>"
-        )
-        out.append(f'<div class="math">{_esc(_proof_align(proof))}</div><ol class="why">')
-        for c in proof.checked_steps:
-            out.append(
-                f'<li>{_esc(c.step.why)} — <span class="{c.verdict.value}">'
-                f"{_esc(_verdict_word(c.verdict))}</span>: {_esc(c.reason)}</li>"
-            )
-        out.append("</ol>")
+    for k, proof in enumerate(s.proofs, 1):
+        out.append(_html_proof(proof, f"{r.name}-proof-{k}"))
     if s.rows:
         out.append("<h4>Cross-checks</h4>" + _html_table(s.rows, deterministic))
     for f in s.figures:
@@ -545,6 +510,64 @@ def _html_section(s: Section, deterministic: bool) -> str:
     return "\n".join(out)
 
 
+#: The order of the statuses, worst first, when one cell summarises several rows.
+_WORST_FIRST = ("REFUTED", "FAIL", "UNDECIDED", "CHECKED_NUMERICALLY", "PROVED", "pass", "skip")
+
+
+def summary_rows(sections: Sequence[Section]) -> list[dict[str, Any]]:
+    """Per result: the worst status of each kind of check, the worst oracle error and the largest |z|."""
+    out = []
+    for s in sections:
+        kinds: dict[str, list[str]] = {}
+        for row in s.rows:
+            kinds.setdefault(row.check if row.check in ("proof", "oracle", "simulation") else "other", []).append(
+                row.status
+            )
+        worst = {
+            k: min(v, key=lambda st: _WORST_FIRST.index(st) if st in _WORST_FIRST else 0) for k, v in kinds.items()
+        }
+        errors = [row.data["relative_error"] for row in s.rows if row.check == "oracle" and row.data]
+        zs = [(abs(row.data["z"]), row.data["threshold"]) for row in s.rows if row.check == "simulation" and row.data]
+        out.append(
+            {
+                "result": s.result.name,
+                "topic": s.result.topic,
+                "status": worst,
+                "worst_error": max(errors) if errors else None,
+                "max_z": max(zs) if zs else None,
+            }
+        )
+    return out
+
+
+def _html_summary(sections: Sequence[Section]) -> str:
+    head = "<tr><th>result</th><th>proofs</th><th>oracle</th><th>simulation</th><th>other</th>"
+    head += "<th>worst rel. error</th><th>max |z| / threshold</th></tr>"
+    body = []
+    for row in summary_rows(sections):
+        cells = [f'<td><a href="#{_esc(row["result"])}">{_esc(row["result"])}</a></td>']
+        for kind in ("proof", "oracle", "simulation", "other"):
+            st = row["status"].get(kind)
+            cells.append(f'<td class="{_esc(st)}">{_esc(st)}</td>' if st else "<td>—</td>")
+        err = row["worst_error"]
+        cells.append(f"<td>{err:.2g}</td>" if err is not None else "<td>—</td>")
+        z = row["max_z"]
+        cells.append(f"<td>{z[0]:.2f} / {z[1]:.2f}</td>" if z is not None else "<td>—</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f'<table class="summary">{head}{"".join(body)}</table>'
+
+
+def _html_toc(groups: list[tuple[str, list[Section]]]) -> str:
+    items = []
+    for heading, ss in groups:
+        inner = "".join(
+            f'<li><a href="#{_esc(s.result.name)}"><code>{_esc(s.result.name)}</code></a>: {_esc(s.result.title)}</li>'
+            for s in ss
+        )
+        items.append(f'<li><a href="#topic-{_esc(ss[0].result.topic)}">{_esc(heading)}</a><ul>{inner}</ul></li>')
+    return '<nav id="toc"><h2>Contents</h2><ul>' + "".join(items) + "</ul></nav>"
+
+
 def render_html(sections: Sequence[Section], deterministic: bool = False) -> str:
     """The self-contained HTML page (MathJax inlined from the installed package)."""
     mathjax = mathjax_path().read_text(encoding="utf-8")
@@ -552,20 +575,16 @@ def render_html(sections: Sequence[Section], deterministic: bool = False) -> str
         mathjax = mathjax.replace("</script", "<\\/script")
     n_fail = sum(r.failed for s in sections for r in s.rows)
     n_rows = sum(len(s.rows) for s in sections)
-    nav, body = [], []
-    for heading, ss in _grouped(sections):
-        nav.append(
-            f"<li>{_esc(heading)}: "
-            + ", ".join(f'<a href="#{_esc(s.result.name)}">{_esc(s.result.name)}</a>' for s in ss)
-            + "</li>"
-        )
-        body.append(f"<h2>{_esc(heading)}</h2>")
+    groups = _grouped(sections)
+    body = []
+    for heading, ss in groups:
+        body.append(f'<h2 id="topic-{_esc(ss[0].result.topic)}">{_esc(heading)}</h2>')
         body.extend(_html_section(s, deterministic) for s in ss)
     summary = (
         f"{len(sections)} results; {n_rows} checks, {n_fail} failed. Every simulation check is a z-test "
         f"with the standard error under the claimed value; α is the false-failure rate of the check (the "
         f"report's budget {checks.SUITE_ALPHA:g}, Bonferroni-split); the power column is the smallest "
-        f"discrepancy detected with probability {checks.POWER:g}. Hover a row for the full detail."
+        f"discrepancy detected with probability {checks.POWER:g}. Each proof opens to its derivation."
     )
     return (
         "\n".join(
@@ -581,7 +600,8 @@ def render_html(sections: Sequence[Section], deterministic: bool = False) -> str
                 "<h1>closedform: closed forms, proofs and cross-checks</h1>",
                 f'<p class="note">{_esc(_versions(deterministic))}</p>',
                 f"<p>{_esc(summary)}</p>",
-                "<nav><ul>" + "".join(nav) + "</ul></nav>",
+                _html_summary(sections),
+                _html_toc(groups),
                 *body,
                 "</body></html>",
             ]
@@ -609,6 +629,41 @@ def sha256(path: Path) -> str:
 # ----------------------------------------------------------------------------
 
 
+def writable_folder(out: str | Path) -> Path:
+    """``out`` as a folder this process can write into, created if missing; else one ParameterError.
+
+    Called before any work, so that a bad path costs nothing.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     writable_folder(Path(d) / "new").is_dir()
+    True
+    >>> writable_folder("")
+    Traceback (most recent call last):
+    ...
+    closedform.ParameterError: out must name a folder for the report, got an empty path
+    """
+    import os
+    import tempfile
+
+    from closedform.spec import ParameterError
+
+    if not str(out).strip():
+        raise ParameterError("out must name a folder for the report, got an empty path")
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise ParameterError(f"out must be a folder, but {str(path)!r} is a file")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        # os.access misjudges some filesystems (read-only mounts, ACLs): write a probe instead.
+        fd, probe = tempfile.mkstemp(prefix=".write-probe.", dir=path)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ParameterError(f"out must be a writable folder; {str(path)!r}: {exc.strerror or exc}") from None
+    return path
+
+
 def write_report(
     topics: Iterable[str] = (),
     out: str | Path = "closedform-report",
@@ -627,7 +682,7 @@ def write_report(
     topics : iterable of str
         Topics or groups, as for ``closedform verify``.
     out : path
-        The output directory (created).
+        The output folder (created); checked to be writable before any work.
     results : sequence of Result, optional
         Exactly these results instead of ``topics``.
     trials : int, optional
@@ -656,15 +711,13 @@ def write_report(
 
             raise ParameterError(exc.args[0]) from None
     mathjax_path()  # fail before the long work, not after it
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = writable_folder(out)
     sections = collect(
         list(results), out, trials=trials, plot_trials=plot_trials, curve_points=curve_points, progress=progress
     )
-    tex = out / "report.tex"
-    tex.write_text(render_tex(sections, deterministic), encoding="utf-8")
-    page = out / "report.html"
-    page.write_text(render_html(sections, deterministic), encoding="utf-8")
+    # Each file appears whole or not at all (temporary file, then rename); the documents come last.
+    tex = atomic_write(out / "report.tex", render_tex(sections, deterministic))
+    page = atomic_write(out / "report.html", render_html(sections, deterministic))
     figures = [p for s in sections for f in s.figures for p in f.files]
     return [tex, page, *figures]
 

@@ -524,16 +524,45 @@ def draw(data: PlotData) -> Any:
     return fig
 
 
+def atomic_write(path: Path, content: str | bytes) -> Path:
+    """Write ``content`` to a temporary file beside ``path``, then rename it into place.
+
+    A reader (or an interrupted run) sees the old file or the whole new one, never half of one.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     p = atomic_write(Path(d) / "a.txt", "done")
+    ...     print(p.read_text(), sorted(q.name for q in Path(d).iterdir()))
+    done ['a.txt']
+    """
+    import os
+    import tempfile
+
+    path = Path(path)
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
 def save(fig: Any, base: Path) -> list[Path]:
-    """Write ``base.svg`` and ``base.pdf`` reproducibly (fixed hash salt, no dates, fixed creator)."""
+    """Write ``base.svg`` and ``base.pdf`` reproducibly (fixed hash salt, no dates, fixed creator), atomically."""
+    import io
+
     import matplotlib
 
     out = []
     with matplotlib.rc_context(STYLE):
         for ext, meta in (("svg", SVG_METADATA), ("pdf", PDF_METADATA)):
-            path = base.with_suffix(f".{ext}")
-            fig.savefig(path, format=ext, metadata=meta)
-            out.append(path)
+            buf = io.BytesIO()
+            fig.savefig(buf, format=ext, metadata=meta)
+            out.append(atomic_write(base.with_suffix(f".{ext}"), buf.getvalue()))
     return out
 
 
@@ -542,8 +571,7 @@ def write_plot(data: PlotData, directory: Path) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     base = directory / data.stem
     paths = save(draw(data), base)
-    json_path = base.with_suffix(".json")
-    json_path.write_text(data.to_json(), encoding="utf-8")
+    json_path = atomic_write(base.with_suffix(".json"), data.to_json())
     return [*paths, json_path]
 
 
@@ -554,6 +582,7 @@ def load_plot_data(path: Path) -> PlotData:
 
 __all__ = [
     "ERROR_BAR_Z",
+    "atomic_write",
     "PlotData",
     "Point",
     "Series",

@@ -14,7 +14,7 @@ import mpmath
 import sympy as sp
 
 from closedform.derive import accuracy as d
-from closedform.proofs.core import Proof, Step, StepCheck, Verdict, check_equal
+from closedform.proofs.core import Cases, Proof, Shown, Step, StepCheck, Verdict, check_equal, check_sign, value_of
 
 x = d.x_
 a, b_, c_ = sp.symbols("a b c", real=True)
@@ -48,20 +48,11 @@ def _cheap(e):
     return sp.expand(sp.powsimp(sp.expand(e)))
 
 
-def _negative_number(value: sp.Expr):
-    def check() -> StepCheck:
-        if value.is_number and value.is_negative:
-            return StepCheck(Verdict.PROVED, f"it is {value}")
-        return StepCheck(Verdict.REFUTED, f"it is {value}, not negative")
-
-    return check
-
-
 def _same(lhs, rhs, why: str) -> Step:
     """A step between computed sets or tuples: structural equality of exact SymPy objects."""
 
     def check() -> StepCheck:
-        if lhs == rhs:
+        if value_of(lhs) == value_of(rhs):
             return StepCheck(Verdict.PROVED, "the exact objects are identical")
         return StepCheck(Verdict.REFUTED, f"{lhs} != {rhs}")
 
@@ -70,12 +61,12 @@ def _same(lhs, rhs, why: str) -> Step:
 
 def binary_closed_form() -> Proof:
     """Two classes: the one-dimensional integral equals Φ(Δ/(σ√2))."""
-    lhs_gauss = sp.integrate(d.normal_pdf(x - a) * d.normal_pdf(x - b_), (x, -sp.oo, sp.oo))
+    lhs_gauss = sp.Integral(d.normal_pdf(x - a) * d.normal_pdf(x - b_), (x, -sp.oo, sp.oo))
     rhs = d.normal_cdf((a - b_) / sp.sqrt(2))
     mu1, mu2 = sp.symbols("mu_1 mu_2", real=True)
     return Proof(
         "EXACT, two classes",
-        r"\int \varphi(x - a)\Phi(x - b)\,dx = \Phi((a - b)/\sqrt2), so p_y = \Phi(\Delta/(\sigma\sqrt2))",
+        r"\(\int \varphi(x - a)\Phi(x - b)\,dx = \Phi((a - b)/\sqrt2)\), so \(p_y = \Phi(\Delta/(\sigma\sqrt2))\)",
         [
             Step(
                 lhs_gauss,
@@ -83,13 +74,13 @@ def binary_closed_form() -> Proof:
                 "d/db of the left side is minus this Gaussian integral (computed by SymPy)",
             ),
             Step(
-                sp.diff(rhs, b_),
+                sp.Derivative(rhs, b_),
                 -d.normal_pdf((a - b_) / sp.sqrt(2)) / sp.sqrt(2),
                 "the right side has the same b-derivative",
             ),
             Step(
-                sp.limit(rhs, b_, -sp.oo),
-                sp.integrate(d.normal_pdf(x - a), (x, -sp.oo, sp.oo)),
+                sp.Limit(rhs, b_, -sp.oo),
+                sp.Integral(d.normal_pdf(x - a), (x, -sp.oo, sp.oo)),
                 "both sides tend to 1 as b -> -oo (Phi(x - b) -> 1), so they are equal",
             ),
             Step(
@@ -97,7 +88,11 @@ def binary_closed_form() -> Proof:
                 d.exact_probability([mu1, mu2], sigma, 0),
                 "a = mu_y/sigma, b = mu_j/sigma",
             ),
-            Step(d.orthant_covariance(2), sp.Matrix([[2]]), "equivalently eps_y - eps_j ~ N(0, 2)"),
+            Step(
+                Shown(r"\operatorname{Var}(\varepsilon_y - \varepsilon_j)", d.orthant_covariance(2)),
+                sp.Matrix([[2]]),
+                r"equivalently \(\varepsilon_y - \varepsilon_j \sim N(0, 2)\)",
+            ),
         ],
         domains={a: (-4, 4, False), b_: (-4, 4, False)},
     )
@@ -141,31 +136,40 @@ def three_class_closed_form() -> Proof:
     by_def = sp.Integral(d.normal_pdf(z) * d.normal_cdf((kp - rho * z) / sp.sqrt(1 - rho**2)), (z, -sp.oo, hp))
     return Proof(
         "EXACT, three classes",
-        r"p_y = \Phi_2(h, k; 1/2), h = d_1/(\sigma\sqrt2), k = d_2/(\sigma\sqrt2), in Owen's T",
+        r"\(p_y = \Phi_2(h, k; 1/2), h = d_1/(\sigma\sqrt2), k = d_2/(\sigma\sqrt2)\), in Owen's T",
         [
-            Step(cov, sp.Matrix([[1, rho], [rho, 1]]), "(eps_y - eps_j)/sqrt2 has unit variances and correlation 1/2"),
             Step(
-                sp.diff(by_def, hp),
+                Shown(r"\operatorname{Cov}\bigl((\varepsilon_y - \varepsilon_j)/\sqrt2\bigr)_{j \ne y}", cov),
+                sp.Matrix([[1, rho], [rho, 1]]),
+                r"\((\varepsilon_y - \varepsilon_j)/\sqrt2\) has unit variances and correlation 1/2",
+            ),
+            Step(
+                # Leibniz's rule, not a quadrature: the value is diff's, which never evaluates the integral.
+                Shown(sp.Derivative(by_def, hp), sp.diff(by_def, hp)),
                 grad[0],
                 "Phi_2(h, k) = int_{-oo}^h phi(z) Phi((k - rho z)/sqrt(1 - rho^2)) dz: its h-derivative",
             ),
             Step(
-                sp.diff(owen_pos, hp),
+                sp.Derivative(owen_pos, hp),
                 grad[0],
                 "the Owen-T form has the same h-derivative (h, k > 0)",
                 simplifier=_cheap,
             ),
-            Step(sp.diff(owen_pos, kp), grad[1], "and the same k-derivative", simplifier=_cheap),
+            Step(sp.Derivative(owen_pos, kp), grad[1], "and the same k-derivative", simplifier=_cheap),
             Step(
-                owen_pos.subs(kp, hp).subs(hp, 0),
+                sp.Subs(owen_pos.subs(kp, hp), hp, 0),
                 sp.Rational(1, 4) + sp.asin(sp.Rational(1, 2)) / (2 * sp.pi),
                 "at the corner h = k -> 0 (T continuous, T(0, a) = atan(a)/2pi) both are Sheppard's "
                 "1/4 + asin(rho)/2pi: equal gradients and a common value, so they agree on h, k > 0",
             ),
-            Step(d.three_class_probability(0, 0), sp.Rational(1, 3), "zero margins: 1/3"),
+            Step(
+                Shown(r"\Phi_2(0, 0; \tfrac12)", d.three_class_probability(0, 0)),
+                sp.Rational(1, 3),
+                "zero margins: 1/3",
+            ),
             Step(
                 owen,
-                owen,
+                r"\int_{-\infty}^{\infty} \varphi(x) \prod_{j \ne y} \Phi\bigl(x + (\mu_y - \mu_j)/\sigma\bigr)\, dx",
                 "the Owen-T form against the defining 1-D integral, all sign cases",
                 check=_three_class_against_integral,
             ),
@@ -181,41 +185,49 @@ def gradient_identities() -> Proof:
     f = sp.Function("f")
     mu1, mu2 = sp.symbols("mu_1 mu_2", real=True)
     g2 = d.exact_gradient([mu1, mu2], sigma, 0)
-    direct2 = sp.Matrix([sp.diff(d.exact_probability([mu1, mu2], sigma, 0), v) for v in (mu1, mu2, sigma)])
+    direct2 = sp.Matrix([sp.Derivative(d.exact_probability([mu1, mu2], sigma, 0), v) for v in (mu1, mu2, sigma)])
     mu3 = sp.symbols("mu_1:4", real=True)
     g3 = d.exact_gradient(list(mu3), sigma, 1)
     p3 = d.exact_probability(list(mu3), sigma, 1)
     return Proof(
         "the gradient of EXACT's probability",
-        r"\partial p_y/\partial m_j = -\int\varphi_y\varphi_j\prod\Phi, \sum_j \partial_j p_y = 0, "
-        r"\partial_\sigma p = -\sigma^{-1}\sum_j \mu_j\partial_{\mu_j} p",
+        r"\(\partial p_y/\partial m_j = -\int\varphi_y\varphi_j\prod\Phi, \sum_j \partial_j p_y = 0, "
+        r"\partial_\sigma p = -\sigma^{-1}\sum_j \mu_j\partial_{\mu_j} p\)",
         [
             Step(
-                sp.diff(integrand, m_[2]),
+                sp.Derivative(integrand, m_[2]),
                 -d.normal_pdf(x - m_[0]) * d.normal_pdf(x - m_[2]) * d.normal_cdf(x - m_[1]) * d.normal_cdf(x - m_[3]),
                 "C = 4: differentiate the integrand in m_2 (dominated convergence allows it under the integral)",
             ),
             Step(
-                sum(sp.diff(integrand, v) for v in m_),
-                -sp.diff(integrand, x),
+                sum(sp.Derivative(integrand, v) for v in m_),
+                -sp.Derivative(integrand, x),
                 "sum over j of d/dm_j is -d/dx, whose integral vanishes: shift invariance",
             ),
             Step(
-                sp.diff(f(mu1 / sigma, mu2 / sigma), sigma),
-                -(mu1 * sp.diff(f(mu1 / sigma, mu2 / sigma), mu1) + mu2 * sp.diff(f(mu1 / sigma, mu2 / sigma), mu2))
+                sp.Derivative(f(mu1 / sigma, mu2 / sigma), sigma),
+                -(
+                    mu1 * sp.Derivative(f(mu1 / sigma, mu2 / sigma), mu1)
+                    + mu2 * sp.Derivative(f(mu1 / sigma, mu2 / sigma), mu2)
+                )
                 / sigma,
                 "p depends on mu/sigma only: Euler's identity for degree-0 homogeneity",
             ),
             Step(
                 d.sigma_gradient_from_mu_gradient(
-                    [mu1, mu2], sigma, [sp.diff(f(mu1 / sigma, mu2 / sigma), v) for v in (mu1, mu2)]
+                    [mu1, mu2], sigma, [sp.Derivative(f(mu1 / sigma, mu2 / sigma), v) for v in (mu1, mu2)]
                 ),
-                sp.diff(f(mu1 / sigma, mu2 / sigma), sigma),
+                sp.Derivative(f(mu1 / sigma, mu2 / sigma), sigma),
                 "the sigma-gradient from the mu-gradient",
             ),
             Step(g2, direct2, "C = 2: the gradient formula equals the derivative of Phi(Delta/(sigma sqrt2))"),
-            Step(g3[0], sp.diff(p3, mu3[0]), "C = 3: d/dmu_1 of the Owen-T closed form (label 2)", simplifier=_cheap),
-            Step(g3[3], sp.diff(p3, sigma), "C = 3: d/dsigma of the Owen-T closed form", simplifier=_cheap),
+            Step(
+                g3[0],
+                sp.Derivative(p3, mu3[0]),
+                "C = 3: d/dmu_1 of the Owen-T closed form (label 2)",
+                simplifier=_cheap,
+            ),
+            Step(g3[3], sp.Derivative(p3, sigma), "C = 3: d/dsigma of the Owen-T closed form", simplifier=_cheap),
         ],
         domains={
             mu1: (-3, 3, False),
@@ -248,11 +260,11 @@ def toy_ce_optimum() -> Proof:
     b_star = d.toy_ce_optimum(k)
     return Proof(
         "the CE optimum of the toy example",
-        r"b^*(k) = \frac1k\log\Bigl(2\sqrt{r/3}\cos\bigl(\tfrac13\arccos (3/r)^{3/2}\bigr)\Bigr), r = 1 + 2\cosh(k/4)",
+        r"\(b^*(k) = \frac1k\log\Bigl(2\sqrt{r/3}\cos\bigl(\tfrac13\arccos (3/r)^{3/2}\bigr)\Bigr), r = 1 + 2\cosh(k/4)\)",
         [
-            Step(sp.diff(loss, b) / k, d.toy_ce_stationarity(k, b), "dL/db / k"),
+            Step(sp.Derivative(loss, b) / k, d.toy_ce_stationarity(k, b), "dL/db / k"),
             Step(
-                sp.diff(loss, b, 2),
+                sp.Derivative(loss, b, 2),
                 sum(k**2 * sp.exp(-z) / (1 + sp.exp(-z)) ** 2 for z in d.toy_margins(k, b)),
                 "d2L/db2 = k^2 sum sigma(z)(1 - sigma(z))",
             ),
@@ -290,8 +302,10 @@ def toy_ce_optimum() -> Proof:
                 simplifier=lambda e: sp.simplify(sp.expand_trig(e)),
             ),
             Step(
-                (2 * (r / 3) ** sp.Rational(3, 2) * sp.cos(3 * theta) - 2).subs(
-                    theta, sp.acos((3 / r) ** sp.Rational(3, 2)) / 3
+                sp.Subs(
+                    2 * (r / 3) ** sp.Rational(3, 2) * sp.cos(3 * theta) - 2,
+                    theta,
+                    sp.acos((3 / r) ** sp.Rational(3, 2)) / 3,
                 ),
                 0,
                 "cos 3theta = (3/r)^{3/2} <= 1 (r >= 3): theta in [0, pi/6], cos theta > 0, the positive root",
@@ -301,7 +315,12 @@ def toy_ce_optimum() -> Proof:
                 sp.log(root.subs(theta, sp.acos((3 / r) ** sp.Rational(3, 2)) / 3).subs(r, rr)) / k,
                 "b* = log(t*)/k",
             ),
-            Step(sp.limit(b_star, k, sp.oo), sp.Rational(1, 8), "large scale: the max-margin midpoint 1/8"),
+            Step(
+                sp.Limit(sp.Function("b^*")(k), k, sp.oo),
+                sp.Rational(1, 8),
+                "large scale: the max-margin midpoint 1/8",
+                simplifier=lambda e: sp.simplify(e.subs(sp.Function("b^*")(k), b_star).doit()),
+            ),
         ],
         domains={k: (sp.Rational(1, 10), 40, False), r: (3, 20, False), theta: (0, 1, False), b: (-1, 1, False)},
     )
@@ -314,7 +333,7 @@ def toy_ce_scale_threshold() -> Proof:
     kstar = d.toy_ce_scale_threshold()
     return Proof(
         "scale threshold of the CE optimum",
-        r"b^*(k) \in (0, 1/4) \iff k > 4\log c^*, \; c^{*3} - c^{*2} - c^* - 3 = 0",
+        r"\(b^*(k) \in (0, 1/4) \iff k > 4\log c^*, \; c^{*3} - c^{*2} - c^* - 3 = 0\)",
         [
             Step(
                 sp.expand(d.toy_ce_cubic(k, t).subs(sp.exp(k / 4), cc).subs(t, cc)),
@@ -326,10 +345,10 @@ def toy_ce_scale_threshold() -> Proof:
                 0,
                 "negative discriminant: g has exactly one real root c*",
                 relation="<",
-                check=_negative_number(sp.discriminant(g, cc)),
+                check=lambda: check_sign(sp.discriminant(g, cc), "negative", "the discriminant"),
             ),
             Step(
-                d.toy_ce_cubic(k, 1).subs(sp.exp(k / 4), cc),
+                Shown(r"g_k(t)\big|_{t = 1,\ e^{k/4} = c}", d.toy_ce_cubic(k, 1).subs(sp.exp(k / 4), cc)),
                 -(cc**2 + 2 * cc + 1),
                 "t = 1 (b = 0): negative, so b* > 0",
                 simplifier=sp.expand,
@@ -351,38 +370,55 @@ def toy_hinge_and_accuracy() -> Proof:
     kz, bz = d.toy_hinge_zero_loss_scale()
     return Proof(
         "hinge loss and accuracy on the toy example",
-        r"\arg\min_b \text{hinge} = [3/4, 1]; \text{hinge} = 0 \text{ first at } k = 8, b = 1/8; \text{acc} = 1 \iff b \in (0, 1/4)",
+        r"\(\arg\min_b \text{hinge} = [3/4, 1]; \text{hinge} = 0 \text{ first at } k = 8, b = 1/8; \text{acc} = 1 \iff b \in (0, 1/4)\)",
         [
-            Step(d.toy_hinge_loss(1, b).subs(b, 0), sp.Rational(5, 2), "L(b) = 5/2 - b on [-3/4, 3/4]"),
+            Step(sp.Subs(d.toy_hinge_loss(1, b), b, 0), sp.Rational(5, 2), r"\(L(b) = 5/2 - b\) on \([-3/4, 3/4]\)"),
             Step(
-                sp.Matrix([d.toy_hinge_loss(1, v) for v in (sp.Rational(3, 4), sp.Rational(7, 8), 1)]),
-                sp.Matrix([sp.Rational(7, 4)] * 3),
-                "L = 7/4 on [3/4, 1]",
+                r"L(b)\big|_{b \in [3/4, 1]}",
+                sp.Rational(7, 4),
+                r"\(L = 7/4\) on \([3/4, 1]\)",
+                cases=Cases(
+                    "b",
+                    (sp.Rational(3, 4), sp.Rational(7, 8), sp.Integer(1)),
+                    lambda v: (d.toy_hinge_loss(1, v), sp.Rational(7, 4)),
+                    lambda v: None,
+                ),
             ),
             _same(
-                sp.Tuple(value, where),
+                Shown(r"\bigl(\min_b L, \arg\min_b L\bigr)", sp.Tuple(value, where)),
                 sp.Tuple(sp.Rational(7, 4), sp.Interval(sp.Rational(3, 4), 1)),
                 "convex piecewise linear: minimum over the kinks, flat piece [3/4, 1]",
             ),
-            _same(sp.Tuple(kz, bz), sp.Tuple(8, sp.Rational(1, 8)), "max_b min(b, 1/4 - b) = 1/8 at b = 1/8"),
-            Step(d.toy_hinge_loss(8, sp.Rational(1, 8)), 0, "zero loss at k = 8, b = 1/8"),
             _same(
-                d.piecewise_linear_argmin(d.toy_hinge_loss(8, b), b),
+                Shown(r"\bigl(\min\{k : \min_b L_k = 0\}, b\bigr)", sp.Tuple(kz, bz)),
+                sp.Tuple(8, sp.Rational(1, 8)),
+                r"\(\max_b \min(b, 1/4 - b) = 1/8\) at \(b = 1/8\)",
+            ),
+            Step(Shown(r"L_8(1/8)", d.toy_hinge_loss(8, sp.Rational(1, 8))), 0, "zero loss at k = 8, b = 1/8"),
+            _same(
+                Shown(r"\bigl(\min_b L_8, \arg\min_b L_8\bigr)", d.piecewise_linear_argmin(d.toy_hinge_loss(8, b), b)),
                 (0, sp.FiniteSet(sp.Rational(1, 8))),
                 "at k = 8 the zero loss is attained at b = 1/8 only",
             ),
-            Step(d.toy_hinge_argmin(sp.Rational(79, 10))[0], sp.Rational(1, 40), "k = 7.9: the best loss is 0.025 > 0"),
+            Step(
+                Shown(r"\min_b L_{7.9}(b)", d.toy_hinge_argmin(sp.Rational(79, 10))[0]),
+                sp.Rational(1, 40),
+                "k = 7.9: the best loss is 0.025 > 0",
+            ),
             _same(
-                d.toy_perfect_accuracy_set(),
+                Shown(r"\{b : \operatorname{acc}(b) = 1\}", d.toy_perfect_accuracy_set()),
                 sp.Interval.open(0, sp.Rational(1, 4)),
                 "accuracy 1 iff b > -1/4, b > 0 and b < 1/4",
             ),
             Step(
-                sp.Matrix(
-                    [
-                        d.toy_accuracy(v)
-                        for v in (sp.Rational(-1, 2), sp.Rational(-1, 8), sp.Rational(1, 8), sp.Rational(1, 2))
-                    ]
+                Shown(
+                    r"\bigl(\operatorname{acc}(-\tfrac12), \operatorname{acc}(-\tfrac18), \operatorname{acc}(\tfrac18), \operatorname{acc}(\tfrac12)\bigr)",
+                    sp.Matrix(
+                        [
+                            d.toy_accuracy(v)
+                            for v in (sp.Rational(-1, 2), sp.Rational(-1, 8), sp.Rational(1, 8), sp.Rational(1, 2))
+                        ]
+                    ),
                 ),
                 sp.Matrix([sp.Rational(1, 3), sp.Rational(2, 3), 1, sp.Rational(2, 3)]),
                 "accuracy on each piece: 1/3, 2/3, 1, 2/3",
@@ -402,15 +438,19 @@ def toy_exact_optimum() -> Proof:
     s_star = d.toy_exact_failure_scale()
     return Proof(
         "EXACT's optimum on the toy example",
-        r"b^*(\sigma) = 8\sigma^2\operatorname{asinh}(e^{1/(64\sigma^2)}/2)",
+        r"\(b^*(\sigma) = 8\sigma^2\operatorname{asinh}(e^{1/(64\sigma^2)}/2)\)",
         [
             Step(
-                sp.diff(acc, b) / factor,
+                sp.Derivative(acc, b) / factor,
                 1 - u**2 - av * u,
                 "A'(b) = -(phi(z_3)/(3 sigma sqrt2)) (1 - u^2 - a u), u = e^{-b/8sigma^2}, a = e^{1/64sigma^2}",
                 simplifier=lambda e: sp.simplify(sp.powsimp(sp.expand(e))),
             ),
-            Step(sp.solve(uu**2 + aa * uu - 1, uu)[-1], (sp.sqrt(aa**2 + 4) - aa) / 2, "the positive root in u"),
+            Step(
+                Shown(r"\max\{u : u^2 + a u - 1 = 0\}", sp.solve(uu**2 + aa * uu - 1, uu)[-1]),
+                (sp.sqrt(aa**2 + 4) - aa) / 2,
+                "the positive root in u",
+            ),
             Step(
                 -8 * sigma**2 * sp.log((sp.sqrt(aa**2 + 4) - aa) / 2),
                 8 * sigma**2 * sp.asinh(aa / 2),
@@ -418,18 +458,28 @@ def toy_exact_optimum() -> Proof:
                 simplifier=lambda e: sp.simplify(sp.expand_log(e.rewrite(sp.log), force=True)),
             ),
             Step(
-                sp.diff(uu**2 + aa * uu - 1, uu),
+                sp.Derivative(uu**2 + aa * uu - 1, uu),
                 2 * uu + aa,
                 "u^2 + a u - 1 rises with u, u falls with b: A' > 0 before b*, < 0 after; the maximum is global",
             ),
-            Step(sp.limit(d.toy_exact_optimum(sigma), sigma, 0, "+"), sp.Rational(1, 8), "sigma -> 0: b* -> 1/8"),
+            Step(
+                sp.Limit(sp.Function("b^*")(sigma), sigma, 0, "+"),
+                sp.Rational(1, 8),
+                r"\(\sigma \to 0\): \(b^* \to 1/8\)",
+                simplifier=lambda e: sp.simplify(e.subs(sp.Function("b^*")(sigma), d.toy_exact_optimum(sigma)).doit()),
+            ),
             Step(
                 sp.sinh(2 * sp.log(w)),
                 (w**2 - w**-2) / 2,
                 "b* = 1/4 iff asinh(w/2) = 2 log w with w = e^{1/(64 sigma^2)}, i.e. w/2 = sinh(2 log w)",
                 simplifier=lambda e: sp.simplify(e.rewrite(sp.exp)),
             ),
-            Step(sp.expand((w**2 - w**-2 - w) * w**2), w**4 - w**3 - 1, "times w^2: the quartic of sigma*"),
+            Step(
+                sp.Mul(w**2 - w**-2 - w, w**2, evaluate=False),
+                w**4 - w**3 - 1,
+                r"times \(w^2\): the quartic of \(\sigma^*\)",
+                simplifier=sp.expand,
+            ),
             Step(d.toy_exact_optimum(s_star), sp.Rational(1, 4), "at sigma* = 1/(8 sqrt(log w*)) the optimum is 1/4"),
         ],
         domains={
@@ -450,7 +500,7 @@ def ce_as_smooth_accuracy() -> Proof:
     tail = sp.Sum((1 - p) ** m / m, (m, 2, sp.oo))
     return Proof(
         "cross-entropy as reweighted smooth accuracy",
-        r"-\log p = \sum_{m\ge1} (1-p)^m/m \ge 1 - p;\; \partial(-\log p) = \tfrac1p\,\partial(1 - p)",
+        r"\(-\log p = \sum_{m\ge1} (1-p)^m/m \ge 1 - p;\; \partial(-\log p) = \tfrac1p\,\partial(1 - p)\)",
         [
             Step(
                 series.doit(),
@@ -458,7 +508,7 @@ def ce_as_smooth_accuracy() -> Proof:
                 "the Mercator series of log(1 - q) at q = 1 - p, 0 < p <= 1",
                 simplifier=lambda e: sp.simplify(sp.piecewise_fold(e).subs(sp.Abs(p - 1) <= 1, True)),
             ),
-            Step(d.neg_log_series(p, 1), 1 - p, "the first term"),
+            Step(Shown(sp.Subs(series.function, m, 1), d.neg_log_series(p, 1)), 1 - p, "the first term"),
             Step(
                 tail,
                 0,
@@ -472,11 +522,11 @@ def ce_as_smooth_accuracy() -> Proof:
                 ),
             ),
             Step(
-                sp.diff(-sp.log(pf), theta_),
-                d.ce_gradient_weight(pf) * sp.diff(1 - pf, theta_),
+                sp.Derivative(-sp.log(pf), theta_),
+                d.ce_gradient_weight(pf) * sp.Derivative(1 - pf, theta_),
                 "chain rule: the CE gradient is the (1 - p) gradient reweighted by 1/p",
             ),
-            Step(d.ce_gradient_weight(p), 1 / p, "the weight"),
+            Step(Shown(r"w_{\text{CE}}(p)", d.ce_gradient_weight(p)), 1 / p, "the weight"),
         ],
         domains={p: (sp.Rational(1, 100), 1, False)},
     )
@@ -490,23 +540,31 @@ def exact_losses() -> Proof:
     mu = sp.symbols("mu0:3", real=True)
     return Proof(
         "EXACT's losses and margin",
-        r"1 - \bar p, \; -\log \bar p, \; d_j \to \min(d_j, r)",
+        r"\(1 - \bar p, \; -\log \bar p, \; d_j \to \min(d_j, r)\)",
         [
-            Step(d.expected_error(ps), 1 - (p1 + p2 + p3) / 3, "expected error: one minus the mean accuracy"),
-            Step(sp.diff(d.expected_error(ps), p1), -sp.Rational(1, 3), "every sample weighs -1/B"),
-            Step(d.log_mean_loss(ps), -sp.log((p1 + p2 + p3) / 3), "the variant: log outside the data-set mean"),
             Step(
-                sp.diff(d.log_mean_loss(ps), p1),
+                Shown(r"\ell_{\text{err}}(p)", d.expected_error(ps)),
+                1 - (p1 + p2 + p3) / 3,
+                "expected error: one minus the mean accuracy",
+            ),
+            Step(sp.Derivative(d.expected_error(ps), p1), -sp.Rational(1, 3), "every sample weighs -1/B"),
+            Step(
+                Shown(r"\ell_{\log}(p)", d.log_mean_loss(ps)),
+                -sp.log((p1 + p2 + p3) / 3),
+                "the variant: log outside the data-set mean",
+            ),
+            Step(
+                sp.Derivative(d.log_mean_loss(ps), p1),
                 -1 / (3 * (p1 + p2 + p3) / 3),
                 "every sample weighs -1/(B mean p): one common factor, unlike CE's per-sample 1/p_b",
             ),
             Step(
-                sp.Matrix(d.clipped_margins(mu, 0, rr)),
+                Shown(r"\bigl(d_1^{(r)}, d_2^{(r)}\bigr)", sp.Matrix(d.clipped_margins(mu, 0, rr))),
                 sp.Matrix([sp.Min(mu[0] - mu[1], rr), sp.Min(mu[0] - mu[2], rr)]),
                 "the margin clips d_j = mu_y - mu_j at r",
             ),
             Step(
-                sp.diff(sp.Min(dd, rr), dd),
+                sp.Derivative(sp.Min(dd, rr), dd),
                 sp.Heaviside(rr - dd),
                 "a clipped margin (d_j > r) carries no gradient",
                 simplifier=lambda e: sp.simplify(e.rewrite(sp.Heaviside)),

@@ -13,7 +13,7 @@ import random
 import sympy as sp
 
 from closedform.derive import cosent as d
-from closedform.proofs.core import Proof, Step, StepCheck, Verdict
+from closedform.proofs.core import Cases, Proof, Shown, Step, StepCheck, Verdict, check_sign
 
 #: Labels with a tie, used by most proofs; four symbolic scores.
 LABELS = (0, 1, 1, 2)
@@ -22,15 +22,6 @@ lam = sp.Symbol("lambda", positive=True)
 c = sp.Symbol("c", real=True)
 #: Random label vectors tried by the label-map argument.
 LABEL_TRIALS = 2000
-
-
-def _nonnegative(expr: sp.Expr, what: str) -> StepCheck:
-    verdict = sp.sympify(expr).is_nonnegative
-    if verdict is True:
-        return StepCheck(Verdict.PROVED, f"SymPy's assumptions certify {what} >= 0")
-    if verdict is False:
-        return StepCheck(Verdict.REFUTED, f"SymPy's assumptions show {what} can be negative")
-    return StepCheck(Verdict.UNDECIDED, f"SymPy could not decide the sign of {what}")
 
 
 def _exp_expand(e: sp.Expr) -> sp.Expr:
@@ -53,9 +44,13 @@ def shift_invariance() -> Proof:
     shifted = [x + c for x in f]
     return Proof(
         "shift invariance",
-        r"L(f + c\mathbf 1) = L(f)",
+        r"\(L(f + c\mathbf 1) = L(f)\)",
         [
-            Step(d.cosent_loss(shifted, LABELS, lam), d.cosent_loss(f, LABELS, lam), "f_i + c - (f_j + c) = f_i - f_j"),
+            Step(
+                Shown(r"L(f + c\mathbf 1;\ y)", d.cosent_loss(shifted, LABELS, lam)),
+                d.cosent_loss(f, LABELS, lam),
+                r"\(f_i + c - (f_j + c) = f_i - f_j\), labels \(y = (0, 1, 1, 2)\)",
+            ),
             Step(
                 d.cosent_loss_grouped(f, LABELS, lam),
                 d.cosent_loss(f, LABELS, lam),
@@ -63,7 +58,7 @@ def shift_invariance() -> Proof:
                 simplifier=_exp_expand,
             ),
             Step(
-                _indexed_at(d.cosent_loss_indexed(), f, LABELS),
+                Shown(d.cosent_loss_indexed(), _indexed_at(d.cosent_loss_indexed(), f, LABELS)),
                 d.cosent_loss(f, LABELS, lam),
                 "the general formula with the bracket [y_i < y_j], B = 4",
                 simplifier=_exp_expand,
@@ -93,15 +88,24 @@ def label_order_invariance() -> Proof:
     steps = [
         Step(r"\{(i,j): y_i < y_j\}", r"\{(i,j): g(y_i) < g(y_j)\}", "g strictly increasing", check=_check_pair_sets),
     ]
-    for name, g in (("y -> e^y", sp.exp), ("y -> y^3", lambda v: v**3), ("y -> 2y + 1", lambda v: 2 * v + 1)):
-        steps.append(
-            Step(
-                d.cosent_loss(f, [g(sp.Integer(v)) for v in LABELS], lam),
-                d.cosent_loss(f, LABELS, lam),
-                f"labels (0, 1, 1, 2) under {name}",
-            )
+    maps = {r"e^y": sp.exp, r"y^3": lambda v: v**3, r"2y + 1": lambda v: 2 * v + 1}
+    steps.append(
+        Step(
+            r"L(f;\ g(y))",
+            r"L(f;\ y)",
+            r"labels \(y = (0, 1, 1, 2)\) under three increasing maps \(g\)",
+            cases=Cases(
+                "g(y)",
+                tuple(maps),
+                lambda name: (
+                    d.cosent_loss(f, [maps[name](sp.Integer(v)) for v in LABELS], lam),
+                    d.cosent_loss(f, LABELS, lam),
+                ),
+                lambda name: None,
+            ),
         )
-    return Proof("label-order invariance", r"L(f; g(y)) = L(f; y) \text{ for strictly increasing } g", steps)
+    )
+    return Proof("label-order invariance", r"\(L(f; g(y)) = L(f; y) \text{ for strictly increasing } g\)", steps)
 
 
 def gradient_sums_to_zero() -> Proof:
@@ -111,9 +115,14 @@ def gradient_sums_to_zero() -> Proof:
     k = sp.Symbol("k", integer=True, positive=True)
     return Proof(
         "CoSENT gradient",
-        r"\partial L/\partial f_k = \lambda\,(\text{up}_k - \text{down}_k)/e^{L}, \quad \sum_k \partial L/\partial f_k = 0",
+        r"\(\partial L/\partial f_k = \lambda\,(\text{up}_k - \text{down}_k)/e^{L}, \quad \sum_k \partial L/\partial f_k = 0\)",
         [
-            Step(sp.Matrix([sp.diff(loss, x) for x in f]), grad, "differentiate log(1 + sum)", simplifier=sp.simplify),
+            Step(
+                sp.Matrix([sp.Derivative(loss, x) for x in f]),
+                grad,
+                "differentiate log(1 + sum)",
+                simplifier=sp.simplify,
+            ),
             Step(
                 sp.Add(*grad),
                 0,
@@ -121,7 +130,7 @@ def gradient_sums_to_zero() -> Proof:
                 simplifier=sp.simplify,
             ),
             Step(
-                _indexed_at(d.cosent_gradient_indexed().subs(k, 2), f, LABELS),
+                Shown(d.cosent_gradient_indexed(), _indexed_at(d.cosent_gradient_indexed().subs(k, 2), f, LABELS)),
                 grad[1],
                 "the general component at k = 2, B = 4",
                 simplifier=sp.simplify,
@@ -152,7 +161,7 @@ def convexity() -> Proof:
     quad = sp.Add(*(wi * ((a - mean_w).T * vv)[0] ** 2 for wi, a in zip(w, vecs))) / Zw
     return Proof(
         "convexity in the scores",
-        r"\nabla^2 L = \lambda^2\,\mathrm{Cov}_w(a) \succeq 0",
+        r"\(\nabla^2 L = \lambda^2\,\mathrm{Cov}_w(a) \succeq 0\)",
         [
             Step(
                 H,
@@ -171,7 +180,7 @@ def convexity() -> Proof:
                 "0",
                 "positive weights times squares",
                 relation=r"\ge",
-                check=lambda: _nonnegative(quad, "the quadratic form"),
+                check=lambda: check_sign(quad, "nonnegative", "the quadratic form"),
             ),
         ],
     )
@@ -185,7 +194,7 @@ def binary_factorisation() -> Proof:
     pos = [g[i] for i in range(5) if y[i] == 1]
     return Proof(
         "binary labels factorise",
-        r"L = \log\bigl(1 + \sum_{\text{neg}} e^{\lambda f_i}\sum_{\text{pos}} e^{-\lambda f_j}\bigr)",
+        r"\(L = \log\bigl(1 + \sum_{\text{neg}} e^{\lambda f_i}\sum_{\text{pos}} e^{-\lambda f_j}\bigr)\)",
         [
             Step(
                 d.cosent_loss(g, y, lam),
@@ -206,7 +215,7 @@ def large_lambda_limit() -> Proof:
     x = sp.Symbol("x", nonnegative=True)  # the sum of e^{lambda (d_p - M)}, between e^{-lambda M}... and N
     return Proof(
         "large-lambda limit",
-        r"\lim_{\lambda\to\infty} L/\lambda = \max\bigl(0, \max_{y_i<y_j}(f_i - f_j)\bigr)",
+        r"\(\lim_{\lambda\to\infty} L/\lambda = \max\bigl(0, \max_{y_i<y_j}(f_i - f_j)\bigr)\)",
         [
             Step(
                 sp.log(1 + sp.exp(lam * M) * x) - lam * M,
@@ -250,10 +259,10 @@ def ties_excluded() -> Proof:
     with_ties = d.cosent_loss_with_ties(spread, y, 1)
     return Proof(
         "ties are excluded",
-        r"y_i = y_j \text{ contributes no term; } L \to 0 \text{ is reachable, unlike the } \le \text{ variant}",
+        r"\(y_i = y_j \text{ contributes no term; } L \to 0 \text{ is reachable, unlike the } \le \text{ variant}\)",
         [
             Step(
-                d.cosent_loss(g, y, lam),
+                Shown(r"L\bigl(f;\ (0, 0, 1)\bigr)", d.cosent_loss(g, y, lam)),
                 sp.log(1 + sp.exp(lam * (g[0] - g[2])) + sp.exp(lam * (g[1] - g[2]))),
                 "labels (0, 0, 1): only the pairs (1, 3) and (2, 3)",
             ),
@@ -274,7 +283,7 @@ def ties_excluded() -> Proof:
                 ),
             ),
             Step(
-                d.cosent_loss_with_ties([0, 0, 5], y, 1),
+                Shown(r"L_{\le}\bigl((0, 0, 5);\ (0, 0, 1)\bigr)", d.cosent_loss_with_ties([0, 0, 5], y, 1)),
                 sp.log(3 + 2 * sp.exp(-5)),
                 "<= even with equal tied scores keeps log(1 + 2) from the tie",
             ),
@@ -287,10 +296,18 @@ def degenerate_batches() -> Proof:
     k = sp.Symbol("k", real=True)
     return Proof(
         "degenerate batches",
-        r"y \text{ constant} \implies L = 0; \quad f \text{ constant} \implies L = \log(1 + \#\{y_i < y_j\})",
+        r"\(y \text{ constant} \implies L = 0; \quad f \text{ constant} \implies L = \log(1 + \#\{y_i < y_j\})\)",
         [
-            Step(d.cosent_loss(f, (3, 3, 3, 3), lam), 0, "no pair with y_i < y_j: log(1 + 0)"),
-            Step(d.cosent_loss([k] * 4, LABELS, lam), d.constant_score_value(LABELS), "every term is e^0 = 1: 5 pairs"),
+            Step(
+                Shown(r"L\bigl(f;\ (3, 3, 3, 3)\bigr)", d.cosent_loss(f, (3, 3, 3, 3), lam)),
+                0,
+                r"no pair with \(y_i < y_j\): \(\log(1 + 0)\)",
+            ),
+            Step(
+                Shown(r"L\bigl((k, k, k, k);\ y\bigr)", d.cosent_loss([k] * 4, LABELS, lam)),
+                d.constant_score_value(LABELS),
+                r"every term is \(e^0 = 1\): 5 pairs",
+            ),
         ],
     )
 
@@ -300,7 +317,7 @@ def softmax2_is_sigmoid() -> Proof:
     z0, z1 = sp.symbols("z0 z1", real=True)
     return Proof(
         "2-class softmax CE = sigmoid BCE",
-        r"-\log\mathrm{softmax}(z)_y = \mathrm{BCE}(\sigma(z_1 - z_0), y)",
+        r"\(-\log\mathrm{softmax}(z)_y = \mathrm{BCE}(\sigma(z_1 - z_0), y)\)",
         # both sides are real, so A = B iff e^{A - B} = 1: compare the exponentials
         [
             Step(
@@ -318,15 +335,21 @@ def table_averages() -> Proof:
     """The post's avg column is the half-up rounded mean of the four tasks (two rows where it matters)."""
     return Proof(
         "table averages",
-        r"\mathrm{avg} = \mathrm{round}_{1/2\uparrow}\bigl(\tfrac14\sum \text{tasks}, 2\bigr)",
+        r"\(\mathrm{avg} = \mathrm{round}_{1/2\uparrow}\bigl(\tfrac14\sum \text{tasks}, 2\bigr)\)",
         [
             Step(
-                d.mean_half_up(["85.38", "83.57", "88.10", "81.45"]),
+                Shown(
+                    r"\mathrm{round}_{1/2\uparrow}\bigl(\tfrac14(85.38 + 83.57 + 88.10 + 81.45), 2\bigr)",
+                    d.mean_half_up(["85.38", "83.57", "88.10", "81.45"]),
+                ),
                 sp.Rational(8463, 100),
                 "BERT+CE accuracy: mean 84.625 rounds half up to 84.63",
             ),
             Step(
-                d.mean_half_up(["86.06", "84.23", "88.14", "83.03"]),
+                Shown(
+                    r"\mathrm{round}_{1/2\uparrow}\bigl(\tfrac14(86.06 + 84.23 + 88.14 + 83.03), 2\bigr)",
+                    d.mean_half_up(["86.06", "84.23", "88.14", "83.03"]),
+                ),
                 sp.Rational(8537, 100),
                 "RoBERTa+CoSENT accuracy: mean 85.365 rounds half up to 85.37",
             ),

@@ -16,7 +16,7 @@ import sympy as sp
 
 from closedform.derive import guidance as d
 from closedform.derive import schedules as ds
-from closedform.proofs.core import Proof, Step, StepCheck, Verdict
+from closedform.proofs.core import Proof, Shown, Step, StepCheck, Verdict, check_sign
 
 x, xp, xt, mu, g, c, s_ = sp.symbols("x x' x_t mu g c s", real=True)
 sigma = sp.Symbol("sigma", positive=True)
@@ -87,7 +87,7 @@ def bayes_taylor_guided_mean() -> Proof:
     lin = a * x + b
     return Proof(
         "classifier guidance: the guided mean",
-        r"p(x_{t-1}|x_t,y) \approx \mathcal N(\mu(x_t) + \sigma_t^2\gamma\nabla\log p(y|x_t), \sigma_t^2)",
+        r"\(p(x_{t-1}|x_t,y) \approx \mathcal N(\mu(x_t) + \sigma_t^2\gamma\nabla\log p(y|x_t), \sigma_t^2)\)",
         [
             Step(
                 r"p(x_{t-1}|x_t, y)",
@@ -105,16 +105,24 @@ def bayes_taylor_guided_mean() -> Proof:
             Step(
                 quad, square + rest, "completing the square; the rest does not depend on x_{t-1}", simplifier=sp.expand
             ),
-            Step(mean_g, d.guided_mean(mu, sigma, g), "mean of N(mu, sigma^2) e^{g x}/Z, integrated by SymPy"),
-            Step(var_g, sigma**2, "its variance: the step keeps sigma_t^2"),
+            Step(
+                Shown(r"E_{N(\mu, \sigma^2) e^{g x}/Z}[x]", mean_g),
+                Shown(r"\mu^{\text{guided}}(\mu, \sigma, g)", d.guided_mean(mu, sigma, g)),
+                r"mean of \(N(\mu, \sigma^2) e^{g x}/Z\), integrated by SymPy",
+            ),
+            Step(
+                Shown(r"\operatorname{Var}_{N(\mu, \sigma^2) e^{g x}/Z}[x]", var_g),
+                sigma**2,
+                r"its variance: the step keeps \(\sigma_t^2\)",
+            ),
             Step(
                 lin.subs(x, xp) - lin.subs(x, xt) - (xp - xt) * sp.diff(lin, x).subs(x, xt),
                 0,
                 "a linear log-likelihood has no Taylor remainder: the guided mean is then exact",
             ),
             Step(
-                d.guided_mean(mu, sigma, gamma * g),
-                d.guided_mean(mu, sigma, g, gamma),
+                Shown(r"\mu^{\text{guided}}(\mu, \sigma, \gamma g)", d.guided_mean(mu, sigma, gamma * g)),
+                Shown(r"\mu^{\text{guided}}_\gamma(\mu, \sigma, g)", d.guided_mean(mu, sigma, g, gamma)),
                 "gradient scale: log p(y|x) -> gamma log p(y|x) multiplies g by gamma",
             ),
         ],
@@ -129,7 +137,7 @@ def quadratic_tilt() -> Proof:
     expo = -((x - mu) ** 2) / (2 * sigma**2) + h
     return Proof(
         "quadratic log-likelihood",
-        r"\mathbb E[x] = \mu + \sigma^2 g/(1-\sigma^2 c),\ \mathrm{Var} = \sigma^2/(1 - \sigma^2 c)",
+        r"\(\mathbb E[x] = \mu + \sigma^2 g/(1-\sigma^2 c),\ \mathrm{Var} = \sigma^2/(1 - \sigma^2 c)\)",
         [
             Step(
                 expo,
@@ -138,7 +146,7 @@ def quadratic_tilt() -> Proof:
                 simplifier=lambda e: sp.simplify(sp.expand(e)),
             ),
             Step(
-                sp.series(m_q, sigma, 0, 6).removeO(),
+                Shown(r"\bigl[m_q(\sigma)\bigr]_{\sigma^{\le 5}}", sp.series(m_q, sigma, 0, 6).removeO()),
                 mu + sigma**2 * g + sigma**4 * g * c,
                 "expanded in sigma: the sigma^4 term g c = h'h'' is the guided mean's error (h''' = 0)",
             ),
@@ -156,19 +164,31 @@ def tilt_error_order_sigma4() -> Proof:
     m_q, _ = d.quadratic_tilt_moments(mu, sig, h1, h2)
     return Proof(
         "error of the guided mean",
-        r"\mathbb E_{\rm tilt}[x] - \mu - \sigma^2 h'(\mu) = \sigma^4(h'h'' + h'''/2) + O(\sigma^6)",
+        r"\(\mathbb E_{\rm tilt}[x] - \mu - \sigma^2 h'(\mu) = \sigma^4(h'h'' + h'''/2) + O(\sigma^6)\)",
         [
             Step(
                 (x - mu) * d.gaussian_density(x, mu, sigma),
                 -(sigma**2) * sp.diff(d.gaussian_density(x, mu, sigma), x),
                 "Stein: (x - mu) N = -sigma^2 N', so E_tilt[x] - mu = sigma^2 E_tilt[h'(x)] after integrating by parts",
             ),
-            Step(series.coeff(sig, 2), h1, "sigma^2 term of the moment expansion (x = mu + sigma z, z ~ N(0,1))"),
-            Step(series.coeff(sig, 4), h1 * h2 + h3 / 2, "sigma^4 term: the error constant h'h'' + h'''/2"),
-            Step(series.coeff(sig, 3), 0, "odd powers vanish: the ratio is even in sigma after the leading sigma"),
             Step(
-                sp.series(m_q, sig, 0, 5).removeO() - mu,
-                series.subs(h3, 0),
+                Shown(r"[\sigma^2]\bigl(E_{\text{tilt}}[x] - \mu\bigr)", series.coeff(sig, 2)),
+                h1,
+                r"\(\sigma^2\) term of the moment expansion (\(x = \mu + \sigma z\), \(z \sim N(0,1)\))",
+            ),
+            Step(
+                Shown(r"[\sigma^4]\bigl(E_{\text{tilt}}[x] - \mu\bigr)", series.coeff(sig, 4)),
+                h1 * h2 + h3 / 2,
+                r"\(\sigma^4\) term: the error constant \(h'h'' + h'''/2\)",
+            ),
+            Step(
+                Shown(r"[\sigma^3]\bigl(E_{\text{tilt}}[x] - \mu\bigr)", series.coeff(sig, 3)),
+                0,
+                "odd powers vanish: the ratio is even in sigma after the leading sigma",
+            ),
+            Step(
+                Shown(r"\bigl[m_q(\sigma)\bigr]_{\sigma^{\le 4}} - \mu", sp.series(m_q, sig, 0, 5).removeO() - mu),
+                Shown(r"\bigl(E_{\text{tilt}}[x] - \mu\bigr)\big|_{h''' = 0}", series.subs(h3, 0)),
                 "consistency: with h''' = 0 the series is the expansion of the exact quadratic answer",
             ),
             Step(
@@ -179,13 +199,6 @@ def tilt_error_order_sigma4() -> Proof:
         ],
         domains={sigma: (sp.Rational(1, 10), 2, False), a: (sp.Rational(1, 2), 3, False)},
     )
-
-
-def _check_nonzero(expr: sp.Expr, what: str) -> StepCheck:
-    val = sp.N(expr, 50)
-    if val.is_number and val != 0:
-        return StepCheck(Verdict.PROVED, f"{what} evaluates to {sp.N(val, 8)} (50 digits), not 0")
-    return StepCheck(Verdict.REFUTED, f"{what} evaluates to 0")
 
 
 def sharpened_classifier_normaliser() -> Proof:
@@ -199,7 +212,7 @@ def sharpened_classifier_normaliser() -> Proof:
     z_val = d.log_normaliser_gradient_logistic(sp.Rational(13, 10), sp.Rational(7, 10), 3)
     return Proof(
         "the sharpened classifier's normaliser",
-        r"\nabla\log\frac{p^\gamma}{Z} = \gamma\nabla\log p - \nabla\log Z,\ \nabla\log Z \ne 0 for \gamma \ne 1",
+        r"\(\nabla\log\frac{p^\gamma}{Z} = \gamma\nabla\log p - \nabla\log Z,\ \nabla\log Z \ne 0\) for \(\gamma \ne 1\)",
         [
             Step(
                 sp.diff(sp.log(p(x) ** gamma / q(x)), x),
@@ -232,7 +245,7 @@ def sharpened_classifier_normaliser() -> Proof:
                 r"\ne 0",
                 "a = 1.3, gamma = 3, x = 0.7",
                 relation=r"\ne",
-                check=lambda: _check_nonzero(z_val, "grad log Z at a = 1.3, gamma = 3, x = 0.7"),
+                check=lambda: check_sign(z_val, "nonzero", "grad log Z at a = 1.3, gamma = 3, x = 0.7"),
             ),
         ],
         domains={a: (sp.Rational(1, 2), 3, False), gamma: (sp.Rational(1, 2), 4, False), x: (-2, 2, False)},
@@ -246,7 +259,7 @@ def similarity_guidance() -> Proof:
     quad = -((xp - mu) ** 2) / (2 * sigma**2) + gamma * s_ * (xp - xt)
     return Proof(
         "similarity guidance",
-        r"p(x_{t-1}|x_t,y) \approx \mathcal N(\mu(x_t) + \sigma_t^2\gamma\nabla{\rm sim}(x_t,y), \sigma_t^2)",
+        r"\(p(x_{t-1}|x_t,y) \approx \mathcal N(\mu(x_t) + \sigma_t^2\gamma\nabla{\rm sim}(x_t,y), \sigma_t^2)\)",
         [
             Step(
                 sp.series(gamma * sim(xt + delta), delta, 0, 2).removeO(),
@@ -281,8 +294,8 @@ def continuous_guidance() -> Proof:
     ho_prev = ds.ho_from_su(alpha_t, ab_prev)
     return Proof(
         "continuous (SDE/ODE) guidance and the 1/alpha_t factor",
-        r"\nabla\log p_t(x|y) = -[\varepsilon_\theta - \bar\beta_t\nabla\log p_t(y|x)]/\bar\beta_t;"
-        r" \varepsilon\text{-space shifts } \mu \text{ by } \beta_t^2\gamma g/\alpha_t",
+        r"\(\nabla\log p_t(x|y) = -[\varepsilon_\theta - \bar\beta_t\nabla\log p_t(y|x)]/\bar\beta_t;"
+        r" \varepsilon\text{-space shifts } \mu \text{ by } \beta_t^2\gamma g/\alpha_t\)",
         [
             Step(
                 sp.diff(sp.log(p(x) * q(x) / c), x),
@@ -301,7 +314,10 @@ def continuous_guidance() -> Proof:
                 "substitute the guided eps in mu = (x_t - beta_t^2 eps/betabar_t)/alpha_t",
             ),
             Step(
-                d.epsilon_guidance_mean_shift(alpha_t, gamma, g) / (d.guided_mean(0, beta_t, g, gamma)),
+                Shown(
+                    r"\Delta\mu^{\varepsilon} / \Delta\mu^{\text{mean}}",
+                    d.epsilon_guidance_mean_shift(alpha_t, gamma, g) / (d.guided_mean(0, beta_t, g, gamma)),
+                ),
                 1 / alpha_t,
                 "against the mean-space rule with sigma_t = beta_t: the factor 1/alpha_t (-> 1 as alpha_t -> 1)",
             ),
@@ -332,7 +348,7 @@ def classifier_free_identities() -> Proof:
     eps_cond_exact = d.conditional_epsilon(eps_u, bb_t, g)
     return Proof(
         "classifier-free guidance identities",
-        r"(1+w)\varepsilon_c - w\varepsilon_u = \varepsilon_u + s(\varepsilon_c - \varepsilon_u),\ s = 1 + w = \gamma",
+        r"\((1+w)\varepsilon_c - w\varepsilon_u = \varepsilon_u + s(\varepsilon_c - \varepsilon_u),\ s = 1 + w = \gamma\)",
         [
             Step(
                 d.cfg_mean(d.guided_mean(mu_u, sigma, g), mu_u, gamma),
@@ -344,7 +360,11 @@ def classifier_free_identities() -> Proof:
                 d.cfg_epsilon_from_scale(eps_c, eps_u, d.guidance_scale_from_w(w)),
                 "Ho & Salimans' w form = the libraries' guidance_scale form with s = 1 + w",
             ),
-            Step(d.w_from_guidance_scale(d.guidance_scale_from_w(w)), w, "s = 1 + w and w = s - 1 are inverse"),
+            Step(
+                Shown(r"w\bigl(s(w)\bigr)", d.w_from_guidance_scale(d.guidance_scale_from_w(w))),
+                w,
+                r"\(s = 1 + w\) and \(w = s - 1\) are inverse",
+            ),
             Step(
                 d.reverse_mean(xt, d.cfg_epsilon(eps_c, eps_u, w), alpha_t, bb_t),
                 d.cfg_mean(d.reverse_mean(xt, eps_c, alpha_t, bb_t), d.reverse_mean(xt, eps_u, alpha_t, bb_t), gam),
@@ -378,7 +398,7 @@ def guided_score_at_gamma_one() -> Proof:
     mean_c = [sp.Rational(-1), sp.Rational(1, 2)]
     return Proof(
         "guidance at gamma = 1 samples p(x|y) (exact scores)",
-        r"\nabla\log p_t(x) + \nabla\log p_t(y|x) = \nabla\log p_t(x|y)",
+        r"\(\nabla\log p_t(x) + \nabla\log p_t(y|x) = \nabla\log p_t(x|y)\)",
         [
             Step(
                 mgf(ab * m1, ab**2 * s1**2) * mgf(0, 1 - ab**2),
@@ -392,7 +412,10 @@ def guided_score_at_gamma_one() -> Proof:
                 "class y = component 1: p_t(x) p_t(y|x) = pi_1 N_1, the diffused p_0(x|y) up to a constant",
             ),
             Step(
-                d.mixture_cdf([zpt], [1], [[mean_c[0]]], [sp.Rational(1, 2)]),
+                Shown(
+                    r"F_{\text{mixture}}(z)\big|_{\text{one component}}",
+                    d.mixture_cdf([zpt], [1], [[mean_c[0]]], [sp.Rational(1, 2)]),
+                ),
                 d.normal_cdf((zpt + 1) * 2),
                 "the target CDF of a one-component class is Phi((x - m)/s)",
             ),

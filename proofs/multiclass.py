@@ -14,7 +14,7 @@ import itertools
 import sympy as sp
 
 from closedform.derive import multiclass as d
-from closedform.proofs.core import Proof, Step, StepCheck, Verdict
+from closedform.proofs.core import Cases, Proof, Shown, Step, StepCheck, Verdict, check_sign
 
 #: Labels in the ZLPR proofs; tasks and classes in the n m-class proofs.
 N_LABELS = 3
@@ -33,24 +33,6 @@ def _score_matrix(n: int, m: int) -> sp.Matrix:
 
 def _label_matrix(n: int, m: int) -> sp.Matrix:
     return sp.Matrix(n, m, lambda i, j: sp.Symbol(f"t{i}{j}", nonnegative=True))
-
-
-def _nonnegative(expr: sp.Expr, what: str) -> StepCheck:
-    """PROVED when SymPy's assumptions certify ``expr >= 0``, UNDECIDED otherwise."""
-    verdict = sp.sympify(expr).is_nonnegative
-    if verdict is True:
-        return StepCheck(Verdict.PROVED, f"SymPy's assumptions certify {what} >= 0")
-    if verdict is False:
-        return StepCheck(Verdict.REFUTED, f"SymPy's assumptions show {what} can be negative")
-    return StepCheck(Verdict.UNDECIDED, f"SymPy could not decide the sign of {what}")
-
-
-def _nonzero_number(expr: sp.Expr, what: str) -> StepCheck:
-    """PROVED when a closed-form number evaluates at 50 digits to something far from 0."""
-    value = sp.N(expr, 50)
-    if value.is_number and abs(value) > sp.Rational(1, 10**40):
-        return StepCheck(Verdict.PROVED, f"{what} = {sp.N(value, 12)} at 50 digits, far from 0")
-    return StepCheck(Verdict.UNDECIDED, f"{what} evaluates to {sp.N(value, 12)}")
 
 
 def _indexed_to_symbols(expr: sp.Expr, n: int, m: int | None = None) -> sp.Expr:
@@ -88,22 +70,26 @@ def zlpr_nonnegative() -> Proof:
     )
     return Proof(
         "ZLPR is nonnegative",
-        r"\ell \ge 0, \text{ with } \ell \to 0 \text{ as the margins grow}",
+        r"\(\ell \ge 0, \text{ with } \ell \to 0 \text{ as the margins grow}\)",
         [
-            Step(soft, sp.log(1 + x_pos) + sp.log(1 + x_neg), "the soft loss, with u_i = 1 - t_i >= 0"),
+            Step(
+                Shown(r"\ell_{\text{soft}}(s, t)\big|_{1 - t_i = u_i}", soft),
+                sp.log(1 + x_pos) + sp.log(1 + x_neg),
+                r"the soft loss, with \(u_i = 1 - t_i \ge 0\)",
+            ),
             Step(
                 x_pos,
                 "0",
                 "t_i >= 0 and e^{-s_i} > 0",
                 relation=r"\ge",
-                check=lambda: _nonnegative(x_pos, "sum t_i e^{-s_i}"),
+                check=lambda: check_sign(x_pos, "nonnegative", "sum t_i e^{-s_i}"),
             ),
             Step(
                 sp.log(1 + x_pos) + sp.log(1 + x_neg),
                 "0",
                 "log(1 + x) >= 0 for x >= 0",
                 relation=r"\ge",
-                check=lambda: _nonnegative(sp.log(1 + x_pos) + sp.log(1 + x_neg), "the loss"),
+                check=lambda: check_sign(sp.log(1 + x_pos) + sp.log(1 + x_neg), "nonnegative", "the loss"),
             ),
             Step(
                 sp.Limit(hard, lam, sp.oo),
@@ -125,16 +111,16 @@ def zlpr_threshold_zero() -> Proof:
     neg_part = sp.log(sp.exp(s0) + sp.exp(s[1]) + sp.exp(s[2])) - s0
     return Proof(
         "ZLPR's threshold is 0",
-        r"\text{predict label } i \iff s_i > 0 \iff \sigma(2 s_i) > 1/2",
+        r"\(\text{predict label } i \iff s_i > 0 \iff \sigma(2 s_i) > 1/2\)",
         [
             Step(
-                neg_part.subs(s0, 0),
+                sp.Subs(neg_part, s0, 0),
                 sp.log(1 + sp.exp(s[1]) + sp.exp(s[2])),
                 "negatives' term = softmax cross-entropy of a class of score s_0 = 0 against them",
             ),
             Step(
-                d.zlpr_hard_loss(s, pos),
-                neg_part.subs(s0, 0) + sp.log(1 + sp.exp(-s[0])),
+                Shown(r"\ell_{\text{hard}}(s, t)\big|_{t = (1, 0, 0)}", d.zlpr_hard_loss(s, pos)),
+                sp.Subs(neg_part, s0, 0) + sp.log(1 + sp.exp(-s[0])),
                 "the hard loss is that term plus the positives' term against s_0 = 0",
             ),
             Step(
@@ -171,7 +157,9 @@ def _soft_opt_steps() -> list[Step]:
     x = sp.Symbol("x", real=True)
     single = d.zlpr_soft_gradient([x], [1 / (1 + sp.exp(-x))])[0].subs(x, 1)
     return [
-        Step(sp.Matrix([sp.diff(loss, si) for si in s]), grad, "differentiate the two logs", simplifier=sp.cancel),
+        Step(
+            sp.Matrix([sp.Derivative(loss, si) for si in s]), grad, "differentiate the two logs", simplifier=sp.cancel
+        ),
         Step(
             grad[0] * A * Bd,
             -t[0] * sp.exp(-s[0]) * Bd + (1 - t[0]) * sp.exp(s[0]) * A,
@@ -206,7 +194,7 @@ def _soft_opt_steps() -> list[Step]:
             "0",
             "n = 1 at t = sigma(s), s = 1: the BCE calibration is not ZLPR's optimum",
             relation=r"\ne",
-            check=lambda: _nonzero_number(single, "dl/ds"),
+            check=lambda: check_sign(single, "nonzero", "dl/ds"),
         ),
     ]
 
@@ -215,19 +203,25 @@ def zlpr_soft_optimum() -> Proof:
     """The soft loss is stationary exactly at t_i = sigma(2 s_i) (convex, so that is the minimum)."""
     return Proof(
         "soft ZLPR optimum",
-        r"\nabla_s \ell = 0 \iff t_i = \sigma(2 s_i) \text{ for all } i \quad (\text{not } \sigma(s_i))",
+        r"\(\nabla_s \ell = 0 \iff t_i = \sigma(2 s_i) \text{ for all } i \quad (\text{not } \sigma(s_i))\)",
         _soft_opt_steps(),
     )
 
 
 def zlpr_hard_is_soft_at_binary_labels() -> Proof:
     """At t in {0, 1}^n the soft form is the hard form (every pattern of n = 3 labels)."""
-    steps = []
-    for pattern in itertools.product((0, 1), repeat=N_LABELS):
-        steps.append(Step(d.zlpr_soft_loss(s, pattern), d.zlpr_hard_loss(s, pattern), f"t = {pattern}"))
+    patterns = tuple(itertools.product((0, 1), repeat=N_LABELS))
+    steps = [
+        Step(
+            r"\ell_{\text{soft}}(s, t)",
+            r"\ell_{\text{hard}}(s, t)",
+            r"every pattern \(t \in \{0, 1\}^3\): \(\log(1 + \sum_i t_i e^{-s_i})\) keeps exactly the positives",
+            cases=Cases("t", patterns, lambda p: (d.zlpr_soft_loss(s, p), d.zlpr_hard_loss(s, p)), lambda p: None),
+        )
+    ]
     steps.append(
         Step(
-            _indexed_to_symbols(d.zlpr_soft_loss_indexed(), N_LABELS),
+            Shown(d.zlpr_soft_loss_indexed(), _indexed_to_symbols(d.zlpr_soft_loss_indexed(), N_LABELS)),
             d.zlpr_soft_loss(s, t),
             "the general formula with n = 3",
         )
@@ -236,15 +230,18 @@ def zlpr_hard_is_soft_at_binary_labels() -> Proof:
     hard_ix = _indexed_to_symbols(d.zlpr_hard_loss_indexed(), N_LABELS)
     steps.append(
         Step(
-            hard_ix.subs(dict(zip(y, (1, 0, 1)))),
+            Shown(d.zlpr_hard_loss_indexed(), hard_ix.subs(dict(zip(y, (1, 0, 1))))),
             d.zlpr_hard_loss(s, (1, 0, 1)),
             "the indicator form with y = (1, 0, 1)",
         )
     )
     steps.append(
         Step(
-            _indexed_to_symbols(
-                d.zlpr_soft_gradient_indexed().subs(sp.Symbol("j", integer=True, positive=True), 2), N_LABELS
+            Shown(
+                d.zlpr_soft_gradient_indexed(),
+                _indexed_to_symbols(
+                    d.zlpr_soft_gradient_indexed().subs(sp.Symbol("j", integer=True, positive=True), 2), N_LABELS
+                ),
             ),
             d.zlpr_soft_gradient(s, t)[1],
             "the general gradient, component j = 2, n = 3",
@@ -252,7 +249,7 @@ def zlpr_hard_is_soft_at_binary_labels() -> Proof:
     )
     return Proof(
         "hard = soft on binary labels",
-        r"\ell_{\text{soft}}(s, t) = \ell_{\text{hard}}(s, t) \text{ for } t \in \{0,1\}^n",
+        r"\(\ell_{\text{soft}}(s, t) = \ell_{\text{hard}}(s, t) \text{ for } t \in \{0,1\}^n\)",
         steps,
     )
 
@@ -268,8 +265,8 @@ def zlpr_truncates_bce() -> Proof:
 
     return Proof(
         "ZLPR from BCE",
-        r"\sum_i \mathrm{BCE}(s_i, t_i) = \log\prod_i(1 + e^{-s_i})^{t_i}(1 + e^{s_i})^{1-t_i}"
-        r"\text{; first order in the products gives } \ell_{\text{soft}}",
+        r"\(\sum_i \mathrm{BCE}(s_i, t_i) = \log\prod_i(1 + e^{-s_i})^{t_i}(1 + e^{s_i})^{1-t_i}"
+        r"\text{; first order in the products gives } \ell_{\text{soft}}\)",
         [
             Step(
                 d.binary_cross_entropy(s, t),
@@ -278,7 +275,10 @@ def zlpr_truncates_bce() -> Proof:
                 simplifier=lambda e: sp.expand_log(e, force=True),
             ),
             Step(
-                sp.log(first_order(prod_pos)) + sp.log(first_order(prod_neg)),
+                Shown(
+                    r"\log\bigl[\prod_i (1 + e^{-s_i})^{t_i}\bigr]_{\le 1} + \log\bigl[\prod_i (1 + e^{s_i})^{1 - t_i}\bigr]_{\le 1}",
+                    sp.log(first_order(prod_pos)) + sp.log(first_order(prod_neg)),
+                ),
                 d.zlpr_soft_loss(s, t),
                 "keep the terms of order <= 1 in each product: 1 + sum_i t_i e^{-s_i} and 1 + sum_i (1-t_i) e^{s_i}",
                 simplifier=lambda e: sp.simplify(sp.expand(e)),
@@ -319,7 +319,7 @@ def nm_cross_entropy_rewrite() -> Proof:
     force = lambda e: sp.simplify(sp.expand_log(sp.expand(e), force=True))
     return Proof(
         "cross-entropy rewritten",
-        r"-\sum_{ij} t_{ij}\log\mathrm{softmax}_j = \sum_j \log\prod_i\bigl(1 + \sum_{k\ne j} e^{s_{ik}-s_{ij}}\bigr)^{t_{ij}}",
+        r"\(-\sum_{ij} t_{ij}\log\mathrm{softmax}_j = \sum_j \log\prod_i\bigl(1 + \sum_{k\ne j} e^{s_{ik}-s_{ij}}\bigr)^{t_{ij}}\)",
         [
             Step(
                 d.nm_cross_entropy(S, T),
@@ -380,7 +380,7 @@ def nm_loss1_printed_gradient() -> Proof:
             simplifier=lambda e: sp.simplify(sp.powsimp(sp.expand(e))),
         )
     )
-    return Proof("loss-1 gradient as printed", r"\partial\ell_1/\partial s_{ij} \text{ (post 9158)}", steps)
+    return Proof("loss-1 gradient as printed", r"\(\partial\ell_1/\partial s_{ij} \text{ (post 9158)}\)", steps)
 
 
 def nm_loss3_softmax_stationary() -> Proof:
@@ -403,17 +403,23 @@ def nm_loss3_softmax_stationary() -> Proof:
     ix, kx = sp.symbols("i k", integer=True, positive=True)
     return Proof(
         "loss-3 is stationary at softmax",
-        r"t_{ij} = \mathrm{softmax}_j(s_{ij}) \implies \nabla_s \ell_3 = 0",
+        r"\(t_{ij} = \mathrm{softmax}_j(s_{ij}) \implies \nabla_s \ell_3 = 0\)",
         [
-            Step(d.nm_loss2(S, T, f_centred), loss, "loss-3 is loss-2 with f(s_ij) = s_ij - mean_k s_ik"),
             Step(
-                sp.Matrix(n, m, lambda i, j: sp.diff(loss, S[i, j])),
+                Shown(r"\ell_2(S, T; f)\big|_{f(s_{ij}) = s_{ij} - \bar s_i}", d.nm_loss2(S, T, f_centred)),
+                Shown(r"\ell_3(S, T)", loss),
+                r"loss-3 is loss-2 with \(f(s_{ij}) = s_{ij} - \frac1m \sum_k s_{ik}\)",
+            ),
+            Step(
+                sp.Matrix(n, m, lambda i, j: sp.Derivative(loss, S[i, j])),
                 grad,
                 "differentiate",
                 simplifier=lambda e: e.applyfunc(sp.simplify),
             ),
             Step(
-                sp.Add(*(f_centred(S, 0, j) for j in range(m))), 0, "sum_j f(s_ij) = 0: constant, so its gradient is 0"
+                Shown(r"\sum_j f(s_{1j})", sp.Add(*(f_centred(S, 0, j) for j in range(m)))),
+                0,
+                r"\(\sum_j f(s_{ij}) = 0\): constant, so its gradient is 0",
             ),
             Step(
                 T[0, 0] * sp.exp(-f_centred(S, 0, 0)),
@@ -428,25 +434,28 @@ def nm_loss3_softmax_stationary() -> Proof:
                 simplifier=lambda e: e.applyfunc(sp.simplify),
             ),
             Step(
-                d.row_softmax(s_opt),
+                Shown(r"\operatorname{softmax}\bigl(\log T - \overline{\log T}\bigr)", d.row_softmax(s_opt)),
                 T_opt,
                 "the centred optimum log t - mean log t has softmax t",
                 simplifier=lambda e: e.applyfunc(lambda q: sp.nsimplify(sp.simplify(q))),
             ),
             Step(
-                d.nm_loss3_gradient(s_opt, T_opt),
+                Shown(r"\nabla_S \ell_3(S^*, T)", d.nm_loss3_gradient(s_opt, T_opt)),
                 sp.zeros(n, m),
                 "and the gradient vanishes there (T rational)",
                 simplifier=lambda e: e.applyfunc(lambda q: sp.simplify(sp.expand_log(q, force=True))),
             ),
             Step(
-                _indexed_to_symbols(d.nm_loss3_gradient_indexed().subs({ix: 1, kx: 2}), n, m),
+                Shown(
+                    d.nm_loss3_gradient_indexed(),
+                    _indexed_to_symbols(d.nm_loss3_gradient_indexed().subs({ix: 1, kx: 2}), n, m),
+                ),
                 grad[0, 1],
                 "the general gradient at i = 1, k = 2",
                 simplifier=sp.simplify,
             ),
             Step(
-                _indexed_to_symbols(d.nm_loss3_indexed(), n, m),
+                Shown(d.nm_loss3_indexed(), _indexed_to_symbols(d.nm_loss3_indexed(), n, m)),
                 loss,
                 "the general loss-3 at n = 2, m = 3",
                 simplifier=sp.simplify,
@@ -470,11 +479,16 @@ def nm_m2_reductions() -> Proof:
     tt = sp.Symbol("t", positive=True)
     return Proof(
         "m = 2 reductions",
-        r"\ell_1(S, T) = \ell_{\text{ZLPR}}(s_1 - s_2, t), \quad \ell_3(S, T) = \ell_{\text{ZLPR}}((s_1 - s_2)/2, t)",
+        r"\(\ell_1(S, T) = \ell_{\text{ZLPR}}(s_1 - s_2, t), \quad \ell_3(S, T) = \ell_{\text{ZLPR}}((s_1 - s_2)/2, t)\)",
         [
-            Step(d.nm_loss1(S, T), d.zlpr_soft_loss(diff, tv), "loss-1, n = 3 tasks of 2 classes", simplifier=expand),
             Step(
-                d.nm_loss3(S, T),
+                Shown(r"\ell_1(S, T)", d.nm_loss1(S, T)),
+                d.zlpr_soft_loss(diff, tv),
+                "loss-1, n = 3 tasks of 2 classes",
+                simplifier=expand,
+            ),
+            Step(
+                Shown(r"\ell_3(S, T)", d.nm_loss3(S, T)),
                 d.zlpr_soft_loss([q / 2 for q in diff], tv),
                 "loss-3: the centred logit is half the gap",
                 simplifier=expand,
@@ -484,7 +498,7 @@ def nm_m2_reductions() -> Proof:
                 "0",
                 "so loss-3 is not ZLPR of the full gap: n = 1, s = (1, 0), t = 1/2",
                 relation=r"\ne",
-                check=lambda: _nonzero_number(gap, "loss-3 - ZLPR(s1 - s2)"),
+                check=lambda: check_sign(gap, "nonzero", "loss-3 - ZLPR(s1 - s2)"),
             ),
             Step(
                 sp.solve(sp.Eq(d.zlpr_soft_gradient([x], [tt])[0], 0), tt)[0],
@@ -516,14 +530,14 @@ def nm_loss1_below_cross_entropy() -> Proof:
     force = lambda e: sp.simplify(sp.expand_log(sp.expand(e), force=True))
     return Proof(
         "loss-1 below cross-entropy",
-        r"t \text{ one-hot} \implies \ell_1 \le \ell_{CE}, \text{ with equality for } n = 1",
+        r"\(t \text{ one-hot} \implies \ell_1 \le \ell_{CE}, \text{ with equality for } n = 1\)",
         [
             Step(
                 gap,
                 "0",
                 "prod(1 + a_i) - 1 - sum a_i is a polynomial with positive coefficients in a_i >= 0",
                 relation=r"\ge",
-                check=lambda: _nonnegative(gap, "prod(1+a_i) - 1 - sum a_i"),
+                check=lambda: check_sign(gap, "nonnegative", "prod(1+a_i) - 1 - sum a_i"),
             ),
             Step(
                 ce_minus_l1,
@@ -542,16 +556,24 @@ def nm_loss3_pathology() -> Proof:
     T = sp.Matrix([[1, 0, 0]])
     return Proof(
         "loss-3 on hard labels",
-        r"\ell_3 \approx 4.5\cdot10^{-5} \text{ with the target logit not the largest; } \ell_1 \approx 10",
+        r"\(\ell_3 \approx 4.5\cdot10^{-5} \text{ with the target logit not the largest; } \ell_1 \approx 10\)",
         [
-            Step(d.nm_loss3(S, T), sp.log(1 + sp.exp(-10)), "mean score 0, target score 10: only e^{-10} remains"),
-            Step(d.nm_loss1(S, T), sp.log(1 + sp.exp(10) + sp.exp(-40)), "loss-1 sees the larger score 20"),
+            Step(
+                Shown(r"\ell_3\bigl((10, 20, -30), (1, 0, 0)\bigr)", d.nm_loss3(S, T)),
+                sp.log(1 + sp.exp(-10)),
+                r"mean score 0, target score 10: only \(e^{-10}\) remains",
+            ),
+            Step(
+                Shown(r"\ell_1\bigl((10, 20, -30), (1, 0, 0)\bigr)", d.nm_loss1(S, T)),
+                sp.log(1 + sp.exp(10) + sp.exp(-40)),
+                "loss-1 sees the larger score 20",
+            ),
             Step(
                 S[0, 1] - S[0, 0],
                 "0",
                 "the target logit is not the largest",
                 relation=">",
-                check=lambda: _nonzero_number(S[0, 1] - S[0, 0], "s_2 - s_1"),
+                check=lambda: check_sign(S[0, 1] - S[0, 0], "positive", "s_2 - s_1"),
             ),
         ],
     )

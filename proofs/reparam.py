@@ -16,7 +16,7 @@ import mpmath
 import sympy as sp
 
 from closedform.derive import reparam as d
-from closedform.proofs.core import Proof, Step, StepCheck, Verdict, check_equal
+from closedform.proofs.core import Cases, Proof, Shown, Step, StepCheck, Verdict, check_equal
 
 x = d.x
 c = sp.Symbol("c", real=True)
@@ -126,16 +126,20 @@ def sum_to_one() -> Proof:
             check=lambda: StepCheck(Verdict.PROVED, "f >= 0 and F in [0, 1] (checked per family in step 1)"),
         ),
     ]
-    for n in (2, 3, 4, 5):
+
+    def product_rule(n: int) -> tuple[object, object]:
         mus = sp.symbols(f"mu_1:{n + 1}", real=True)
-        steps.append(
-            Step(
-                sp.Add(*[_integrand(mus, i) for i in range(n)]),
-                sp.diff(sp.Mul(*[F(x - m) for m in mus]), x),
-                f"the integrands sum to the derivative of the product (product rule), n = {n}",
-                simplifier=sp.expand,
-            )
+        return sp.Add(*[_integrand(mus, i) for i in range(n)]), sp.Derivative(sp.Mul(*[F(x - m) for m in mus]), x)
+
+    steps.append(
+        Step(
+            r"\sum_{i=1}^n f(x-\mu_i)\prod_{j\ne i}F(x-\mu_j)",
+            r"\frac{d}{dx} \prod_{j=1}^n F(x - \mu_j)",
+            "the integrands sum to the derivative of the product (product rule)",
+            simplifier=sp.expand,
+            cases=Cases("n", (2, 3, 4, 5), product_rule, lambda n: None),
         )
+    )
     steps.append(
         Step(
             r"\sum_i p_i",
@@ -144,7 +148,7 @@ def sum_to_one() -> Proof:
             check=lambda: StepCheck(Verdict.PROVED, "fundamental theorem of calculus with the limits of step 1"),
         )
     )
-    return Proof("the law is a probability vector", r"p_i \ge 0,\ \sum_i p_i = 1", steps)
+    return Proof("the law is a probability vector", r"\(p_i \ge 0,\ \sum_i p_i = 1\)", steps)
 
 
 def shift_invariance() -> Proof:
@@ -152,7 +156,7 @@ def shift_invariance() -> Proof:
     mus = (m1, m2, m3)
     steps = [
         Step(
-            _integrand([m + c for m in mus], 0).subs(x, x + c),
+            sp.Subs(_integrand([m + c for m in mus], 0), x, x + c),
             _integrand(mus, 0),
             "substitute x -> x + c in the integral of p_1(mu + c 1), n = 3",
             simplifier=lambda e: sp.simplify(e.doit()),
@@ -163,12 +167,12 @@ def shift_invariance() -> Proof:
             "softmax is shift invariant (Gumbel)",
         ),
         Step(
-            d.pair_law("normal", [m1 + c, m2 + c]),
-            d.pair_law("normal", [m1, m2]),
+            Shown(r"p^{\text{Normal}}(\mu_1 + c, \mu_2 + c)", d.pair_law("normal", [m1 + c, m2 + c])),
+            Shown(r"p^{\text{Normal}}(\mu_1, \mu_2)", d.pair_law("normal", [m1, m2])),
             "n = 2: F_D of a difference (Normal)",
         ),
     ]
-    return Proof("shift invariance", r"p(\mu + c\mathbf 1) = p(\mu)", steps)
+    return Proof("shift invariance", r"\(p(\mu + c\mathbf 1) = p(\mu)\)", steps)
 
 
 def _check_order_all_families() -> StepCheck:
@@ -216,7 +220,7 @@ def order_preservation() -> Proof:
     """Requirement 3: mu_i >= mu_j implies p_i >= p_j; strictly iff p_i > 0."""
     return Proof(
         "order preservation",
-        r"\mu_i > \mu_j \Rightarrow p_i \ge p_j,\ \text{strictly iff } \max_k\mu_k - \mu_i < \tau w",
+        r"\(\mu_i > \mu_j \Rightarrow p_i \ge p_j,\ \text{strictly iff } \max_k\mu_k - \mu_i < \tau w\)",
         [
             Step(
                 r"p_j",
@@ -278,23 +282,23 @@ def jacobian_symmetry() -> Proof:
     cross = -sp.diff(F(x - m1), x) * sp.diff(F(x - m2), x) * F(x - m3)
     return Proof(
         "the Jacobian is symmetric with zero row sums",
-        r"J_{il} = J_{li},\ \sum_l J_{il} = 0",
+        r"\(J_{il} = J_{li},\ \sum_l J_{il} = 0\)",
         [
             Step(
-                sp.diff(g, m2),
+                sp.Derivative(g, m2),
                 cross,
                 "differentiate p_1's integrand in mu_2 (n = 3)",
                 simplifier=lambda e: sp.simplify(e.doit()),
             ),
             Step(
-                sp.diff(_integrand(mus, 1), m1),
-                sp.diff(g, m2),
+                sp.Derivative(_integrand(mus, 1), m1),
+                sp.Derivative(g, m2),
                 "the same integrand for dp_2/dmu_1: J is symmetric",
                 simplifier=lambda e: sp.simplify(e.doit()),
             ),
             Step(
-                sp.diff(g, m1) + sp.diff(g, m2) + sp.diff(g, m3),
-                -sp.diff(g, x),
+                sp.Derivative(g, m1) + sp.Derivative(g, m2) + sp.Derivative(g, m3),
+                -sp.Derivative(g, x),
                 "the sum over l of d/dmu_l is -d/dx (shift invariance)",
                 simplifier=lambda e: sp.simplify(e.doit()),
             ),
@@ -305,8 +309,8 @@ def jacobian_symmetry() -> Proof:
                 check=lambda: StepCheck(Verdict.PROVED, "f(x - mu_1) -> 0 as x -> +-oo"),
             ),
             Step(
-                d.softmax_jacobian([m1, m2, m3]),
-                d.softmax_jacobian([m1, m2, m3]).T,
+                Shown(r"J^{\text{Gumbel}}", d.softmax_jacobian([m1, m2, m3])),
+                Shown(r"\bigl(J^{\text{Gumbel}}\bigr)^\top", d.softmax_jacobian([m1, m2, m3]).T),
                 "Gumbel: diag(p) - pp^T is symmetric",
             ),
             Step(
@@ -345,9 +349,11 @@ def gumbel_softmax() -> Proof:
                 simplifier=lambda e: sp.simplify(sp.powsimp(sp.expand_power_exp(sp.expand(e)), force=True)),
             ),
             Step(
-                sp.integrate(in_u, (u, 0, sp.oo), conds="none"), sp.exp(mus[0]) / s, "the exponential integral, S > 0"
+                Shown(sp.Integral(in_u, (u, 0, sp.oo)), sp.integrate(in_u, (u, 0, sp.oo), conds="none")),
+                sp.exp(mus[0]) / s,
+                r"the exponential integral, \(S > 0\)",
             ),
-            Step(sp.exp(mus[0]) / s, d.gumbel_law(mus)[0], "= softmax(mu)_1"),
+            Step(sp.exp(mus[0]) / s, Shown(r"\operatorname{softmax}(\mu)_1", d.gumbel_law(mus)[0]), "softmax"),
         ]
     steps.append(
         Step(
@@ -356,7 +362,7 @@ def gumbel_softmax() -> Proof:
             "n = 2: softmax is the sigmoid of the difference; tau scales the noise",
         )
     )
-    return Proof("Gumbel-max run backwards", r"p = \operatorname{softmax}(\mu/\tau)", steps)
+    return Proof("Gumbel-max run backwards", r"\(p = \operatorname{softmax}(\mu/\tau)\)", steps)
 
 
 def softmax_jacobian() -> Proof:
@@ -365,11 +371,19 @@ def softmax_jacobian() -> Proof:
     jac = d.softmax_jacobian([m1, m2, m3])
     return Proof(
         "Jacobian of softmax",
-        r"\partial p / \partial \mu = \operatorname{diag}(p) - p p^\top",
+        r"\(\partial p / \partial \mu = \operatorname{diag}(p) - p p^\top\)",
         [
-            Step(p.jacobian([m1, m2, m3]), jac, "differentiate e^(mu_i)/S"),
+            Step(
+                Shown(r"\partial \operatorname{softmax}(\mu) / \partial \mu", p.jacobian([m1, m2, m3])),
+                jac,
+                r"differentiate \(e^{\mu_i}/S\)",
+            ),
             Step(jac * sp.Matrix([1, 1, 1]), sp.zeros(3, 1), "rows sum to 0"),
-            Step(d.jacobian("gumbel", [m1, m2, m3]), jac, "derive.jacobian uses the closed form"),
+            Step(
+                Shown(r"J^{\text{Gumbel}}(\mu)", d.jacobian("gumbel", [m1, m2, m3])),
+                jac,
+                "derive.jacobian uses the closed form",
+            ),
         ],
     )
 
@@ -420,7 +434,7 @@ def temperature_limits() -> Proof:
             check=lambda: _all_families(pair_limits),
         )
     )
-    return Proof("temperature limits", r"\tau\to0: \text{one-hot};\ \tau\to\infty: 1/n", steps)
+    return Proof("temperature limits", r"\(\tau\to0: \text{one-hot};\ \tau\to\infty: 1/n\)", steps)
 
 
 def _check_pair(fam) -> StepCheck:
@@ -450,7 +464,7 @@ def pair_closed_forms() -> Proof:
     """n = 2: p_1 = F_D(mu_1 - mu_2), D = eps_2 - eps_1, for every family."""
     return Proof(
         "two classes: the CDF of a difference",
-        r"p_1 = P(\varepsilon_2 - \varepsilon_1 < \mu_1 - \mu_2) = F_D(\mu_1 - \mu_2)",
+        r"\(p_1 = P(\varepsilon_2 - \varepsilon_1 < \mu_1 - \mu_2) = F_D(\mu_1 - \mu_2)\)",
         [
             Step(
                 r"F_D(\delta)",
@@ -465,12 +479,14 @@ def pair_closed_forms() -> Proof:
                 check=lambda: _all_families(_check_pair_symmetry),
             ),
             Step(
-                d.FAMILIES["normal"].pair_cdf,
+                Shown(r"F_D^{\text{Normal}}(d)", d.FAMILIES["normal"].pair_cdf),
                 (1 + sp.erf(d.d / (sp.sqrt(2) * sp.sqrt(2)))) / 2,
                 "Normal: D ~ N(0, 2), so F_D(d) = Phi(d / sqrt 2)",
             ),
             Step(
-                d.FAMILIES["exponential"].pair_cdf.subs(d.d, sp.Symbol("t", positive=True)),
+                Shown(
+                    r"F_D^{\text{Exp}}(t)", d.FAMILIES["exponential"].pair_cdf.subs(d.d, sp.Symbol("t", positive=True))
+                ),
                 1 - sp.exp(-sp.Symbol("t", positive=True)) / 2,
                 "Exponential: D is Laplace(0, 1)",
             ),
@@ -487,7 +503,7 @@ def exponential_closed_form() -> Proof:
         for k in range(len(mu)):
             steps.append(
                 Step(
-                    integ[k].doit(),
+                    Shown(integ[k], integ[k].doit()),
                     closed[k],
                     f"mu = {tuple(mu)}, class {k + 1}: integrate the pieces exactly",
                     simplifier=lambda e: sp.simplify(sp.expand(e)),
@@ -516,13 +532,13 @@ def exponential_closed_form() -> Proof:
     U = sp.Symbol("U", positive=True)
     steps.append(
         Step(
-            sp.integrate(sp.expand((1 - a1 * d.u) * (1 - a2 * d.u)), (d.u, 0, U)),
+            sp.Integral((1 - a1 * d.u) * (1 - a2 * d.u), (d.u, 0, U)),
             U - (a1 + a2) * U**2 / 2 + a1 * a2 * U**3 / 3,
             "the elementary symmetric sum, n = 3",
         )
     )
     return Proof(
-        "Exponential noise: a closed form for every n", r"p_i = \sum_k \frac{(-1)^k e_k(a)}{k+1} U_i^{k+1}", steps
+        "Exponential noise: a closed form for every n", r"\(p_i = \sum_k \frac{(-1)^k e_k(a)}{k+1} U_i^{k+1}\)", steps
     )
 
 
@@ -549,10 +565,18 @@ def bounded_support_sparsity() -> Proof:
     p = d.uniform_law([0, 5, 10])
     return Proof(
         "bounded support: sparse laws and the failure of strict order",
-        r"p_i = 0 \iff \max_k \mu_k - \mu_i \ge \tau (b - a)",
+        r"\(p_i = 0 \iff \max_k \mu_k - \mu_i \ge \tau (b - a)\)",
         [
-            Step(p, sp.Matrix([0, 0, 1]), "U[0,1] noise, mu = (0, 5, 10): class 3 wins surely"),
-            Step(p[0] - p[1], 0, "so p_1 = p_2 although mu_1 < mu_2: strict order preservation fails"),
+            Step(
+                Shown(r"p^{U[0,1]}(0, 5, 10)", p),
+                sp.Matrix([0, 0, 1]),
+                "U[0,1] noise, mu = (0, 5, 10): class 3 wins surely",
+            ),
+            Step(
+                Shown(r"p_1 - p_2", p[0] - p[1]),
+                0,
+                r"so \(p_1 = p_2\) although \(\mu_1 < \mu_2\): strict order preservation fails",
+            ),
             Step(
                 r"\{p_i = 0\}",
                 r"\{\max_k\mu_k - \mu_i \ge \tau w\}",
@@ -561,7 +585,7 @@ def bounded_support_sparsity() -> Proof:
                 relation=r"\iff",
                 check=_check_uniform_condition,
             ),
-            Step(d.support_width("uniform"), 1, "w = 1 for U[0, 1]"),
+            Step(Shown(r"w_{U[0,1]}", d.support_width("uniform")), 1, "the support width of U[0, 1]"),
             Step(
                 r"w_{\mathrm{Exp}}",
                 r"\infty",
@@ -593,11 +617,23 @@ def normal_three_orthant() -> Proof:
         pairs.append((f"mu={tuple(mu)}", d.normal_three_law(mu)[0], d.argmax_integrals("normal", mu)[0]))
     return Proof(
         "Normal noise with three classes: a bivariate orthant",
-        r"p_1 = \Phi_2\left(\tfrac{\mu_1-\mu_2}{\sqrt2}, \tfrac{\mu_1-\mu_3}{\sqrt2}; \tfrac12\right)",
+        r"\(p_1 = \Phi_2\left(\tfrac{\mu_1-\mu_2}{\sqrt2}, \tfrac{\mu_1-\mu_3}{\sqrt2}; \tfrac12\right)\)",
         [
-            Step(cov(dd2, dd2), 2, "Var(eps_2 - eps_1)"),
-            Step(rho, sp.Rational(1, 2), "corr(eps_2 - eps_1, eps_3 - eps_1) = Cov / Var = 1/2"),
-            Step(d.BivariateNormalCDF(0, 0, rho), sp.Rational(1, 3), "Sheppard: 1/4 + asin(1/2)/(2 pi) = 1/3, ties"),
+            Step(
+                Shown(r"\operatorname{Var}(\varepsilon_2 - \varepsilon_1)", cov(dd2, dd2)),
+                2,
+                "independent unit variances add",
+            ),
+            Step(
+                Shown(r"\operatorname{corr}(\varepsilon_2 - \varepsilon_1, \varepsilon_3 - \varepsilon_1)", rho),
+                sp.Rational(1, 2),
+                "Cov / Var = 1/2",
+            ),
+            Step(
+                Shown(r"\Phi_2(0, 0; \tfrac12)", d.BivariateNormalCDF(0, 0, rho)),
+                sp.Rational(1, 3),
+                r"Sheppard: \(1/4 + \arcsin(1/2)/(2 \pi) = 1/3\), ties",
+            ),
             Step(
                 r"\Phi_2(\cdot)",
                 r"\int\varphi(x-\mu_1)\Phi(x-\mu_2)\Phi(x-\mu_3)\,dx",

@@ -14,7 +14,7 @@ import random
 import sympy as sp
 
 from closedform.derive import sector as d
-from closedform.proofs.core import Proof, Step, StepCheck, Verdict
+from closedform.proofs.core import Cases, Proof, Shown, Step, StepCheck, Verdict
 
 n = sp.Symbol("n", integer=True, positive=True)
 x = sp.Symbol("x", positive=True)
@@ -25,6 +25,11 @@ a = sp.Symbol("a", positive=True)
 
 #: Concrete sizes on which identities in n are checked symbolically in the other variables.
 SMALL_N = range(2, 9)
+#: The sector probability and the spacings' laws as named functions, for the symbolic statements.
+P_n = sp.Function("P_n")
+F_n = sp.Function("F_n")
+theta_k = sp.Symbol("theta_k", positive=True)
+theta_n = sp.Symbol("theta_n", positive=True)
 #: Random point configurations used by the event-level steps.
 CONFIGURATIONS = 4000
 
@@ -87,24 +92,24 @@ def small_angle() -> Proof:
     """θ ≤ π: the n anchor events are disjoint, each has probability x^(n-1)."""
     return Proof(
         "sector, small angle",
-        r"P_n(\theta) = n (\theta/2\pi)^{n-1} for 0 < \theta \le \pi",
+        r"\(P_n(\theta) = n (\theta/2\pi)^{n-1}\) for \(0 < \theta \le \pi\)",
         [
             Step(
                 r"P_n(\theta)",
                 r"P\bigl(\textstyle\bigcup_{i=1}^n E_i\bigr)",
-                "E_i: every point lies within x = theta/2pi clockwise of point i",
+                r"\(E_i\): every point lies within \(x = \theta/2\pi\) clockwise of point \(i\)",
                 check=_check_gap_reduction,
             ),
             Step(
                 r"P\bigl(\textstyle\bigcup_{i=1}^n E_i\bigr)",
                 r"\textstyle\sum_{i=1}^n P(E_i)",
-                "the E_i are disjoint when x <= 1/2",
+                r"the \(E_i\) are disjoint when \(x \le 1/2\)",
                 check=_check_disjoint_anchors,
             ),
             Step(
                 sp.Product(x, (i, 1, n - 1)),
                 x ** (n - 1),
-                "P(E_i): the other n-1 angles are independent, each in the arc w.p. x",
+                r"\(P(E_i)\): the other \(n-1\) angles are independent, each in the arc with probability \(x\)",
                 simplifier=lambda e: sp.simplify(e.doit()),
             ),
             Step(
@@ -114,13 +119,20 @@ def small_angle() -> Proof:
                 simplifier=lambda e: sp.simplify(e.doit()),
             ),
             Step(
+                sp.Subs(d.probability_small_angle(n, theta), theta, 2 * sp.pi * x),
                 n * x ** (n - 1),
-                d.probability_small_angle(n, theta).subs(theta, 2 * sp.pi * x),
-                "x = theta / 2pi",
+                r"the claimed form at \(\theta = 2\pi x\)",
             ),
         ],
         domains={n: (1, 30, True), x: (0, sp.Rational(1, 2), False)},
     )
+
+
+def _simplex_integral(m: int) -> sp.Integral:
+    """The unevaluated integral of the density (m-1)! over the simplex of the first m-1 spacings."""
+    ts = sp.symbols(f"t1:{m}", nonnegative=True)
+    limits = [(ts[j], 0, 1 - sum(ts[:j])) for j in reversed(range(m - 1))]
+    return sp.Integral(d.spacing_density(m), *limits)
 
 
 def gap_reduction() -> Proof:
@@ -132,27 +144,23 @@ def gap_reduction() -> Proof:
             "the uncovered part of the circle is one gap",
             relation=r"\iff",
             check=_check_gap_reduction,
-        )
-    ]
-    for m in (2, 3, 4, 5):
-        steps.append(
-            Step(
-                d.spacing_density(m) * _simplex_volume(m - 1),
-                sp.Integer(1),
-                f"(n-1)! times the simplex volume 1/(n-1)!, n={m}",
-            )
-        )
-    steps.append(
+        ),
+        Step(
+            r"\int_{\Delta_{n-1}} (n-1)!\, dt_1 \cdots dt_{n-1}",
+            sp.Integer(1),
+            r"the density \((n-1)!\) integrates to 1: the simplex has volume \(1/(n-1)!\) (iterated integrals)",
+            cases=Cases("n", (2, 3, 4, 5), lambda m: (_simplex_integral(m), 1), lambda m: _simplex_volume(m - 1)),
+        ),
         Step(
             (n - 1) * d.spacing_density(n - 1),
             d.spacing_density(n),
-            "the post's induction p_n = (n-1) p_{n-1}",
+            r"the post's induction \(p_n = (n-1)\, p_{n-1}\)",
             simplifier=lambda e: sp.simplify(sp.combsimp(e)),
-        )
-    )
+        ),
+    ]
     return Proof(
         "largest-gap reduction and the law of the spacings",
-        "the n spacings of the circle cut at a point are uniform on the simplex, density (n-1)!",
+        r"the \(n\) spacings of the circle cut at a point are uniform on the simplex, with density \((n-1)!\)",
         steps,
         domains={n: (2, 30, True)},
     )
@@ -176,44 +184,47 @@ def marginals_and_exceedance() -> Proof:
     u1, u2, u3 = sp.symbols("u1 u2 u3", nonnegative=True)
     dens3 = d.marginal_density(5, [u1, u2, u3])
     exc5 = sp.Integral(dens3, (u3, c3, 1 - u1 - u2), (u2, c2, 1 - u1 - c3), (u1, c1, 1 - c2 - c3))
+    post_c = (sp.Rational(1, 10), sp.Rational(1, 5), sp.Rational(3, 20))
     return Proof(
         "marginals and exceedances of the spacings",
-        r"p_n(x_1..x_k) = (n-1)!/(n-k-1)! (1-\sum x)^{n-k-1};  P(x_i > c_i, i<=k) = (1-\sum c)^{n-1}",
+        r"\(p_n(x_1, \ldots, x_k) = \frac{(n-1)!}{(n-k-1)!} (1-\sum_i x_i)^{n-k-1}\) and "
+        r"\(P(x_i > c_i,\ i \le k) = (1-\sum_i c_i)^{n-1}\)",
         [
             Step(
                 sp.Integral((1 - s_ - t) ** m, (t, 0, 1 - s_)),
                 (1 - s_) ** (m + 1) / (m + 1),
-                "integrate out the next spacing, t from 0 to 1 - s (s = sum of the earlier ones)",
+                r"integrate out the next spacing, \(t\) from 0 to \(1 - s\) (\(s\) = sum of the earlier ones)",
                 simplifier=lambda e: sp.simplify(sp.piecewise_fold(e.doit()).rewrite(sp.Piecewise)),
             ),
             Step(
                 sp.Integral(d.marginal_density(5, [u1, u2]), (u2, 0, 1 - u1)),
                 d.marginal_density(5, [u1]),
-                "n = 5: from the pair to the single marginal",
+                r"\(n = 5\): from the pair to the single marginal",
                 simplifier=_evaluated,
             ),
             Step(
                 sp.Integral(d.marginal_density(5, [u1, u2]), (u2, 0, 1 - u1), (u1, 0, 1)),
                 1,
-                "n = 5: the pair marginal 12(1 - x1 - x2)^2 integrates to 1",
+                r"\(n = 5\): the pair marginal \(12(1 - x_1 - x_2)^2\) integrates to 1",
                 simplifier=_evaluated,
             ),
             Step(
                 sp.Integral(d.marginal_density(n, [u1]).subs(n, 7), (u1, c1, 1)),
                 d.exceedance_probability(7, [c1]),
-                "k = 1, n = 7",
+                r"\(k = 1,\ n = 7\)",
                 simplifier=_evaluated,
             ),
             Step(
                 exc5,
                 d.exceedance_probability(5, [c1, c2, c3]),
-                "k = 3, n = 5 (the post's example)",
+                r"\(k = 3,\ n = 5\) (the post's example)",
                 simplifier=lambda e: sp.factor(sp.expand(e.doit())),
             ),
             Step(
-                d.exceedance_probability(5, [sp.Rational(1, 10), sp.Rational(1, 5), sp.Rational(3, 20)]),
-                sp.Rational(55, 100) ** 4,
-                "c = (0.1, 0.2, 0.15): 0.55^4",
+                sp.Subs(d.exceedance_probability(5, [c1, c2, c3]), (c1, c2, c3), post_c),
+                sp.Pow(sp.Rational(55, 100), 4, evaluate=False),
+                r"\(c = (0.1, 0.2, 0.15)\): \(0.55^4\)",
+                value=sp.Rational(55, 100) ** 4,
             ),
         ],
         domains={
@@ -226,118 +237,179 @@ def marginals_and_exceedance() -> Proof:
     )
 
 
+def _by_inclusion_exclusion(m: int, y: sp.Symbol) -> sp.Matrix:
+    """1 - (the inclusion-exclusion sum) on each [1/(i+1), 1/i], i = 1..m-1."""
+    pieces = []
+    for piece in range(1, m):
+        # On [1/(piece+1), 1/piece] exactly the terms k <= piece are present.
+        surv = sum((-1) ** (q - 1) * sp.binomial(m, q) * (1 - q * y) ** (m - 1) for q in range(1, piece + 1))
+        pieces.append(sp.expand(1 - surv))
+    return sp.Matrix(pieces)
+
+
 def inclusion_exclusion() -> Proof:
     """P(max > a) by inclusion-exclusion equals the first-spacing recursion, piece by piece."""
     y = sp.Symbol("y", positive=True)
-    steps = []
-    for m in range(2, 8):
-        rec = d.all_spacings_below_by_recursion(m)
-        by_ie = []
-        for piece in range(1, m):
-            # On [1/(piece+1), 1/piece] exactly the terms k <= piece are present.
-            surv = sum((-1) ** (q - 1) * sp.binomial(m, q) * (1 - q * y) ** (m - 1) for q in range(1, piece + 1))
-            by_ie.append(sp.expand(1 - surv))
-        steps.append(
-            Step(
-                sp.Matrix(by_ie),
-                sp.Matrix(rec),
-                f"n={m}: 1 - sum_k (-1)^(k-1) C(n,k)(1-ky)^(n-1) vs the recursion, on each [1/(i+1), 1/i]",
-                simplifier=sp.expand,
-            )
-        )
     return Proof(
         "inclusion-exclusion over the spacings",
-        r"P(\max x_i > a) = \sum_{k < 1/a} (-1)^{k-1} C(n,k)(1-ka)^{n-1}",
-        steps,
+        r"\(P(\max_i x_i > a) = \sum_{k < 1/a} (-1)^{k-1} \binom{n}{k} (1-ka)^{n-1}\)",
+        [
+            Step(
+                r"1 - \sum_{k=1}^{i} (-1)^{k-1} \binom{n}{k} (1-ky)^{n-1}",
+                r"H_n^{(i)}(y)",
+                r"on each \([1/(i+1), 1/i]\), \(i = 1, \ldots, n-1\): inclusion-exclusion against "
+                r"\(H_n(y) = \int_{1-y}^1 (n-1) u^{n-2} H_{n-1}(y/u)\, du\), the recursion on the first spacing",
+                simplifier=sp.expand,
+                cases=Cases(
+                    "n",
+                    tuple(range(2, 8)),
+                    lambda m: (_by_inclusion_exclusion(m, y), sp.Matrix(d.all_spacings_below_by_recursion(m))),
+                    lambda m: None,
+                ),
+            )
+        ],
     )
 
 
 def reduces_to_small_angle() -> Proof:
     """For θ ≤ π only k = 1 survives: the general formula equals n x^(n-1)."""
     term = (-1) ** (k - 1) * sp.binomial(n, k) * (1 - k * (1 - x)) ** (n - 1)
+    r = sp.Symbol("r", integer=True, positive=True)
+
+    def first_piece(m: int) -> tuple[object, object]:
+        piece = d.probability(m, theta).args[0][0]
+        return Shown(rf"P_{{{m}}}(\theta)\big|_{{\theta \le \pi}}", piece), d.probability_small_angle(m, theta)
+
     steps = [
         Step(
             sp.Sum(term, (k, 1, 1)),
             n * x ** (n - 1),
-            "x < 1/2: floor(1/(1-x)) = 1",
+            r"\(x < 1/2\): \(\lfloor 1/(1-x) \rfloor = 1\), one term",
             simplifier=lambda e: sp.simplify(e.doit()),
         ),
         Step(
-            term.subs({k: 2, x: sp.Rational(1, 2)}).subs(n, sp.Symbol("r", integer=True, positive=True) + 2),
+            sp.Subs(term.subs(n, r + 2), (k, x), (2, sp.Rational(1, 2))),
             0,
-            "x = 1/2: the k = 2 term is 0^(n-1) = 0 for n >= 2",
+            r"\(x = 1/2\): the \(k = 2\) term is \(0^{n-1} = 0\) for \(n = r + 2 \ge 2\)",
+        ),
+        Step(
+            r"P_n(\theta)\big|_{\theta \le \pi}",
+            d.probability_small_angle(n, theta),
+            "the first piece of the Piecewise closed form",
+            simplifier=sp.expand,
+            cases=Cases("n", tuple(SMALL_N), first_piece, lambda m: None),
         ),
     ]
-    for m in SMALL_N:
-        first = d.probability(m, theta).args[0][0]
-        steps.append(
-            Step(
-                first, d.probability_small_angle(m, theta), f"n={m}: first piece of the Piecewise", simplifier=sp.expand
-            )
-        )
     return Proof(
-        "general formula at theta <= pi",
-        r"P_n(\theta) = n(\theta/2\pi)^{n-1} \text{ on } (0, \pi]",
+        "general formula at θ ≤ π",
+        r"\(P_n(\theta) = n(\theta/2\pi)^{n-1}\) on \((0, \pi]\)",
         steps,
         domains={n: (1, 30, True), x: (0, sp.Rational(1, 2), False)},
     )
 
 
+def _pieces(m: int) -> list[sp.Expr]:
+    return [e for e, _ in d.probability(m, theta).args]
+
+
+def _continuity(m: int) -> tuple[object, object]:
+    pieces = _pieces(m)
+    bps = d.breakpoints(m)
+    left = sp.Matrix([sp.Limit(pieces[q], theta, bp, "-") for q, bp in enumerate(bps)])
+    right = sp.Matrix([sp.Limit(pieces[q + 1], theta, bp, "+") for q, bp in enumerate(bps)])
+    return left, right
+
+
 def continuity_and_ends() -> Proof:
     """Continuity at every breakpoint, P = 1 at θ = 2π and past 2π(n-1)/n, P = 1 for n = 1."""
-    steps = [Step(d.probability_small_angle(1, theta), sp.Integer(1), "n = 1: x^0 = 1")]
-    for m in SMALL_N:
-        pw = d.probability(m, theta)
-        pieces = [e for e, _ in pw.args]
-        left = sp.Matrix([pieces[q].subs(theta, bp) for q, bp in enumerate(d.breakpoints(m))])
-        right = sp.Matrix([pieces[q + 1].subs(theta, bp) for q, bp in enumerate(d.breakpoints(m))])
-        steps.append(
-            Step(left, right, f"n={m}: left and right pieces agree at 2pi(1-1/k), k=2..{m}", simplifier=sp.expand)
-        )
-        steps.append(
-            Step(pieces[-2].subs(theta, d.certain_angle(m)), 1, f"n={m}: P = 1 at 2pi(n-1)/n", simplifier=sp.expand)
-        )
-        steps.append(Step(pw.subs(theta, 2 * sp.pi), 1, f"n={m}: P = 1 at theta = 2pi"))
-    return Proof("continuity and end values", "P_n is continuous on (0, 2pi], 1 at 2pi and for n = 1", steps)
+    steps = [
+        Step(sp.Subs(d.probability_small_angle(n, theta), n, 1), sp.Integer(1), r"\(n = 1\): \(x^0 = 1\)"),
+        Step(
+            sp.Limit(P_n(theta), theta, theta_k, "-"),
+            sp.Limit(P_n(theta), theta, theta_k, "+"),
+            r"at each breakpoint \(\theta_k = 2\pi(1 - 1/k)\), \(k = 2, \ldots, n\), the pieces on either "
+            r"side agree; the table lists \(P_n(\theta_k)\), \(k = 2, \ldots, n\)",
+            simplifier=sp.expand,
+            cases=Cases("n", tuple(SMALL_N), _continuity, lambda m: sp.ImmutableMatrix([_continuity(m)[0].doit()]).T),
+        ),
+        Step(
+            sp.Limit(P_n(theta), theta, theta_n, "-"),
+            1,
+            r"\(P_n = 1\) from \(\theta_n = 2\pi(n-1)/n\) on: the last polynomial piece reaches 1 there",
+            simplifier=sp.expand,
+            cases=Cases(
+                "n",
+                tuple(SMALL_N),
+                lambda m: (sp.Limit(_pieces(m)[-2], theta, d.certain_angle(m), "-"), 1),
+                lambda m: None,
+            ),
+        ),
+        Step(
+            P_n(2 * sp.pi),
+            1,
+            r"the whole circle holds every point",
+            cases=Cases(
+                "n", tuple(SMALL_N), lambda m: (sp.Subs(d.probability(m, theta), theta, 2 * sp.pi), 1), lambda m: None
+            ),
+        ),
+    ]
+    return Proof(
+        "continuity and end values",
+        r"\(P_n\) is continuous on \((0, 2\pi]\), equal to 1 at \(2\pi\), and \(P_1 \equiv 1\)",
+        steps,
+    )
 
 
 def identity_is_one() -> Proof:
     """The post's open question: the alternating sum is identically 1."""
-    steps = []
-    for m in range(1, 13):
-        steps.append(Step(d.alternating_sum(m, x).doit(), 1, f"n={m}: expand", simplifier=sp.expand))
     return Proof(
         "the alternating sum is 1",
-        r"\sum_{k=1}^n (-1)^{k-1}\binom nk (1-kx)^{n-1} \equiv 1 "
-        r"(n-th difference of a polynomial of degree n-1 vanishes; symbolic in x for n <= 12)",
-        steps,
+        r"\(\sum_{k=1}^n (-1)^{k-1}\binom nk (1-kx)^{n-1} \equiv 1\): the \(n\)-th difference of a "
+        r"polynomial of degree \(n-1\) vanishes (checked symbolically in \(x\) for \(n \le 12\))",
+        [
+            Step(
+                d.alternating_sum(n, x),
+                1,
+                "expand the polynomial",
+                simplifier=sp.expand,
+                cases=Cases("n", tuple(range(1, 13)), lambda m: (d.alternating_sum(m, x), 1), lambda m: None),
+            )
+        ],
     )
 
 
 def density_integrates_to_one() -> Proof:
     """dP/dθ integrates to 1 over (0, 2π]: P(0+) = 0 for n >= 2 and P(2π) = 1."""
-    steps = []
-    for m in SMALL_N:
-        pw = d.probability(m, theta)
-        dens = sp.diff(pw, theta)
-        steps.append(
+
+    def sides(m: int) -> tuple[object, object]:
+        return sp.Integral(sp.diff(d.probability(m, theta), theta), (theta, 0, 2 * sp.pi)), 1
+
+    return Proof(
+        "the sector density",
+        r"\(\int_0^{2\pi} P_n'(\theta)\,d\theta = 1\)",
+        [
             Step(
-                sp.Integral(dens, (theta, 0, 2 * sp.pi)),
+                sp.Integral(sp.Derivative(P_n(theta), theta), (theta, 0, 2 * sp.pi)),
                 1,
-                f"n={m}: integrate the derivative piecewise",
+                "integrate the derivative piece by piece",
                 simplifier=_evaluated,
+                cases=Cases("n", tuple(SMALL_N), sides, lambda m: None),
             )
-        )
-    return Proof("the sector density", r"\int_0^{2\pi} P_n'(\theta)\,d\theta = 1", steps)
+        ],
+    )
 
 
 def expected_largest_gap() -> Proof:
     """E[max spacing] = ∫_0^1 P(max > a) da = Σ (-1)^(k-1) C(n,k)/(kn) = H_n/n."""
+
+    def by_survival(m: int) -> tuple[object, object]:
+        return sp.Integral(1 - _piecewise_cdf(m, a), (a, 0, 1)), d.expected_largest_spacing(m)
+
     steps = [
         Step(
             sp.Integral((1 - k * a) ** (n - 1), (a, 0, 1 / k)),
             1 / (k * n),
-            "term k vanishes past a = 1/k",
+            r"term \(k\) vanishes past \(a = 1/k\)",
             simplifier=lambda e: sp.simplify(
                 sp.piecewise_fold(e.doit()).rewrite(sp.Piecewise).subs(sp.Eq(n, 0), False)
             ),
@@ -346,39 +418,40 @@ def expected_largest_gap() -> Proof:
         Step(
             (-1) ** (k - 1) * (sp.binomial(n, k) - sp.binomial(n - 1, k)) / k,
             (-1) ** (k - 1) * sp.binomial(n, k) / n,
-            "S_n - S_(n-1), term by term: Pascal's rule, then C(n-1,k-1)/k = C(n,k)/n",
+            r"\(S_n - S_{n-1}\), term by term: Pascal's rule, then \(\binom{n-1}{k-1}/k = \binom nk/n\)",
             simplifier=lambda e: sp.simplify(sp.gammasimp(e)),
         ),
         Step(
             sp.Sum((-1) ** (k - 1) * sp.binomial(n, k) / n, (k, 1, n)),
             1 / n,
-            "binomial theorem: sum_(k=0)^n (-1)^k C(n,k) = (1-1)^n = 0",
+            r"binomial theorem: \(\sum_{k=0}^n (-1)^k \binom nk = (1-1)^n = 0\)",
             simplifier=lambda e: sp.simplify(e.doit()),
         ),
         Step(
             sp.harmonic(n) - sp.harmonic(n - 1),
             1 / n,
-            "H_n obeys the same recurrence",
+            r"\(H_n\) obeys the same recurrence",
             simplifier=lambda e: sp.simplify(sp.expand_func(e)),
         ),
         Step(
             sp.Sum((-1) ** (k - 1) * sp.binomial(1, k) / k, (k, 1, 1)),
             sp.harmonic(1),
-            "and starts from the same value, S_1 = H_1 = 1; so S_n = H_n and E max = H_n / n",
+            r"and starts from the same value, \(S_1 = H_1 = 1\); so \(S_n = H_n\) and \(E \max_i x_i = H_n / n\)",
             simplifier=lambda e: sp.simplify(e.doit()),
         ),
+        Step(
+            sp.Integral(1 - F_n(a), (a, 0, 1)),
+            d.expected_largest_spacing(n),
+            r"integrate the survival function \(1 - F_n(a) = P(\max_i x_i > a)\) piece by piece",
+            simplifier=_evaluated,
+            cases=Cases("n", tuple(range(1, 11)), by_survival, lambda m: d.expected_largest_spacing(m)),
+        ),
     ]
-    for m in range(1, 11):
-        steps.append(
-            Step(
-                sp.Integral(1 - _piecewise_cdf(m, a), (a, 0, 1)),
-                d.expected_largest_spacing(m),
-                f"n={m}: integrate the survival function",
-                simplifier=_evaluated,
-            )
-        )
     return Proof(
-        "expected largest spacing", r"E\max_i x_i = H_n / n", steps, domains={n: (1, 40, True), k: (1, 40, True)}
+        "expected largest spacing",
+        r"\(E\max_i x_i = H_n / n\)",
+        steps,
+        domains={n: (1, 40, True), k: (1, 40, True)},
     )
 
 
@@ -393,7 +466,7 @@ def _piecewise_cdf(m: int, var: sp.Expr) -> sp.Expr:
     return sp.Piecewise((0, var < sp.Rational(1, m)), *pieces, (1, True))
 
 
-#: Exact values (n, theta / 2 pi, P_n(theta)) from the post's table (MATH.md, sector).
+#: Exact values (n, theta / 2 pi, P_n(theta)) from the table of post 9324.
 EXACT_VALUES = (
     (3, sp.Rational(1, 4), sp.Rational(3, 16)),
     (3, sp.Rational(1, 2), sp.Rational(3, 4)),
@@ -410,12 +483,32 @@ EXACT_VALUES = (
 
 def four_ducks() -> Proof:
     """The post's motivating puzzle and the table of exact values."""
-    steps = [
-        Step(d.probability(m, 2 * sp.pi * frac), val, f"n={m}, theta = {frac} of a turn")
-        for m, frac, val in EXACT_VALUES
-    ]
-    steps.append(Step(d.wendel_probability(4, 2), d.probability(4, sp.pi), "Wendel's d = 2 case is theta = pi"))
-    return Proof("exact values", "four ducks in a semicircle: 1/2, and the reference table", steps)
+    j = sp.Symbol("j", integer=True, nonnegative=True)
+    xs = sp.Symbol("x", positive=True)
+    wendel = sp.Integer(2) ** (1 - 4) * sp.Sum(sp.binomial(4 - 1, j), (j, 0, 2 - 1))
+    return Proof(
+        "exact values",
+        r"four ducks in a semicircle: \(P_4(\pi) = 1/2\), and the post's table of exact values",
+        [
+            Step(
+                P_n(2 * sp.pi * xs),
+                r"p_{\text{post}}(n, x)",
+                r"the closed form at \(\theta = 2\pi x\) against the value printed in the post",
+                cases=Cases(
+                    "(n, x)",
+                    tuple((m, frac) for m, frac, _ in EXACT_VALUES),
+                    lambda v: (d.probability(v[0], 2 * sp.pi * v[1]), dict(((m, f), p) for m, f, p in EXACT_VALUES)[v]),
+                    lambda v: dict(((m, f), p) for m, f, p in EXACT_VALUES)[v],
+                ),
+            ),
+            Step(
+                Shown(wendel, d.wendel_probability(4, 2)),
+                Shown(r"P_4(\pi)", d.probability(4, sp.pi)),
+                r"Wendel's \(p_{d,N} = 2^{1-N} \sum_{k<d} \binom{N-1}{k}\) at \(d = 2\), \(N = 4\) is \(\theta = \pi\)",
+                value=sp.Rational(1, 2),
+            ),
+        ],
+    )
 
 
 ALL = (

@@ -18,7 +18,7 @@ import sympy as sp
 from closedform.derive import schedules as sch
 from closedform.derive import udm as d
 from closedform.derive import udm_discrete as dd
-from closedform.proofs.core import Proof, Step, StepCheck, Verdict
+from closedform.proofs.core import Proof, Shown, Step, StepCheck, Verdict
 
 # Su's per-step and cumulative noise scales as the free symbols: beta_t = B, betabar_{t-1} = Q.
 B, Q = sp.symbols("beta_t betabar_{t-1}", positive=True)
@@ -92,25 +92,40 @@ def conversion_round_trip() -> Proof:
     )
     return Proof(
         "Su/Ho conversion round trip",
-        r"\alpha^{Ho} = \alpha^2,\ \beta^{Ho} = \beta^2,\ \bar\alpha^{Ho} = \bar\alpha^2,\ 1-\bar\alpha^{Ho} = \bar\beta^2, and back",
+        r"\(\alpha^{Ho} = \alpha^2,\ \beta^{Ho} = \beta^2,\ \bar\alpha^{Ho} = \bar\alpha^2,\ 1-\bar\alpha^{Ho} = \bar\beta^2\), and back",
         [
             Step(
-                sp.Matrix([back[k] for k in su]),
+                Shown(
+                    r"\mathrm{SU\_FROM\_HO} \circ \mathrm{HO\_FROM\_SU}\,(\alpha, \beta, \bar\alpha, \bar\beta)",
+                    sp.Matrix([back[k] for k in su]),
+                ),
                 sp.Matrix([su[k] for k in su]),
                 "SU_FROM_HO after substituting HO_FROM_SU (alpha, alphabar in (0, 1))",
             ),
             Step(
-                table.subs({sch.beta: sp.sqrt(1 - a**2), sch.beta_bar: sp.sqrt(1 - ab**2)}),
-                sp.Matrix([ho["alpha"], ho["beta"], ho["alpha_bar"], 1 - ho["alpha_bar"]]),
+                Shown(
+                    r"\mathrm{HO\_FROM\_SU}(\alpha, \bar\alpha)",
+                    table.subs({sch.beta: sp.sqrt(1 - a**2), sch.beta_bar: sp.sqrt(1 - ab**2)}),
+                ),
+                Shown(
+                    r"\mathtt{ho\_from\_su}(\alpha, \bar\alpha)",
+                    sp.Matrix([ho["alpha"], ho["beta"], ho["alpha_bar"], 1 - ho["alpha_bar"]]),
+                ),
                 "HO_FROM_SU agrees with ho_from_su",
             ),
             Step(
-                sp.Matrix([again["alpha"], again["beta"], again["alpha_bar"], again["beta_bar"]]),
+                Shown(
+                    r"\mathtt{su\_from\_ho}(\mathtt{ho\_from\_su}(\alpha, \bar\alpha))",
+                    sp.Matrix([again["alpha"], again["beta"], again["alpha_bar"], again["beta_bar"]]),
+                ),
                 sp.Matrix([a, sp.sqrt(1 - a**2), ab, sp.sqrt(1 - ab**2)]),
                 "su_from_ho(ho_from_su(.)) is the identity",
             ),
             Step(
-                sp.Matrix([round_ho["alpha"], round_ho["beta"], round_ho["alpha_bar"]]),
+                Shown(
+                    r"\mathtt{ho\_from\_su}(\mathtt{su\_from\_ho}(\alpha^{Ho}, \bar\alpha^{Ho}))",
+                    sp.Matrix([round_ho["alpha"], round_ho["beta"], round_ho["alpha_bar"]]),
+                ),
                 sp.Matrix([ha, 1 - ha, hab]),
                 "ho_from_su(su_from_ho(.)) is the identity",
             ),
@@ -136,8 +151,10 @@ def ho_formulas_in_su_notation() -> Proof:
     nichol = sp.cos((t / T + s_off) / (1 + s_off) * sp.pi / 2) ** 2 / sp.cos(s_off / (1 + s_off) * sp.pi / 2) ** 2
     lin_steps = [
         Step(
-            sch.schedule_alpha_bars("linear", 1000)[k] ** 2,
-            sch.linear_alpha_bar(k, 1000) ** 2,
+            Shown(
+                rf"\bigl(\bar\alpha^{{\text{{table}}}}_{{{k}}}\bigr)^2", sch.schedule_alpha_bars("linear", 1000)[k] ** 2
+            ),
+            Shown(rf"\prod_{{s \le {k}}} (1 - \beta^{{Ho}}_s)", sch.linear_alpha_bar(k, 1000) ** 2),
             f"linear schedule at T = 1000, t = {k}: product of alpha_t = sqrt(1 - beta^Ho_t) (linear_alpha)",
             simplifier=sp.nsimplify,
         )
@@ -145,7 +162,7 @@ def ho_formulas_in_su_notation() -> Proof:
     ]
     return Proof(
         "Ho's and Song's formulas in Su's notation",
-        r"\tilde\mu_t, \tilde\beta_t (Ho eq. 7) and DDIM eqs. (12), (16) equal the Su-notation formulas",
+        r"\(\tilde\mu_t, \tilde\beta_t\) (Ho eq. 7) and DDIM eqs. (12), (16) equal the Su-notation formulas",
         [
             Step(
                 sp.Matrix([sp.sqrt(ho_ab), sp.sqrt(1 - ho_ab)]),
@@ -154,7 +171,7 @@ def ho_formulas_in_su_notation() -> Proof:
                 simplifier=_su,
             ),
             Step(
-                sp.Matrix(ho_post),
+                Shown(r"\bigl(\tilde\mu^{Ho}_t \text{ coefficients}, \tilde\beta^{Ho}_t\bigr)", sp.Matrix(ho_post)),
                 sp.Matrix(su_post),
                 "DDPM posterior mean coefficients and variance (Ho eq. 7)",
                 simplifier=_su,
@@ -183,13 +200,21 @@ def ho_formulas_in_su_notation() -> Proof:
                 "cosine schedule: Su's alphabar is the square root of Nichol-Dhariwal's",
             ),
             Step(
-                sch.schedule_alpha_bars("cosine", 4, s=0)[2],
+                Shown(r"\bar\alpha_2^{\cos}\big|_{T = 4,\ s = 0}", sch.schedule_alpha_bars("cosine", 4, s=0)[2]),
                 sp.sqrt(2) / 2,
                 "cosine schedule with s = 0: alphabar_t = cos(pi t / 2T)",
             ),
             *lin_steps,
-            Step(sch.beta_bar_of(AB), BB, "betabar_t = sqrt(1 - alphabar_t^2)"),
-            Step(sch.linear_alpha(1, 1000) ** 2, 1 - sp.Rational(1, 10**4), "alpha_1^2 = 1 - beta^Ho_1"),
+            Step(
+                Shown(r"\bar\beta(\bar\alpha_t)", sch.beta_bar_of(AB)),
+                BB,
+                r"\(\bar\beta_t = \sqrt{1 - \bar\alpha_t^2}\)",
+            ),
+            Step(
+                Shown(r"\alpha_1^2\big|_{T = 1000}", sch.linear_alpha(1, 1000) ** 2),
+                1 - sp.Rational(1, 10**4),
+                r"\(\alpha_1^2 = 1 - \beta^{Ho}_1\)",
+            ),
         ],
         domains={**_DOM, t: (0, 1, False), T: (1, 1, False)},
     )
@@ -208,15 +233,19 @@ def hot_marginal_constraint() -> Proof:
     w = sp.Symbol("omega", real=True)
     return Proof(
         "hot diffusion: marginal constraint",
-        r"\int p(x_{t-1}|x_t,x_0)p(x_t|x_0)dx_t = N(\bar\alpha_{t-1}x_0, \bar\beta_{t-1}^2) for 0 \le \sigma_t \le \bar\beta_{t-1}",
+        r"\(\int p(x_{t-1}|x_t,x_0)p(x_t|x_0)dx_t = N(\bar\alpha_{t-1}x_0, \bar\beta_{t-1}^2)\) for \(0 \le \sigma_t \le \bar\beta_{t-1}\)",
         [
             Step(
-                post,
+                Shown(r"x_{t-1}\big|_{x_t = \bar\alpha_t x_0 + \bar\beta_t \varepsilon_1}", post),
                 AP * x0 + c1 * e1 + sig * e2,
                 "substitute x_t = alphabar_t x_0 + betabar_t eps_1: the x_0 terms of (x_t - alphabar_t x_0) cancel",
                 simplifier=_exp,
             ),
-            Step(c1**2 + sig**2, Q**2, "variance of c eps_1 + sigma eps_2 (independent, unit variance)"),
+            Step(
+                sp.Add(sp.Pow(c1, 2, evaluate=False), sig**2, evaluate=False),
+                Q**2,
+                r"variance of \(c\,\varepsilon_1 + \sigma_t \varepsilon_2\) (independent, unit variance)",
+            ),
             Step(
                 sp.exp(-(c1**2) * w**2 / 2) * sp.exp(-(sig**2) * w**2 / 2),
                 sp.exp(-(Q**2) * w**2 / 2),
@@ -243,9 +272,9 @@ def ddpm_and_ddim_reductions() -> Proof:
     eps_hat = (xt - AB * x0) / BB
     return Proof(
         "hot diffusion: DDPM and DDIM",
-        r"\sigma_t = \bar\beta_{t-1}\beta_t/\bar\beta_t \Rightarrow DDPM's posterior; \sigma_t = 0 \Rightarrow DDIM",
+        r"\(\sigma_t = \bar\beta_{t-1}\beta_t/\bar\beta_t\) gives DDPM's posterior; \(\sigma_t = 0\) gives DDIM",
         [
-            Step(s_ddpm, Q * B / BB, "DDPM's sigma in the free symbols"),
+            Step(Shown(r"\sigma_t^{\text{DDPM}}", s_ddpm), Q * B / BB, "DDPM's sigma in the free symbols"),
             Step(
                 BB**2 - B**2,
                 A**2 * Q**2,
@@ -259,7 +288,11 @@ def ddpm_and_ddim_reductions() -> Proof:
             ),
             Step(ct, pt, "x_t coefficient: alpha_t betabar_{t-1}^2 / betabar_t^2", simplifier=_su),
             Step(c0, p0, "x_0 coefficient: alphabar_{t-1} beta_t^2 / betabar_t^2", simplifier=_su),
-            Step(s**2, pv, "variance: betabar_{t-1}^2 beta_t^2 / betabar_t^2"),
+            Step(
+                Shown(r"\sigma_t^2\big|_{\text{general}}", s**2),
+                Shown(r"\tilde\beta_t^{\text{DDPM}}", pv),
+                r"variance: \(\bar\beta_{t-1}^2 \beta_t^2 / \bar\beta_t^2\)",
+            ),
             Step(
                 z0 * x0 + zt * xt,
                 AP * x0 + Q * eps_hat,
@@ -319,7 +352,7 @@ def exactness_theorem() -> Proof:
     plug = c0**2 * k**2 * v_t + ct**2 * v_t + 2 * c0 * ct * k * v_t + s**2
     return Proof(
         "exactness of the predict-correct chain (Gaussian data)",
-        r"x_t \sim p_t,\ \hat x_0 \sim p(x_0|x_t) \Rightarrow x_{t-1} \sim p_{t-1}; \hat x_0 = E[x_0|x_t] loses c_0^2 Var(x_0|x_t)",
+        r"\(x_t \sim p_t,\ \hat x_0 \sim p(x_0|x_t) \Rightarrow x_{t-1} \sim p_{t-1}; \hat x_0 = E[x_0|x_t]\) loses \(c_0^2 \operatorname{Var}(x_0|x_t)\)",
         [
             Step(v, s0p**2 * BB**2 / v_t, "Bayes for N(mu_0, s_0^2) data: the posterior variance of x_0 given x_t"),
             Step(k**2 * v_t + v, s0p**2, "x0hat = m(x_t) + sqrt(v) xi has the variance of x_0 ..."),
@@ -334,7 +367,11 @@ def exactness_theorem() -> Proof:
                 0,
                 "means: E x0hat = mu_0 (tower property), so E x_{t-1} = (c_0 + c_t alphabar_t) mu_0 = alphabar_{t-1} mu_0",
             ),
-            Step(c0 + ct * AB, AP, "c_0 + c_t alphabar_t = alphabar_{t-1}"),
+            Step(
+                Shown(r"c_0 + c_t \bar\alpha_t", c0 + ct * AB),
+                AP,
+                r"\(c_0 + c_t \bar\alpha_t = \bar\alpha_{t-1}\)",
+            ),
             Step("p_T", "p_0", "by induction down from t = T", relation=r"\Rightarrow", check=_exact_chain_check),
             Step(
                 plug,
@@ -354,9 +391,9 @@ def uniform_mixing_fails() -> Proof:
     sv = sp.Symbol("s", real=True)
     return Proof(
         "Gaussian mixing fails for uniform noise",
-        r"w = \sqrt{1-\tilde\sigma^2}u_1 + \tilde\sigma u_2: E w^4 \ne 9/5 and P(|w| > \sqrt3) > 0 for 0 < \tilde\sigma < 1",
+        r"\(w = \sqrt{1-\tilde\sigma^2}u_1 + \tilde\sigma u_2: E w^4 \ne 9/5\) and \(P(|w| > \sqrt3) > 0\) for \(0 < \tilde\sigma < 1\)",
         [
-            Step(m2, 1, "the variance is right: a^2 + b^2 = 1"),
+            Step(Shown(r"E w^2", m2), 1, r"the variance is right: \(a^2 + b^2 = 1\)"),
             Step(
                 m4 - sp.Rational(9, 5),
                 sp.Rational(12, 5) * st**2 * (1 - st**2),
@@ -376,8 +413,8 @@ def uniform_mixing_fails() -> Proof:
                 simplifier=sp.factor,
             ),
             Step(
-                d.uniform_mixing_tail(sp.Rational(3, 5)),
-                ((a + b - 1) ** 2 / (4 * a * b)).subs(st, sp.Rational(3, 5)),
+                Shown(r"P(|w| > \sqrt3)\big|_{\tilde\sigma = 3/5}", d.uniform_mixing_tail(sp.Rational(3, 5))),
+                sp.Subs((a + b - 1) ** 2 / (4 * a * b), st, sp.Rational(3, 5)),
                 "two tails: P(|w| > sqrt3) = (a + b - 1)^2 / 4ab; at sigmatilde = 3/5 it is 1/12",
             ),
         ],
@@ -401,32 +438,41 @@ def cold_improved_exact() -> Proof:
     naive_mse, improved_mse = d.cold_mean_squared_errors(n, 2, 3, s_)
     return Proof(
         "cold diffusion: improved sampling is exact",
-        r"x_t = F_t(x_0) + \sigma\varepsilon,\ \hat x_0 = x_0 \Rightarrow x_t + F_{t-1}(\hat x_0) - F_t(\hat x_0) = F_{t-1}(x_0) + \sigma\varepsilon",
+        r"\(x_t = F_t(x_0) + \sigma\varepsilon,\ \hat x_0 = x_0 \Rightarrow x_t + F_{t-1}(\hat x_0) - F_t(\hat x_0) = F_{t-1}(x_0) + \sigma\varepsilon\)",
         [
             Step(
-                d.improved_cold_step(Ft(x0) + sigma * eps, Fp(x0), Ft(x0)),
+                Shown(
+                    r"x_t + F_{t-1}(\hat x_0) - F_t(\hat x_0)\big|_{x_t = F_t(x_0) + \sigma\varepsilon}",
+                    d.improved_cold_step(Ft(x0) + sigma * eps, Fp(x0), Ft(x0)),
+                ),
                 Fp(x0) + sigma * eps,
                 "eps = (x_t - F_t(x_0)) / sigma is recovered exactly: the step is the forward process with the same noise",
             ),
             Step(
-                d.naive_cold_step(Fp(x0)) - (Fp(x0) + sigma * eps),
+                Shown(
+                    r"F_{t-1}(\hat x_0) - \bigl(F_{t-1}(x_0) + \sigma\varepsilon\bigr)",
+                    d.naive_cold_step(Fp(x0)) - (Fp(x0) + sigma * eps),
+                ),
                 -sigma * eps,
                 "the naive step F_{t-1}(x_0) discards that noise (exact only as sigma -> 0)",
             ),
             Step(
-                d.improved_cold_step(at * x, ap * (x + e), at * (x + e)) - ap * x,
+                Shown(
+                    r"x_t + A_{t-1}(x + e) - A_t(x + e) - A_{t-1} x\big|_{x_t = A_t x}",
+                    d.improved_cold_step(at * x, ap * (x + e), at * (x + e)) - ap * x,
+                ),
                 (ap - at) * e,
                 "linear blur (n = 6, widths 3 -> 2, sigma -> 0): improved error (A_{t-1} - A_t) e, first order cancels",
                 simplifier=lambda m: m.applyfunc(sp.expand),
             ),
             Step(
-                d.naive_cold_step(ap * (x + e)) - ap * x,
+                Shown(r"A_{t-1}(x + e) - A_{t-1} x", d.naive_cold_step(ap * (x + e)) - ap * x),
                 ap * e,
                 "naive error A_{t-1} e",
                 simplifier=lambda m: m.applyfunc(sp.expand),
             ),
             Step(
-                sp.Matrix([naive_mse, improved_mse]),
+                Shown(r"\bigl(E|A_{t-1} e|^2,\ E|(A_{t-1} - A_t) e|^2\bigr)/n", sp.Matrix([naive_mse, improved_mse])),
                 sp.Matrix([s_**2 * sum(v**2 for v in ap) / n, s_**2 * sum(v**2 for v in ap - at) / n]),
                 "E |M e|^2 / n = s^2 tr(M^T M) / n for e ~ N(0, s^2 I)",
             ),
@@ -463,7 +509,7 @@ def edit_v1_not_invertible() -> Proof:
     consistent = sum(1 for s in itertools.combinations(range(4), 3))  # x_t = x_0 is reached from every 3-set
     return Proof(
         "edit model v1 is not invertible",
-        r"K \sim \mathrm{Binomial}(t, (V-1)/V), e.g. t = V = 3: 1/27, 2/9, 4/9, 8/27",
+        r"\(K \sim \mathrm{Binomial}(t, (V-1)/V)\), e.g. \(t = V = 3\): \(1/27, 2/9, 4/9, 8/27\)",
         [
             *(
                 Step(
@@ -475,12 +521,15 @@ def edit_v1_not_invertible() -> Proof:
                 for tt in range(1, 7)
             ),
             Step(
-                sp.Matrix([sp.Rational(c.numerator, c.denominator) for c in counts]),
+                Shown(
+                    r"\bigl(\#\{\text{changes} = j\}/\#\text{all}\bigr)_{j = 0..3}",
+                    sp.Matrix([sp.Rational(c.numerator, c.denominator) for c in counts]),
+                ),
                 sp.Matrix([dd.edit_v1_change_law(3, 3, j) for j in range(4)]),
                 "exact enumeration of all (3-subset, tokens) for l = 4, V = 3, t = 3",
             ),
             Step(
-                sp.Integer(consistent),
+                Shown(r"\#\{S : |S| = 3,\ x_t = x_0\}", sp.Integer(consistent)),
                 sp.binomial(4, 3),
                 "x_t = x_0 arises from all C(4, 3) edit sets: eps is not a function of (x_0, x_t)",
             ),
@@ -494,7 +543,7 @@ def restore_one_marginal() -> Proof:
     kept, other = dd.edit_v2_position_law(l_, t_ - 1, V_)
     return Proof(
         "restore-one posteriors satisfy the marginal constraint",
-        r"\sum_{x_t} p(x_{t-1}|x_t,x_0)p(x_t|x_0) = p(x_{t-1}|x_0) for edit v2, mask and deletion",
+        r"\(\sum_{x_t} p(x_{t-1}|x_t,x_0)p(x_t|x_0) = p(x_{t-1}|x_0)\) for edit v2, mask and deletion",
         [
             Step(
                 counting,
@@ -521,34 +570,44 @@ def restore_one_marginal() -> Proof:
                 simplifier=lambda e: sp.simplify(sp.combsimp(e)),
             ),
             Step(
-                sp.Matrix(
-                    sorted(
-                        sp.Rational(p.numerator, p.denominator)
-                        for p in dd.posterior_law("mask", (3, 1, 3), (0, 1, 2), 2, 3).values()
-                    )
+                Shown(
+                    r"\bigl(p(x_{t-1} \mid x_t, x_0)\bigr)_{x_{t-1}}",
+                    sp.Matrix(
+                        sorted(
+                            sp.Rational(p.numerator, p.denominator)
+                            for p in dd.posterior_law("mask", (3, 1, 3), (0, 1, 2), 2, 3).values()
+                        )
+                    ),
                 ),
                 sp.Matrix([sp.Rational(1, 2), sp.Rational(1, 2)]),
                 "the mask posterior: each of the t = 2 masked positions is unmasked w.p. 1/2",
             ),
             Step(
-                _mismatches("edit_v2", _small_cases("edit_v2")),
+                Shown(r"\#\text{mismatches}^{\text{edit v2}}", _mismatches("edit_v2", _small_cases("edit_v2"))),
                 0,
                 "edit v2, exact enumeration, l = 4, V = 3, t = 1..4: mismatching x_{t-1}",
             ),
-            Step(_mismatches("mask", _small_cases("mask")), 0, "mask, exact enumeration, l = 4, t = 1..4"),
             Step(
-                _mismatches("deletion", _small_cases("deletion")),
+                Shown(r"\#\text{mismatches}^{\text{mask}}", _mismatches("mask", _small_cases("mask"))),
+                0,
+                "mask, exact enumeration, l = 4, t = 1..4",
+            ),
+            Step(
+                Shown(r"\#\text{mismatches}^{\text{deletion}}", _mismatches("deletion", _small_cases("deletion"))),
                 0,
                 "deletion: the deletion set S given (x_0, x_t) is uniform on the consistent sets (uniform prior), and "
                 "S minus a uniform element is a uniform (t-1)-set; exact enumeration, x_0 = (0,1,0,1), t = 1..4",
             ),
             Step(
-                _mismatches("edit_v1", _small_cases("edit_v1")),
+                Shown(r"\#\text{mismatches}^{\text{edit v1}}", _mismatches("edit_v1", _small_cases("edit_v1"))),
                 0,
                 "edit v1's baseline posterior p(x_{t-1}|x_0), l = 4, V = 3",
             ),
             Step(
-                sp.Matrix([dd.deletion_position_law(5, 3, i, 1) for i in range(5)]).T * sp.ones(5, 1),
+                Shown(
+                    r"\sum_{i} P(\text{position } i)",
+                    sp.Matrix([dd.deletion_position_law(5, 3, i, 1) for i in range(5)]).T * sp.ones(5, 1),
+                ),
                 sp.Matrix([1]),
                 "the position law of a kept element sums to 1 (l = 5, m = 3, j = 1)",
             ),
@@ -564,21 +623,36 @@ def mask_and_absorbing() -> Proof:
     sabp, sabt = dd.su_mask_alpha_bar(t_ - 1, l_), dd.su_mask_alpha_bar(t_, l_)
     return Proof(
         "mask model vs D3PM absorbing",
-        r"\frac{\bar\alpha_{t-1}-\bar\alpha_t}{1-\bar\alpha_t} = \frac1t at \bar\alpha_t = 1 - t/l; counts differ",
+        r"\(\frac{\bar\alpha_{t-1}-\bar\alpha_t}{1-\bar\alpha_t} = \frac1t\) at \(\bar\alpha_t = 1 - t/l\); counts differ",
         [
             Step(
                 dd.absorbing_posterior(sabp, sabt)[1], 1 / t_, "per-position unmask probability at alphabar_t = 1 - t/l"
             ),
             Step(
-                dd.absorbing_posterior(sabp, sabt)[0],
+                Shown(r"P(\text{stay masked})\big|_{\bar\alpha_t = 1 - t/l}", dd.absorbing_posterior(sabp, sabt)[0]),
                 (t_ - 1) / t_,
                 "stay masked: (1 - alphabar_{t-1}) / (1 - alphabar_t)",
             ),
-            Step((1 - abt) * stay, 1 - abp, "D3PM absorbing marginal constraint per token: P(masked at t-1)"),
-            Step((1 - abt) * unmask + abt, abp, "... and P(x_{t-1} = x_0)"),
-            Step(1 - dd.su_mask_alpha_bar(t_, l_), dd.mask_position_law(l_, t_), "same per-position mask rate t / l"),
             Step(
-                dd.absorbing_mask_count_law(4, dd.su_mask_alpha_bar(2, 4), 2),
+                Shown(r"(1 - \bar\alpha_t)\, P(\text{stay masked})", (1 - abt) * stay),
+                1 - abp,
+                r"D3PM absorbing marginal constraint per token: \(P(\text{masked at } t-1)\)",
+            ),
+            Step(
+                Shown(r"(1 - \bar\alpha_t)\, P(\text{unmask}) + \bar\alpha_t", (1 - abt) * unmask + abt),
+                abp,
+                r"... and \(P(x_{t-1} = x_0)\)",
+            ),
+            Step(
+                Shown(r"1 - \bar\alpha_t^{\text{Su}}", 1 - dd.su_mask_alpha_bar(t_, l_)),
+                Shown(r"P(\text{position masked at } t)", dd.mask_position_law(l_, t_)),
+                "same per-position mask rate t / l",
+            ),
+            Step(
+                Shown(
+                    r"P(2 \text{ masks of } 4)^{\text{D3PM}}",
+                    dd.absorbing_mask_count_law(4, dd.su_mask_alpha_bar(2, 4), 2),
+                ),
                 sp.Rational(3, 8),
                 "but D3PM's mask count is Binomial (P(2 masks of 4) = 3/8), Su's is exactly t",
             ),
@@ -612,8 +686,11 @@ def d3pm_uniform_constraint() -> Proof:
             )
     steps.append(
         Step(
-            _mismatches(
-                "d3pm_uniform", [((0, 1, 2), 3, 1, {"alpha_bar_prev": Fraction(2, 3), "beta_t": Fraction(1, 4)})]
+            Shown(
+                r"\#\text{mismatches}^{\text{D3PM uniform}}",
+                _mismatches(
+                    "d3pm_uniform", [((0, 1, 2), 3, 1, {"alpha_bar_prev": Fraction(2, 3), "beta_t": Fraction(1, 4)})]
+                ),
             ),
             0,
             "exact enumeration of three tokens, K = 3",
@@ -621,7 +698,7 @@ def d3pm_uniform_constraint() -> Proof:
     )
     return Proof(
         "D3PM uniform posterior",
-        r"\sum_{x_t} q(x_{t-1}|x_t,x_0)q(x_t|x_0) = \bar\alpha_{t-1}\delta + (1-\bar\alpha_{t-1})/K",
+        r"\(\sum_{x_t} q(x_{t-1}|x_t,x_0)q(x_t|x_0) = \bar\alpha_{t-1}\delta + (1-\bar\alpha_{t-1})/K\)",
         steps,
         domains={
             beta: (sp.Rational(1, 100), sp.Rational(99, 100), False),

@@ -49,7 +49,7 @@ def test_equals_none_is_not_success():
     # Expr.equals returns None here; the engine must not call that PROVED.
     e = sp.Function("h")(x)
     assert e.equals(0) is None or e.equals(0) is False
-    assert check_equal(e, 0).verdict is not Verdict.PROVED
+    assert check_equal(e, 0).verdict is Verdict.UNDECIDED
 
 
 def test_proof_combines_weakest_and_renders():
@@ -73,3 +73,13 @@ def test_proof_combines_weakest_and_renders():
     assert "checked numerically" in tex and "&=" in tex
     bad = Proof("t", "s", [Step(x, x + 1, "wrong")])
     assert bad.verdict is Verdict.REFUTED
+
+
+def test_a_step_checks_its_evaluated_sides_and_shows_them_unevaluated():
+    from closedform.proofs.core import Shown
+
+    limit = sp.Limit(sp.sin(x) / x, x, 0, "+")
+    p = Proof("t", "s", [Step(limit, 1, "the sine limit")])
+    assert p.verdict is Verdict.PROVED and r"\lim" in p.latex()
+    named = Proof("t", "s", [Step(Shown(r"P_4(\pi)", sp.Rational(1, 2)), sp.Rational(1, 3), "a wrong value")])
+    assert named.verdict is Verdict.REFUTED and "P_4(\\pi)" in named.latex()

@@ -74,16 +74,56 @@ def test_golden_text_artefacts_are_unchanged(generated):
         )
 
 
-def test_golden_figure_files_are_unchanged(generated):
+def _pdf_text(data: bytes) -> str:
+    """The text a PDF draws (its Tj/TJ strings), printable ASCII only.
+
+    The embedded font subset (and so the code of a non-ASCII glyph) differs between machines
+    with the same libraries; what the figure says does not.
+    """
+    import zlib
+
+    out = []
+    for m in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", data, re.DOTALL):
+        try:
+            body = zlib.decompress(m.group(1))
+        except zlib.error:
+            continue  # an uncompressed or binary stream (fonts, images): not text
+        for t in re.finditer(rb"\[(.*?)\]\s*TJ|\(((?:[^()\\]|\\.)*)\)\s*Tj", body, re.DOTALL):
+            parts = re.findall(rb"\(((?:[^()\\]|\\.)*)\)", t.group(1)) if t.group(1) is not None else [t.group(2)]
+            out.append("".join(chr(b) for part in parts for b in part if 32 <= b < 127))
+    return "\n".join(out)
+
+
+def test_golden_figures_say_the_same(generated):
+    # Meaningful content only: what each PDF writes, and (where the drawing libraries are the
+    # recorded ones) the SVG, whose glyphs are paths; never the PDF's font bytes.
     out, _ = generated
+    for f in sorted((GOLDEN / "figures").glob("*.pdf")):
+        new = (out / "figures" / f.name).read_bytes()
+        assert new.startswith(b"%PDF") and new.rstrip().endswith(b"%%EOF"), f.name
+        assert _pdf_text(new) == _pdf_text(f.read_bytes()), f.name
+        assert _pdf_text(new).strip(), f"no text found in {f.name}"
     recorded = json.loads((GOLDEN / "VERSIONS.json").read_text(encoding="utf-8"))
     if recorded != report.library_versions():
         pytest.skip(
-            f"the golden SVG/PDF were drawn with {recorded}, this is {report.library_versions()}: "
-            "regenerate with `python -m closedform.report tests/golden/report` to compare bytes"
+            f"the golden SVGs were drawn with {recorded}, this is {report.library_versions()}: the PDF text and "
+            "the figure data (JSON) were compared; regenerate with `python -m closedform.report tests/golden/report`"
         )
-    for f in sorted((GOLDEN / "figures").glob("*.s*")) + sorted((GOLDEN / "figures").glob("*.pdf")):
-        assert (out / "figures" / f.name).read_bytes() == f.read_bytes(), f.name
+    for f in sorted((GOLDEN / "figures").glob("*.svg")):
+        assert (out / "figures" / f.name).read_text(encoding="utf-8") == f.read_text(encoding="utf-8"), f.name
+
+
+def test_pdf_text_sees_a_changed_label(generated):
+    import io
+
+    out, _ = generated
+    text = _pdf_text((out / "figures" / "sector-0.pdf").read_bytes())
+    assert "several n" in text
+    data = rp.load_plot_data(out / "figures" / "sector-0.json")
+    data.title = data.title.replace("several n", "a few n")
+    buf = io.BytesIO()
+    rp.draw(data).savefig(buf, format="pdf", metadata=rp.PDF_METADATA)
+    assert _pdf_text(buf.getvalue()) != text
 
 
 def test_regenerating_gives_the_same_bytes(tmp_path):
@@ -203,7 +243,7 @@ def test_latex_has_every_part(generated):
         assert result.formula().latex() in tex
         for mk in result.proofs:
             assert report._proof_align(mk().check()) in tex
-    assert tex.count(r"\begin{longtable}") == len(report.GOLDEN_RESULTS)
+    assert tex.count(r"\begin{longtable}") == len(report.GOLDEN_RESULTS) + 1  # one per result, and the summary
     assert r"\tag*{(1) proved}" in tex
     assert "includegraphics" in tex
 
@@ -228,8 +268,12 @@ def test_html_has_the_formulas_proofs_and_checks(generated):
     page = (out / "report.html").read_text(encoding="utf-8")
     for name in report.GOLDEN_RESULTS:
         assert f'<section class="result" id="{name}">' in page
-    assert r"\begin{align*}" in page and r"\tag*{(1) proved}" in page
+    assert '<details class="proof"' in page and "(1) proved</span>" in page
     assert "<th>α</th>" in page and "|δ| ≥" in page
+    # one collapsed block per proof, its verdict and statement in the summary line
+    n_proofs = sum(len(by_name(n).proofs) for n in report.GOLDEN_RESULTS)
+    assert page.count('<details class="proof"') == n_proofs
+    assert page.count('<summary><span class="verdict ') == n_proofs
 
 
 def test_report_without_failures_in_the_golden_configuration(generated):
@@ -237,6 +281,202 @@ def test_report_without_failures_in_the_golden_configuration(generated):
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "0 failed" in page
     assert 'class="FAIL"' not in page and 'class="REFUTED"' not in page
+
+
+def test_html_has_a_summary_and_contents_that_link_to_every_result(generated):
+    out, _ = generated
+    page = (out / "report.html").read_text(encoding="utf-8")
+    summary = re.search(r'<table class="summary">(.*?)</table>', page, re.DOTALL).group(1)
+    toc = re.search(r'<nav id="toc">(.*?)</nav>', page, re.DOTALL).group(1)
+    for name in report.GOLDEN_RESULTS:
+        assert f'<a href="#{name}">' in summary and f'<a href="#{name}">' in toc
+        assert f'id="{name}"' in page
+    assert "max |z| / threshold" in summary and "worst rel. error" in summary
+    assert '<a href="#topic-sector">' in toc and 'id="topic-sector"' in page
+    # statements are maths for MathJax, not raw LaTeX in a paragraph
+    assert r"\(P(\max_i x_i &gt; a)" in page
+
+
+def test_tex_has_a_summary_contents_and_typeset_statements(generated):
+    out, _ = generated
+    tex = (out / "report.tex").read_text(encoding="utf-8")
+    assert r"\tableofcontents" in tex and r"\hyperref[res:sector]" in tex
+    assert r"\(P(\max_i x_i > a)" in tex and r"\textbackslash{}max" not in tex
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+NO_CHROMIUM = "no chromium on PATH for the browser check (Debian: apt-get install chromium)"
+#: Injected before MathJax: record every uncaught error and console.error.
+_BROWSER_HEAD = (
+    "<script>window.__errors=[];window.addEventListener('error',function(e){__errors.push(String(e.message))});"
+    "(function(){var ce=console.error;console.error=function(){"
+    "__errors.push(Array.prototype.join.call(arguments,' '));ce.apply(console,arguments)}})();</script>"
+)
+#: Injected at the end: open every proof, wait for MathJax, measure, and write the findings to the title.
+_BROWSER_TAIL = r"""<script>
+document.querySelectorAll('details').forEach(function(d){d.open=true});
+MathJax.startup.promise.then(function(){return MathJax.typesetPromise()}).then(function(){
+  var raw=[], w=document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while(w.nextNode()){var n=w.currentNode; if(n.parentElement.closest('script,style,mjx-container,code'))continue;
+    if(/\\[A-Za-z]+|\\\(|\\\[/.test(n.textContent)) raw.push(n.textContent.slice(0,120));}
+  var mjx=[].map.call(document.querySelectorAll('mjx-merror,[data-mjx-error]'),
+    function(e){return e.getAttribute('data-mjx-error')||e.textContent});
+  var over=[];
+  document.querySelectorAll('section.result *, nav *, table.summary *').forEach(function(el){
+    if(el.closest('mjx-assistive-mml'))return;  // MathJax's off-screen copy for screen readers
+    var box=el.closest('section.result')||document.body, r=el.getBoundingClientRect(), b=box.getBoundingClientRect();
+    if(r.width>0 && r.right>b.right+1) over.push(el.tagName+'.'+el.className);});
+  var clipped=[].filter.call(document.querySelectorAll('section.result *'),function(el){
+    if(el.closest('mjx-assistive-mml'))return false;
+    var st=getComputedStyle(el);
+    return (st.overflowX=='auto'||st.overflowX=='scroll'||st.overflowX=='hidden') && el.scrollWidth>el.clientWidth+1;
+  }).map(function(el){return el.tagName+'.'+el.className});
+  var tags=document.querySelectorAll('.step-head .verdict'), hidden=[].filter.call(tags,function(t){
+    var r=t.getBoundingClientRect(); return r.width==0||r.height==0}).length;
+  document.title=JSON.stringify({done:true,errors:__errors,raw:raw.slice(0,10),mjx:mjx.slice(0,10),
+    overflow:over.slice(0,10),clipped:clipped.slice(0,10),tags:tags.length,hidden_tags:hidden,
+    typeset:document.querySelectorAll('mjx-container').length});
+});
+</script>"""
+
+
+def _browser_findings(page: Path, work: Path, width: int) -> dict:
+    import html as html_module
+
+    probe = work / "probe.html"
+    text = page.read_text(encoding="utf-8")
+    text = text.replace("<head>", "<head>" + _BROWSER_HEAD, 1).replace("</body>", _BROWSER_TAIL + "</body>", 1)
+    probe.write_text(text, encoding="utf-8")
+    run = subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            f"--user-data-dir={work / 'profile'}",
+            f"--window-size={width},900",
+            "--virtual-time-budget=120000",
+            "--dump-dom",
+            probe.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    title = re.search(r"<title>(.*?)</title>", run.stdout, re.DOTALL)
+    assert title is not None, run.stderr[-2000:]
+    return json.loads(html_module.unescape(title.group(1)))
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason=NO_CHROMIUM)
+@pytest.mark.parametrize("width", [1280, 700])
+def test_html_in_a_real_browser(generated, tmp_path, width):
+    out, _ = generated
+    found = _browser_findings(out / "report.html", tmp_path, width)
+    assert found.get("done"), found
+    assert found["errors"] == [], found["errors"]
+    assert found["mjx"] == [], f"MathJax could not typeset: {found['mjx']}"
+    assert found["raw"] == [], f"raw TeX left in the page text: {found['raw']}"
+    assert found["typeset"] > 50
+    assert found["overflow"] == [] and found["clipped"] == [], found
+    assert found["tags"] > 0 and found["hidden_tags"] == 0
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason=NO_CHROMIUM)
+def test_the_browser_check_can_fail(tmp_path):
+    mathjax = report.mathjax_path().read_text(encoding="utf-8")
+    page = tmp_path / "bad.html"
+    page.write_text(
+        f"<!DOCTYPE html><html><head><script>{report._MATHJAX_CONFIG}</script><script>{mathjax}</script></head>"
+        '<body><section class="result" style="width:300px"><div style="width:900px">wide</div>'
+        r"<p>\(x^1^2\)</p><p>\frac raw</p></section>"
+        "<script>console.error('boom')</script></body></html>",
+        encoding="utf-8",
+    )
+    found = _browser_findings(page, tmp_path, 1000)
+    assert found["errors"] and found["overflow"] and found["raw"] and found["mjx"], found
+
+
+# ----------------------------------------------------------------------------
+# Where the report is written
+# ----------------------------------------------------------------------------
+
+
+def _no_work(monkeypatch):
+    def forbidden(*args, **kwargs):
+        raise AssertionError("the report did work before checking its output folder")
+
+    monkeypatch.setattr(report, "collect", forbidden)
+
+
+@pytest.mark.parametrize("bad", ["", "   "])
+def test_empty_out_is_refused_before_any_work(bad, monkeypatch):
+    from closedform import ParameterError
+
+    _no_work(monkeypatch)
+    with pytest.raises(ParameterError, match="out must name a folder"):
+        report.write_report(out=bad, results=[by_name("alternating_identity")])
+
+
+def test_out_that_is_a_file_or_unwritable_is_refused_before_any_work(tmp_path, monkeypatch):
+    import os
+
+    from closedform import ParameterError
+
+    _no_work(monkeypatch)
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    with pytest.raises(ParameterError, match="is a file"):
+        report.write_report(out=a_file, results=[by_name("alternating_identity")])
+    with pytest.raises(ParameterError, match="writable folder"):  # a file where a parent folder should be
+        report.write_report(out=a_file / "sub", results=[by_name("alternating_identity")])
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if not os.access(locked, os.W_OK):  # root writes anyway
+            with pytest.raises(ParameterError, match="writable folder"):
+                report.write_report(out=locked, results=[by_name("alternating_identity")])
+    finally:
+        locked.chmod(0o700)
+
+
+def test_an_interrupted_write_leaves_no_half_file(tmp_path, monkeypatch):
+    import os
+
+    target = tmp_path / "report.html"
+    target.write_text("the old report")
+
+    def interrupted(src, dst):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        rp.atomic_write(target, "the new report, " * 1000)
+    monkeypatch.undo()
+    assert target.read_text() == "the old report"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]
+    rp.atomic_write(target, "the new report")
+    assert target.read_text() == "the new report"
+
+
+def test_a_failing_simulation_row_says_so():
+    import dataclasses
+
+    import sympy as sp
+
+    from closedform import checks
+
+    # A deliberately wrong claim: P_4(pi) = 9/10 (it is 1/2).
+    wrong = dataclasses.replace(by_name("sector"), closed_form=lambda n, theta: sp.Rational(9, 10))
+    row = checks.simulation_check(wrong, {"n": 4, "theta": "pi"}, 1e-6, 20_000)
+    assert row.status == "FAIL"
+    z, threshold = abs(row.data["z"]), row.data["threshold"]
+    assert z > threshold
+    assert f"max |z| = {z:.2f} > {threshold:.2f}" in row.detail and "<=" not in row.detail.split("(")[0]
+    good = checks.simulation_check(by_name("sector"), {"n": 4, "theta": "pi"}, 1e-6, 20_000)
+    assert good.status == "pass" and f"<= {good.data['threshold']:.2f}" in good.detail
 
 
 # ----------------------------------------------------------------------------
