@@ -61,7 +61,7 @@ def _same_length(s: sp.Matrix, t: sp.Matrix, names: str = "s and t") -> None:
 S_VEC = vector("s", typical=(-5, 5), description="scores, one per label (a vector)", container="matrix")
 T_VEC = vector("t", 0, 1, typical=(0, 1), description="soft labels in [0, 1] (a vector)", container="matrix")
 T_OPEN = vector("t", 0, 1, ends="()", typical=(0.01, 0.99), description="soft labels in (0, 1) (a vector)", container="matrix")
-Y_VEC = vector("y", 0, 1, typical=(0, 1), description="hard labels, 0 or 1 (a vector)", container="matrix")
+Y_VEC = vector("y", 0, 1, integer_entries=True, typical=(0, 1), description="hard labels, 0 or 1 (a vector)", container="matrix")
 S_MAT = matrix("S", typical=(-5, 5), description="scores s_ij, n tasks x m classes (a matrix)")
 T_MAT = matrix("T", 0, 1, rows_sum_to_one=True, typical=(0, 1), description="label rows t_ij summing to 1 (a matrix)")
 T_MAT_OPEN = matrix(

@@ -67,17 +67,21 @@ def _entry(p: Param) -> st.SearchStrategy:
     return st.one_of(floats, ratios)
 
 
-def _count(bounds: tuple[int, int]) -> st.SearchStrategy:
+def _count(bounds: tuple[int, int], fixed: int | None = None) -> st.SearchStrategy:
     lo, hi = bounds
+    if fixed is not None:
+        return st.just(min(max(fixed, lo), hi))
     return st.integers(lo, max(lo, min(hi, lo + DRAWN_LENGTH - 1)))
 
 
-def _vector(p: Param) -> st.SearchStrategy:
+def _vector(p: Param, size: tuple[int, ...] | None = None) -> st.SearchStrategy:
     entry = _entry(p)
-    return _count(p.length).flatmap(lambda n: st.lists(entry, min_size=n, max_size=n)).filter(lambda v: _inside(p, v))
+    return _count(p.length, size[0] if size else None).flatmap(lambda n: st.lists(entry, min_size=n, max_size=n)).filter(lambda v: _inside(p, v))
 
 
-def _matrix(p: Param) -> st.SearchStrategy:
+def _matrix(p: Param, size: tuple[int, ...] | None = None) -> st.SearchStrategy:
+    rows_n = _count(p.rows, size[0] if size else None)
+    cols_n = _count(p.length, size[1] if size and len(size) > 1 else None)
     if p.rows_sum_to_one:
         zero_ok = p.domain.contains(0) == sp.true
         weight = st.integers(0 if zero_ok else 1, 6)
@@ -89,9 +93,9 @@ def _matrix(p: Param) -> st.SearchStrategy:
                 lambda ws: [[sp.Rational(w, sum(rw)) for w in rw] for rw in ws]
             )
 
-        return st.tuples(_count(p.rows), _count(p.length)).flatmap(rows).filter(lambda m: _inside(p, m))
+        return st.tuples(rows_n, cols_n).flatmap(rows).filter(lambda m: _inside(p, m))
     entry = _entry(p)
-    return st.tuples(_count(p.rows), _count(p.length)).flatmap(
+    return st.tuples(rows_n, cols_n).flatmap(
         lambda s: st.lists(st.lists(entry, min_size=s[1], max_size=s[1]), min_size=s[0], max_size=s[0])
     ).filter(lambda m: _inside(p, m))
 
@@ -104,17 +108,39 @@ def _choice(p: Param) -> st.SearchStrategy:
     return st.one_of(words, st.floats(lo, hi, allow_nan=False))
 
 
-def _tokens(p: Param) -> st.SearchStrategy:
+def _tokens(p: Param, size: tuple[int, ...] | None = None) -> st.SearchStrategy:
     hi = 9 if p.domain.sup == sp.oo else int(p.domain.sup)
-    return _count(p.length).flatmap(lambda n: st.lists(st.integers(0, min(hi, 9)), min_size=n, max_size=n))
+    return _count(p.length, size[0] if size else None).flatmap(lambda n: st.lists(st.integers(0, min(hi, 9)), min_size=n, max_size=n))
 
 
-_VALID = {"real": _scalar, "integer": _scalar, "vector": _vector, "matrix": _matrix, "choice": _choice, "tokens": _tokens}
+_SCALAR_KINDS = {"real": _scalar, "integer": _scalar, "choice": _choice}
+_SIZED_KINDS = {"vector": _vector, "matrix": _matrix, "tokens": _tokens}
 
 
-def valid(p: Param) -> st.SearchStrategy:
-    """Values inside the domain and the typical range."""
-    return _VALID[p.kind](p)
+def valid(p: Param, size: tuple[int, ...] | None = None) -> st.SearchStrategy:
+    """Values inside the domain and the typical range (``size``: a vector's length or a matrix's shape)."""
+    if p.kind in _SIZED_KINDS:
+        return _SIZED_KINDS[p.kind](p, size)
+    return _SCALAR_KINDS[p.kind](p)
+
+
+def sized_params(params, data) -> dict:
+    """Draw every parameter of a result, with one length for all vectors and one shape for all matrices.
+
+    Results relate their array parameters (scores and labels of one length, S and T of one
+    shape); drawing each size apart would make almost every draw a refused mismatch.
+    """
+    vectors = [p for p in params if p.kind in ("vector", "tokens")]
+    matrices = [p for p in params if p.kind == "matrix"]
+    length = data.draw(_count(max((p.length for p in vectors), key=lambda b: b[0]))) if vectors else None
+    shape = None
+    if matrices:
+        shape = (data.draw(_count(matrices[0].rows)), data.draw(_count(matrices[0].length)))
+    out = {}
+    for p in params:
+        size = (length,) if p in vectors else (shape if p in matrices else None)
+        out[p.name] = data.draw(valid(p, size), label=p.name)
+    return out
 
 
 def _outside_interval(d: sp.Set) -> list:

@@ -245,11 +245,15 @@ class Param:
         return out
 
     # -- tests ----------------------------------------------------------------
-    def strategy(self):
-        """A Hypothesis strategy of valid values inside the typical range (tests only)."""
+    def strategy(self, size: tuple[int, ...] | None = None):
+        """A Hypothesis strategy of valid values inside the typical range (tests only).
+
+        ``size`` fixes the length of a vector or token sequence (``(n,)``) or the shape
+        of a matrix (``(rows, columns)``), so that related parameters can be drawn alike.
+        """
         from closedform import param_strategies
 
-        return param_strategies.valid(self)
+        return param_strategies.valid(self, size)
 
     def invalid_strategy(self):
         """A Hypothesis strategy of values outside the domain, each to be refused (tests only)."""
@@ -705,7 +709,11 @@ def vector(
     """
     if isinstance(length, int):
         length = (length, length)
-    domain = sp.Range(sp.Integer(low), sp.oo) if integer_entries else _interval(name, low, high, ends)
+    if integer_entries:
+        top = sp.oo if high in (sp.oo, math.inf, "oo") else sp.Integer(high) + 1
+        domain = sp.Range(sp.Integer(low), top)
+    else:
+        domain = _interval(name, low, high, ends)
     return Param(
         name,
         latex or name,

@@ -34,6 +34,8 @@ from fractions import Fraction
 
 import sympy as sp
 
+from closedform.derive.expr_parser import as_expr
+
 #: Digits used to evaluate both sides when symbolic simplification stalls.
 NUMERIC_DIGITS = 50
 #: Two sides count as equal numerically when they agree to this many digits.
@@ -110,7 +112,7 @@ def check_equal(
     <Verdict.REFUTED: 'REFUTED'>
     """
     domains = dict(domains or {})
-    diff = sp.sympify(lhs) - sp.sympify(rhs)
+    diff = as_expr(lhs) - as_expr(rhs)
     if isinstance(lhs, sp.MatrixBase) or isinstance(rhs, sp.MatrixBase):
         diff = sp.Matrix(lhs) - sp.Matrix(rhs)
     try:
@@ -126,7 +128,7 @@ def check_equal(
     # Numeric evaluation: REFUTED on a real difference, else CHECKED_NUMERICALLY.
     if not isinstance(reduced, sp.MatrixBase) and reduced.is_number and reduced.is_zero is False:
         return StepCheck(Verdict.REFUTED, f"{note}the difference simplifies to the nonzero constant {sp.sstr(reduced)}")
-    free = set().union(*(sp.sympify(e).free_symbols for e in (lhs, rhs)))
+    free = set().union(*(as_expr(e).free_symbols for e in (lhs, rhs)))
     symbols = sorted(free, key=lambda s: s.name)
     rng = random.Random(seed)
     agreed = 0
@@ -134,10 +136,10 @@ def check_equal(
         point = _sample_point(symbols, domains, rng)
         try:
             a = sp.N(
-                sp.sympify(lhs).subs(point) if not isinstance(lhs, sp.MatrixBase) else lhs.subs(point), NUMERIC_DIGITS
+                as_expr(lhs).subs(point) if not isinstance(lhs, sp.MatrixBase) else lhs.subs(point), NUMERIC_DIGITS
             )
             b = sp.N(
-                sp.sympify(rhs).subs(point) if not isinstance(rhs, sp.MatrixBase) else rhs.subs(point), NUMERIC_DIGITS
+                as_expr(rhs).subs(point) if not isinstance(rhs, sp.MatrixBase) else rhs.subs(point), NUMERIC_DIGITS
             )
             pairs = zip(sp.Matrix(a), sp.Matrix(b)) if isinstance(a, sp.MatrixBase) else [(a, b)]
             for u, v in pairs:
@@ -179,7 +181,7 @@ def check_sign(expr: object, sign: str, what: str) -> StepCheck:
     >>> check_sign(sp.Symbol("y", real=True), "nonnegative", "y").verdict
     <Verdict.UNDECIDED: 'UNDECIDED'>
     """
-    e = sp.sympify(expr)
+    e = as_expr(expr)
     query, proved, refuted = _SIGNS[sign]
     certified = query(e)
     if certified is True:
@@ -231,7 +233,7 @@ def _latex_of(x: object) -> str:
         return x
     if isinstance(x, (tuple, list)):
         return r"\left(" + ", ".join(_latex_of(v) for v in x) + r"\right)"
-    return sp.latex(sp.sympify(x))
+    return sp.latex(as_expr(x))
 
 
 def display_of(side: object) -> object:
@@ -248,7 +250,7 @@ def value_of(side: object) -> object:
         return None
     if isinstance(side, sp.Basic) or isinstance(side, sp.MatrixBase):
         return side.doit()
-    return sp.sympify(side)
+    return as_expr(side)
 
 
 @dataclass(frozen=True)

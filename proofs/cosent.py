@@ -13,6 +13,7 @@ import random
 import sympy as sp
 
 from closedform.derive import cosent as d
+from closedform.derive.expr_parser import as_expr
 from closedform.proofs.core import Cases, Proof, Shown, Step, StepCheck, Verdict, check_sign
 
 #: Labels with a tie, used by most proofs; four symbolic scores.
@@ -35,7 +36,7 @@ def _indexed_at(expr: sp.Expr, scores, labels) -> sp.Expr:
     rep = {}
     for idx in out.atoms(sp.Indexed):
         q = int(idx.indices[0]) - 1
-        rep[idx] = scores[q] if idx.base.label.name == "f" else sp.sympify(labels[q])
+        rep[idx] = scores[q] if idx.base.label.name == "f" else as_expr(labels[q])
     return out.xreplace(rep).doit()
 
 

@@ -520,7 +520,7 @@ def exponential_closed_form() -> Proof:
         Step(
             r"p(0.3, 0, -0.5, 0.2)",
             r"(0.347129, 0.228310, 0.126524, 0.298037)",
-            "MATH.md 1.4, to its 6 digits",
+            "post 9085, to its 6 digits",
             check=lambda: (
                 StepCheck(Verdict.PROVED, "exact values round to the quoted digits")
                 if all(abs(sp.N(a - b, 30)) <= sp.Rational(5, 10**7) for a, b in zip(closed, pmath))

@@ -26,6 +26,8 @@ from typing import Any
 
 import sympy as sp
 
+from closedform.derive.expr_parser import as_expr
+
 # ----------------------------------------------------------------------------
 # LaTeX -> Unicode
 # ----------------------------------------------------------------------------
@@ -414,7 +416,7 @@ def cases_latex(c: Any) -> str:
     label = cases.label
     if entries is None:
         return ""
-    values = [sp.latex(sp.sympify(r.value)) if not isinstance(r.value, str) else r.value for r in c.cases]
+    values = [sp.latex(as_expr(r.value)) if not isinstance(r.value, str) else r.value for r in c.cases]
     if max(len(e) for e in entries) <= 16:
         head = " & ".join(values)
         return (
@@ -455,7 +457,7 @@ def case_rows(c: Any) -> list[tuple[str, str | None, Any]]:
     """The cases of a checked family step as (case LaTeX, entry LaTeX or None, verdict)."""
     rows = []
     for r in c.cases:
-        value = sp.latex(sp.sympify(r.value)) if not isinstance(r.value, str) else r.value
+        value = sp.latex(as_expr(r.value)) if not isinstance(r.value, str) else r.value
         rows.append((value, None if r.shown is None else side_latex(r.shown), r.verdict))
     return rows
 
@@ -496,7 +498,7 @@ def step_text(c: Any, number: int, width: int) -> list[str]:
             if r.shown is None and r.verdict.value == "PROVED":
                 continue  # nothing to show beyond the span of the cases
             shown = "" if r.shown is None else side_unicode(r.shown)
-            value = to_unicode(sp.latex(sp.sympify(r.value))) if not isinstance(r.value, str) else r.value
+            value = to_unicode(sp.latex(as_expr(r.value))) if not isinstance(r.value, str) else r.value
             text = f"{label} = {value}: {shown}" if shown else f"{label} = {value}"
             tail = "" if r.verdict.value == "PROVED" else f"  [{verdict_word(r.verdict)}]"
             lines += _wrapped(text + tail, width, pad + "  ", pad + "      ")

@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 from closedform import checks
 from closedform.derive.errors import ParameterError
 from closedform.numeric.target import SIMULATOR
+from closedform.param_strategies import sized_params
 from closedform.registry import RESULTS
 
 pytestmark = pytest.mark.skipif(SIMULATOR, reason="CPU registry checks; the simulator job runs tests/test_cuda.py")
@@ -43,7 +44,7 @@ REFUSAL_SECONDS = 2.0
 
 
 def _params(result, data):
-    return {p.name: data.draw(p.strategy(), label=p.name) for p in result.params}
+    return sized_params(result.params, data)
 
 
 @pytest.mark.parametrize("result", ORACLE_RESULTS, ids=lambda r: r.name)
