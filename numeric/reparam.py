@@ -959,6 +959,11 @@ def family_law_vjp(noise: str, m, cot) -> tuple[np.ndarray, np.ndarray]:
     return _family_batch(noise, m, cot)
 
 
+#: Widest Cauchy row (max - min of mu/tau) the batched quadrature evaluates to 1e-12: measured,
+#: rows [0, -g, -2g] lose 2e-15 of their mass at 2g = 400, 3e-12 at 800 and 2e-10 at 1200.
+CAUCHY_MAX_SPREAD = 500.0
+
+
 def _family_batch(noise: str, m, cot):
     from closedform.derive import reparam as dr
 
@@ -969,6 +974,16 @@ def _family_batch(noise: str, m, cot):
     arr = _as_logits(m)
     if noise == "normal":
         return normal_law(arr) if cot is None else normal_law_vjp(arr, cot)
+    # The law depends on differences only: measured from each row's maximum, logits of 1e17
+    # stop putting the quadrature window where float64 cannot resolve the noise's scale.
+    arr = np.ascontiguousarray(arr - arr.max(axis=1, keepdims=True))
+    if noise == "cauchy":
+        spread = float(-arr.min()) if arr.size else 0.0
+        if spread > CAUCHY_MAX_SPREAD:
+            raise ParameterError(
+                f"cauchy noise: max(mu) - min(mu) must be at most {CAUCHY_MAX_SPREAD:g} tau in a row for "
+                f"1e-12 accuracy (algebraic tails; the quadrature loses digits past it), got {spread:.3g} tau"
+            )
     batch, grid_size = _family_kernel(noise)
     p = np.empty_like(arr)
     if cot is None:

@@ -326,3 +326,18 @@ def test_cli_latex_and_simulate(capsys):
     assert "closed form 0.348586271679" in out and "[3]" in out
     assert main(["simulate", "argmax", "--noise", "gauss", "--mu", "0,1"]) == 2
     assert "noise must be one of" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("noise", ["laplace", "logistic", "uniform", "exponential", "gumbel", "normal"])
+def test_huge_scores_give_a_distribution(noise):
+    """Rows of 1e17 once summed to 0 or 1.3 (the window sat where float64 cannot see the noise)."""
+    rows = np.array([[1e17, 0.0, -1e17], [3e16, 1.0, 2.0], [1e17, 1e17, 0.0]])
+    p = reparam.evaluate(noise, rows)
+    assert np.allclose(p.sum(axis=1), 1.0, atol=1e-12, rtol=0)
+    assert np.array_equal(p.round(12), np.array([[1.0, 0, 0], [1.0, 0, 0], [0.5, 0.5, 0]]))
+
+
+def test_cauchy_rows_past_the_measured_spread_are_refused():
+    with pytest.raises(ParameterError, match=r"cauchy noise: max\(mu\) - min\(mu\) must be at most 500 tau"):
+        reparam.evaluate("cauchy", [1e17, 0.0, -1e17])
+    assert abs(reparam.evaluate("cauchy", [0.0, -200.0, -400.0]).sum() - 1) < 1e-12
