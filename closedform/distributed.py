@@ -41,7 +41,8 @@ from typing import Any
 
 import numpy as np
 
-from closedform.numeric.drivers import StreamKernel, streams_for
+from closedform.numeric.drivers import StreamKernel, StreamPlan, StreamRun, run_chunks, split_trials, streams_for
+from closedform.numeric.rng import make_states
 from closedform.spec import ParameterError
 
 #: Chunks per run when the caller does not say.  A constant, never derived from
@@ -256,6 +257,50 @@ def reduce_chunks(parts: Sequence[dict[str, Any]], n_streams: int, trials: int, 
     return np.concatenate([np.asarray(p["acc"], dtype=np.float64) for p in parts], axis=0).sum(axis=0)
 
 
+def run_segment(
+    blob: bytes, packed: np.ndarray, states: np.ndarray, out: np.ndarray, count: int, rem: int, device: str
+) -> dict[str, Any]:
+    """Continue a block of streams by one segment of a chunked run (one Dask task).
+
+    ``states``/``out`` are the block's generator states and accumulator rows
+    as the previous segment left them; the task works on copies (a task run
+    again after a lost worker must see the same inputs) and returns them
+    moved on, with the seconds the driver took and the process id.
+    """
+    import numba
+
+    kernel = _kernel_from_blob(blob).for_params(packed)
+    states, out = np.array(states, copy=True), np.array(out, copy=True)
+    with _RUN_LOCK:
+        threads = _worker_threads()
+        if threads is not None:
+            numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+        kernel.compile_for(device, states, packed, out)
+        t0 = time.perf_counter()
+        kernel.run_segment(states, count, rem, packed, out, device)
+        seconds = time.perf_counter() - t0
+    return {"states": states, "out": out, "seconds": seconds, "pid": os.getpid()}
+
+
+#: Seconds between two looks at the Ctrl-C flag while a round of tasks runs.
+POLL_S = 0.1
+
+
+def _wait_round(client: Any, futures: Sequence[Any], stop: Any) -> list[dict[str, Any]] | None:
+    """The results of one round's tasks, or None (tasks cancelled) once ``stop()`` says so."""
+    from distributed import wait
+
+    while True:
+        if stop():
+            client.cancel(list(futures))
+            return None
+        try:
+            wait(list(futures), timeout=POLL_S)
+        except TimeoutError:
+            continue
+        return client.gather(list(futures))
+
+
 def run_on_cluster(
     kernel: StreamKernel,
     packed: np.ndarray,
@@ -267,21 +312,47 @@ def run_on_cluster(
     chunks: int | None = None,
     *,
     progress: bool | None = None,
-) -> tuple[np.ndarray, int, float]:
-    """Run ``trials`` trials of ``kernel`` on a Dask cluster; return ``(totals, streams, seconds)``.
+) -> StreamRun:
+    """Run ``trials`` trials of ``kernel`` on a Dask cluster, in the timed chunks of a local run.
 
-    ``totals`` equal those of ``kernel.run(packed, trials, seed, streams, device)``
-    in one process, bit for bit; ``seconds`` is the wall time of the
-    distributed run (submission to the last result).
+    Each chunk (:func:`~closedform.numeric.drivers.run_chunks`, about a
+    second) is one round of tasks, one per block of streams
+    (:func:`chunk_bounds`), that continue the blocks' generator states and
+    accumulator rows.  The per-stream rows are therefore those of
+    ``kernel.run(packed, trials, seed, streams, device)`` in one process, bit
+    for bit, and so are the totals.  Ctrl-C cancels the round under way and
+    returns the rounds done (``trials`` of the returned run tells how many);
+    ``seconds`` is the wall time of the rounds.
     """
+    from closedform.estimate import progress_bar, sigint_flag
+
+    packed = np.ascontiguousarray(packed, dtype=np.float64)
     n_streams = streams_for(trials, streams)
     bounds = chunk_bounds(n_streams, chunks)
-    with client_for(cluster) as client:
-        t0 = time.perf_counter()
-        futures = submit_chunks(client, kernel, packed, trials, seed, n_streams, bounds, device)
-        parts = gather_chunks(client, futures, progress)
-        seconds = time.perf_counter() - t0
-    return reduce_chunks(parts, n_streams, int(trials), kernel.integer), n_streams, seconds
+    plan = StreamPlan(n_streams, *split_trials(int(trials), n_streams))
+    states = make_states(seed, n_streams)
+    out = np.zeros((n_streams, int(kernel.acc_width(packed))), dtype=kernel.dtype)
+    with client_for(cluster) as client, sigint_flag() as stop, progress_bar(trials, progress, "cluster") as update:
+        blob = kernel_blob(kernel)
+
+        def advance(per_stream: int) -> None:
+            count, rem = plan.segment(per_stream)
+            futures = [
+                client.submit(
+                    run_segment, blob, packed, states[a:b], out[a:b], count, min(max(rem - a, 0), b - a), device,
+                    pure=False,  # every call is a fresh run, never a cached result of an earlier one
+                )
+                for a, b in bounds
+            ]
+            parts = _wait_round(client, futures, stop)
+            if parts is None:
+                return
+            for (a, b), part in zip(bounds, parts):
+                states[a:b], out[a:b] = part["states"], part["out"]
+            plan.record(count, rem)
+
+        seconds = run_chunks(plan, advance, stop=stop, on_chunk=lambda p: update(p.trials_done))
+    return StreamRun(out=out, trials=plan.trials_done, seconds=seconds, device=device)
 
 
 __all__ = [
@@ -294,5 +365,6 @@ __all__ = [
     "reduce_chunks",
     "run_chunk",
     "run_on_cluster",
+    "run_segment",
     "submit_chunks",
 ]
