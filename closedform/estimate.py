@@ -150,38 +150,38 @@ MAX_STREAMS = 2**26
 PROGRESS_DELAY_S = 1.0
 
 
-def _whole_number(name: str, value: Any, lo: int, hi: int, hi_text: str, why: str = "") -> int:
-    """``value`` as an int in ``[lo, hi]``, or a ParameterError naming ``name`` and the domain.
+def _whole_number(name: str, value: Any, lo: int, hi: int, domain: str, floats: bool = True) -> int:
+    """``value`` as an int in ``[lo, hi]``, or a ParameterError saying ``name must be {domain}``.
 
     ``bool`` is refused (``True`` is not a count), and so are strings and
-    non-integral floats; integral floats such as ``1e8`` are accepted.
+    non-integral floats; integral floats such as ``1e8`` only when ``floats``.
     """
-    domain = f"an integer in [{lo}, {hi_text}]{why}"
+    refused = ParameterError(f"{name} must be {domain}, got {value!r}")
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ParameterError(f"{name} must be {domain}, got {value!r}")
-    if isinstance(value, (float, np.floating)):
-        if not math.isfinite(value) or value != math.floor(value):
-            raise ParameterError(f"{name} must be {domain}, got {value!r}")
-    v = int(value)
-    if not lo <= v <= hi:
-        raise ParameterError(f"{name} must be {domain}, got {value!r}")
-    return v
+        raise refused
+    if isinstance(value, (float, np.floating)) and (
+        not floats or not math.isfinite(value) or value != math.floor(value)
+    ):
+        raise refused
+    if not lo <= int(value) <= hi:
+        raise refused
+    return int(value)
+
+
+TRIALS_DOMAIN = "an integer in [1, 1e15] (about two weeks at the fastest kernel's rate; run several seeds)"
+SEED_DOMAIN = "an integer in [0, 2**64)"
+STREAMS_DOMAIN = (
+    "an integer in [1, 2**26] (each stream keeps a 16-byte RNG state and a row of counts in memory: "
+    "2**26 streams take over 1.5 GiB)"
+)
 
 
 def _check_run_args(trials: Any, device: str, seed: Any, streams: Any) -> tuple[int, int, int | None]:
-    t = _whole_number(
-        "trials", trials, 1, MAX_TRIALS, "1e15", " (about two weeks at the fastest kernel's rate; run several seeds)"
-    )
+    t = _whole_number("trials", trials, 1, MAX_TRIALS, TRIALS_DOMAIN)
     if device not in DEVICES:
         raise ParameterError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")
-    if isinstance(seed, (float, np.floating)):  # a seed is an exact integer, never 1e3
-        raise ParameterError(f"seed must be an integer in [0, 2**64), got {seed!r}")
-    sd = _whole_number("seed", seed, 0, 2**64 - 1, "2**64)")
-    if isinstance(streams, (float, np.floating)):
-        raise ParameterError(f"streams must be an integer in [1, 2**26], got {streams!r}")
-    st = None
-    if streams is not None:
-        st = _whole_number("streams", streams, 1, MAX_STREAMS, "2**26", " (each stream keeps its RNG state and counts in memory)")
+    sd = _whole_number("seed", seed, 0, 2**64 - 1, SEED_DOMAIN, floats=False)
+    st = None if streams is None else _whole_number("streams", streams, 1, MAX_STREAMS, STREAMS_DOMAIN, floats=False)
     return t, sd, st
 
 
