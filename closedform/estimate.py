@@ -232,12 +232,15 @@ def sigint_flag() -> Iterator[Callable[[], bool]]:
 def progress_bar(total: int, progress: bool | None, desc: str) -> Iterator[Callable[[int], None]]:
     """A tqdm bar over trials (``tqdm.auto``: a widget in notebooks); yields ``update(trials_done)``.
 
-    ``progress=None`` shows it on terminals only, and only for runs longer
-    than :data:`PROGRESS_DELAY_S`.
+    ``progress=None`` shows it on terminals and in notebooks (not in logs or
+    pipes), and only for runs longer than :data:`PROGRESS_DELAY_S`.
     """
     from tqdm.auto import tqdm
 
-    disable = None if progress is None else not progress
+    # None lets tqdm hide the bar when stderr is no terminal, which a notebook's stderr is not either;
+    # tqdm.auto's class derives from the notebook one exactly when it runs in a notebook.
+    notebook = any(c.__module__ == "tqdm.notebook" for c in tqdm.__mro__)
+    disable = (False if notebook else None) if progress is None else not progress
     with tqdm(
         total=total, unit="trial", unit_scale=True, disable=disable, delay=PROGRESS_DELAY_S, leave=False, desc=desc
     ) as bar:
