@@ -345,6 +345,7 @@ class StreamKernel:
         kernel[blocks, THREADS_PER_BLOCK](d_states, base, rem, d_params, d_out)
         cuda.synchronize()
         out[...] = d_out.copy_to_host()
+        states[...] = d_states.copy_to_host()  # the next chunk of a long run continues from here
 
 
 @dataclass

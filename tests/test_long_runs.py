@@ -301,3 +301,18 @@ def test_default_streams_same_counts_on_cpu_and_cuda(result):
         assert np.array_equal(cpu.totals, gpu.totals)
     else:  # a GPU's libm may round the last bit differently (as in test_cuda.py)
         assert np.allclose(cpu.totals, gpu.totals, rtol=1e-12, atol=0)
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("name, case", [("sector", FAST), ("largest_spacing_mean", {"n": 5}), ("argmax", {"noise": "gumbel", "mu": "0.3,0"})])
+def test_chunked_cuda_run_continues_the_states(name, case):
+    # On CUDA the states live on the device during a chunk: they must come back for the next one.
+    result = by_name(name)
+    kernel, packed = result.simulation.kernel, _packed(result, case)
+    whole = kernel.run(packed, 203, 5, 8, device="cuda")
+    state = kernel.start(packed, 203, 5, 8, device="cuda")
+    for m in (1, 4, 2, 100):
+        if not state.plan.finished:
+            state.advance(m)
+    assert state.plan.finished
+    assert np.array_equal(state.out, whole.out)
