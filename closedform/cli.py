@@ -198,7 +198,7 @@ def _trials(text: str) -> int:
     """A whole number of trials (``1e8`` allowed); the upper bound is checked with the run (one place)."""
     import math
 
-    domain = "a positive whole number such as 1e8"
+    domain = "a positive integer such as 1e8"
     try:
         value = int(text, 10)
     except ValueError:

@@ -271,8 +271,8 @@ def test_largest_run_arguments_are_accepted():
     "flags, message",
     [
         (["--trials", "1e18"], "trials must be an integer in [1, 1e15]"),
-        (["--trials", "inf"], "trials must be a positive whole number"),
-        (["--trials", "nan"], "trials must be a positive whole number"),
+        (["--trials", "inf"], "trials must be a positive integer such as 1e8"),
+        (["--trials", "nan"], "trials must be a positive integer such as 1e8"),
         (["--streams", "1000000000000"], "streams must be an integer in [1, 2**26]"),
     ],
 )
