@@ -168,10 +168,10 @@ def _whole_number(name: str, value: Any, lo: int, hi: int, domain: str, floats: 
     return int(value)
 
 
-TRIALS_DOMAIN = "an integer in [1, 1e15] (about two weeks at the fastest kernel's rate; run several seeds)"
+TRIALS_DOMAIN = "a positive integer, at most 1e15 (about two weeks at the fastest kernel's rate; run several seeds)"
 SEED_DOMAIN = "an integer in [0, 2**64)"
 STREAMS_DOMAIN = (
-    "an integer in [1, 2**26] (each stream keeps a 16-byte RNG state and a row of counts in memory: "
+    "a positive integer, at most 2**26 (each stream keeps a 16-byte RNG state and a row of counts in memory: "
     "2**26 streams take over 1.5 GiB)"
 )
 
@@ -303,7 +303,7 @@ def simulate_result(
     >>> simulate_result(by_name("sector"), True, n=4, theta="pi")
     Traceback (most recent call last):
     ...
-    closedform.ParameterError: trials must be an integer in [1, 1e15] (about two weeks at the fastest kernel's rate; run several seeds), got True
+    closedform.ParameterError: trials must be a positive integer, at most 1e15 (about two weeks at the fastest kernel's rate; run several seeds), got True
     """
     if result.simulation is None:
         raise ParameterError(f"{result.name} has no simulator: {result.skips.get('simulation', 'none registered')}")
