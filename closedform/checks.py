@@ -127,7 +127,7 @@ def simulation_check(result: Result, case: dict[str, Any], alpha: float, trials:
     t0 = time.perf_counter()
     claimed = result.claimed_values(**case)
     seed = seed_for(result, case)
-    est = simulate_result(result, trials, device=device, seed=seed, **case)
+    est = simulate_result(result, trials, device=device, seed=seed, progress=False, **case)
     tests = est.z_tests(claimed, alpha)
     # The component shown is the one furthest past its threshold (every component
     # has the same Bonferroni threshold, so this is also the largest |z|).

@@ -171,6 +171,18 @@ def cmd_prove(args: argparse.Namespace, extra: Sequence[str]) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace, extra: Sequence[str]) -> int:
+    """Simulate one result; Ctrl-C prints the partial estimate on one line and exits 130."""
+    try:
+        return _simulate(args, extra)
+    except KeyboardInterrupt as exc:
+        from closedform.estimate import Interrupted
+
+        why = str(exc) if isinstance(exc, Interrupted) else "interrupted before the run started; no estimate"
+        print(f"closedform: {why}", file=sys.stderr)
+        return 130  # 128 + SIGINT, what a shell reports for a run stopped by Ctrl-C
+
+
+def _simulate(args: argparse.Namespace, extra: Sequence[str]) -> int:
     from closedform.estimate import simulate_result
     from closedform.spec import ParameterError
 
@@ -231,13 +243,23 @@ def cmd_report(args: argparse.Namespace, extra: Sequence[str]) -> int:
 
 
 def _trials(text: str) -> int:
+    """A whole number of trials (``1e8`` allowed); the upper bound is checked with the run (one place)."""
+    import math
+
+    domain = "a positive integer such as 1e8"
     try:
-        value = float(text)
+        value = int(text, 10)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"trials must be a positive integer such as 1e8, got {text!r}") from None
-    if not value >= 1 or value != int(value) or value > 2**62:
-        raise argparse.ArgumentTypeError(f"trials must be a positive integer such as 1e8, got {text!r}")
-    return int(value)
+        try:
+            number = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"trials must be {domain}, got {text!r}") from None
+        if not math.isfinite(number) or number != math.floor(number):
+            raise argparse.ArgumentTypeError(f"trials must be {domain}, got {text!r}") from None
+        value = int(number)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"trials must be {domain}, got {text!r}")
+    return value
 
 
 def _seed(text: str) -> int:

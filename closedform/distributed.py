@@ -1,21 +1,24 @@
-r"""Monte Carlo past one machine: the streams of one run, in chunks, on a Dask cluster.
+r"""Monte Carlo past one machine: the chunks of a long run, as rounds of tasks on a Dask cluster.
 
-A run of ``trials`` trials over ``S`` RNG streams is cut into contiguous
-chunks of streams; every chunk is one Dask task that runs the same Numba
-driver as a single process (:meth:`~closedform.numeric.drivers.StreamKernel.run`
-with ``first_stream``/``total_streams``), so stream ``s`` gets the same
-xoroshiro128+ state and the same number of trials as in a single-process run.
-Integer counts are added exactly; float sums come back per stream and are
-summed in stream order by the same NumPy call as in one process.  The counts
-therefore depend only on ``(seed, streams, trials)``: not on the number of
-chunks, nor on the number of workers, nor on which worker ran what.  A worker
-that dies mid-run loses its tasks; Dask's scheduler runs them again elsewhere
-and, the tasks being deterministic, the totals are unchanged.
+A run goes in the timed chunks of a run on one process
+(:func:`~closedform.numeric.drivers.run_chunks`, about a second each).  On a
+cluster a chunk is one round of Dask tasks, one per contiguous block of RNG
+streams (:func:`chunk_bounds`): each task continues its block's xoroshiro128+
+states and accumulator rows by the chunk's trials
+(:func:`run_segment`, the same Numba driver as one process) and returns them.
+Stream ``s`` therefore sees the same states and the same trials as in a
+single-process run, and its accumulator row is the same bit for bit, float
+sums included; the totals are the rows summed in stream order by the same
+NumPy call.  The counts depend only on ``(seed, streams, trials)``: not on the
+number of blocks, nor on the workers, nor on the chunking.  A worker that dies
+mid-round loses its tasks; Dask's scheduler runs them again elsewhere on the
+same inputs (a task works on copies), so the totals are unchanged.  Ctrl-C
+cancels the round under way and keeps the rounds done.
 
 .. math::
 
-    \text{totals} = \sum_{c} \sum_{s \in c} \text{acc}_s
-                  = \sum_{s=0}^{S-1} \text{acc}_s .
+    \text{totals} = \sum_{s=0}^{S-1} \text{acc}_s ,
+    \qquad \text{acc}_s = \text{acc}_s^{(\text{round } 1)} \to \cdots \to \text{acc}_s^{(\text{round } R)} .
 
 Needs the optional extra ``dask`` (``pip install closedform[dask]``).
 
@@ -23,7 +26,7 @@ Examples
 --------
 >>> chunk_bounds(10, 4)
 [(0, 3), (3, 6), (6, 8), (8, 10)]
->>> chunk_bounds(3)  # never more chunks than streams
+>>> chunk_bounds(3)  # never more blocks than streams
 [(0, 1), (1, 2), (2, 3)]
 """
 
@@ -41,13 +44,14 @@ from typing import Any
 
 import numpy as np
 
-from closedform.numeric.drivers import StreamKernel, streams_for
+from closedform.numeric.drivers import StreamKernel, StreamPlan, StreamRun, run_chunks, split_trials, streams_for
+from closedform.numeric.rng import make_states
 from closedform.spec import ParameterError
 
-#: Chunks per run when the caller does not say.  A constant, never derived from
-#: the cluster, so the task graph of a run is the same on any cluster; 64 keeps
-#: a few tasks per core on clusters of a dozen machines and the per-task
-#: overhead (a few ms) small against a chunk's work.
+#: Blocks of streams (tasks per round) when the caller does not say.  A
+#: constant, never derived from the cluster, so the task graph of a run is the
+#: same on any cluster; 64 keeps a few tasks per core on clusters of a dozen
+#: machines and the per-task overhead (a few ms) small against a round's second.
 DEFAULT_CHUNKS = 64
 #: Seconds to wait for a remote scheduler before giving up with a clear error.
 CONNECT_TIMEOUT_S = 10
@@ -75,10 +79,10 @@ def _dask() -> Any:
 
 
 def chunk_bounds(n_streams: int, chunks: int | None = None) -> list[tuple[int, int]]:
-    """Split streams ``0..n_streams-1`` into contiguous ``(start, stop)`` chunks of near-equal size.
+    """Split streams ``0..n_streams-1`` into contiguous ``(start, stop)`` blocks of near-equal size.
 
-    The split depends on ``n_streams`` and ``chunks`` only; the first
-    ``n_streams % chunks`` chunks hold one stream more.
+    The split depends on ``n_streams`` and ``chunks`` (the number of blocks)
+    only; the first ``n_streams % chunks`` blocks hold one stream more.
     """
     if chunks is None:
         chunks = DEFAULT_CHUNKS
@@ -119,29 +123,6 @@ def _worker_threads() -> int | None:
         return int(get_worker().state.nthreads)
     except (ImportError, ValueError, AttributeError):  # not inside a Dask worker
         return None
-
-
-def run_chunk(
-    blob: bytes, packed: np.ndarray, trials: int, seed: int, n_streams: int, start: int, stop: int, device: str
-) -> dict[str, Any]:
-    """Run streams ``start..stop-1`` of a run of ``trials`` trials over ``n_streams`` streams.
-
-    Returns the chunk's accumulators: summed counts for an integer kernel,
-    per-stream rows for a float one (so the caller sums them in stream order),
-    with the trials run, the seconds the driver took and the process id.
-    """
-    import numba
-
-    kernel = _kernel_from_blob(blob)
-    with _RUN_LOCK:
-        threads = _worker_threads()
-        if threads is not None:
-            numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
-        run = kernel.run(
-            packed, trials, seed, streams=stop - start, device=device, first_stream=start, total_streams=n_streams
-        )
-    acc = run.totals if kernel.integer else run.out
-    return {"start": start, "stop": stop, "acc": acc, "trials": run.trials, "seconds": run.seconds, "pid": os.getpid()}
 
 
 # Topic selections already warmed in this (worker) process (() stands for all).
@@ -231,56 +212,83 @@ def client_for(cluster: Any) -> Iterator[Any]:
         )
 
 
-def submit_chunks(
+def run_segment(
+    blob: bytes, packed: np.ndarray, states: np.ndarray, out: np.ndarray, count: int, rem: int, device: str
+) -> dict[str, Any]:
+    """Continue a block of streams by one segment of a chunked run (one Dask task).
+
+    ``states``/``out`` are the block's generator states and accumulator rows
+    as the previous segment left them; the task works on copies (a task run
+    again after a lost worker must see the same inputs) and returns them
+    moved on, with the seconds the driver took and the process id.
+    """
+    import numba
+
+    kernel = _kernel_from_blob(blob).for_params(packed)
+    states, out = np.array(states, copy=True), np.array(out, copy=True)
+    with _RUN_LOCK:
+        threads = _worker_threads()
+        if threads is not None:
+            numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+        kernel.compile_for(device, states, packed, out)
+        t0 = time.perf_counter()
+        kernel.run_segment(states, count, rem, packed, out, device)
+        seconds = time.perf_counter() - t0
+    return {"states": states, "out": out, "seconds": seconds, "pid": os.getpid()}
+
+
+def submit_round(
     client: Any,
-    kernel: StreamKernel,
+    blob: bytes,
     packed: np.ndarray,
-    trials: int,
-    seed: int,
-    n_streams: int,
+    states: np.ndarray,
+    out: np.ndarray,
     bounds: Sequence[tuple[int, int]],
+    count: int,
+    rem: int,
     device: str = "cpu",
 ) -> list[Any]:
-    """Submit one task per chunk; returns the futures in stream order."""
-    blob = kernel_blob(kernel)
-    packed = np.ascontiguousarray(packed, dtype=np.float64)
-    # pure=False: every call is a fresh run, never a cached result of an earlier one.
+    """Submit one round: a :func:`run_segment` task per block; returns the futures in stream order.
+
+    Every stream runs ``count`` trials, ``count + 1`` for streams ``s < rem``
+    (whole-run indices; a block gets its share of ``rem``).
+    """
     return [
-        client.submit(run_chunk, blob, packed, int(trials), int(seed), int(n_streams), a, b, device, pure=False)
+        client.submit(
+            run_segment,
+            blob,
+            packed,
+            states[a:b],
+            out[a:b],
+            int(count),
+            min(max(int(rem) - a, 0), b - a),
+            device,
+            pure=False,  # every call is a fresh run, never a cached result of an earlier one
+        )
         for a, b in bounds
     ]
 
 
-def gather_chunks(client: Any, futures: Sequence[Any], progress: bool | None = None) -> list[dict[str, Any]]:
-    """Wait for every chunk (with a progress bar: ``tqdm.auto``, so in notebooks too) and return them in order."""
-    from distributed import as_completed
-    from tqdm.auto import tqdm
+def apply_round(parts: Sequence[dict[str, Any]], bounds: Sequence[tuple[int, int]], states, out) -> None:
+    """Write a round's results back into the run's ``states`` and ``out`` (in place)."""
+    if len(parts) != len(bounds):
+        raise RuntimeError(f"a round returned {len(parts)} blocks for {len(bounds)} submitted")
+    for (a, b), part in zip(bounds, parts):
+        states[a:b], out[a:b] = part["states"], part["out"]
 
-    disable = None if progress is None else not progress  # None: shown on terminals only
-    with tqdm(total=len(futures), unit="chunk", disable=disable, leave=False, desc="cluster") as bar:
-        for _ in as_completed(futures, loop=client.loop):
-            bar.update(1)
+
+#: Seconds between two looks at the round's futures and the Ctrl-C flag.
+POLL_S = 0.02
+
+
+def _wait_round(client: Any, futures: Sequence[Any], stop: Any) -> list[dict[str, Any]] | None:
+    """The results of one round's tasks, or None (tasks cancelled) once ``stop()`` says so."""
+    while not all(f.done() for f in futures):
+        if stop():
+            client.cancel(list(futures))
+            return None
+        time.sleep(POLL_S)
     return client.gather(list(futures))
-
-
-def reduce_chunks(parts: Sequence[dict[str, Any]], n_streams: int, trials: int, integer: bool) -> np.ndarray:
-    """Add the chunks' accumulators exactly as a single process would; checks they tile the run."""
-    parts = sorted(parts, key=lambda p: p["start"])
-    expect = 0
-    for p in parts:
-        if p["start"] != expect:
-            raise RuntimeError(f"chunks do not tile the streams: gap or overlap at stream {expect}")
-        expect = p["stop"]
-    if expect != n_streams:
-        raise RuntimeError(f"chunks cover {expect} of {n_streams} streams")
-    done = sum(int(p["trials"]) for p in parts)
-    if done != trials:
-        raise RuntimeError(f"chunks ran {done} trials, the run asked for {trials}")
-    if integer:
-        return np.sum([np.asarray(p["acc"], dtype=np.int64) for p in parts], axis=0, dtype=np.int64)
-    # The single-process run sums its (streams, width) array over axis 0; the
-    # same array in the same order gives the same float64 bits.
-    return np.concatenate([np.asarray(p["acc"], dtype=np.float64) for p in parts], axis=0).sum(axis=0)
 
 
 def run_on_cluster(
@@ -294,33 +302,50 @@ def run_on_cluster(
     chunks: int | None = None,
     *,
     progress: bool | None = None,
-) -> tuple[np.ndarray, int, float]:
-    """Run ``trials`` trials of ``kernel`` on a Dask cluster; return ``(totals, streams, seconds)``.
+) -> StreamRun:
+    """Run ``trials`` trials of ``kernel`` on a Dask cluster, in the timed chunks of a local run.
 
-    ``totals`` equal those of ``kernel.run(packed, trials, seed, streams, device)``
-    in one process, bit for bit; ``seconds`` is the wall time of the
-    distributed run (submission to the last result).
+    Each chunk (:func:`~closedform.numeric.drivers.run_chunks`, about a
+    second) is one round of tasks, one per block of streams
+    (:func:`chunk_bounds`), that continue the blocks' generator states and
+    accumulator rows.  The per-stream rows are therefore those of
+    ``kernel.run(packed, trials, seed, streams, device)`` in one process, bit
+    for bit, and so are the totals.  Ctrl-C cancels the round under way and
+    returns the rounds done (``trials`` of the returned run tells how many);
+    ``seconds`` is the wall time of the rounds.
     """
+    from closedform.estimate import progress_bar, sigint_flag
+
+    packed = np.ascontiguousarray(packed, dtype=np.float64)
     n_streams = streams_for(trials, streams)
     bounds = chunk_bounds(n_streams, chunks)
-    with client_for(cluster) as client:
-        t0 = time.perf_counter()
-        futures = submit_chunks(client, kernel, packed, trials, seed, n_streams, bounds, device)
-        parts = gather_chunks(client, futures, progress)
-        seconds = time.perf_counter() - t0
-    return reduce_chunks(parts, n_streams, int(trials), kernel.integer), n_streams, seconds
+    plan = StreamPlan(n_streams, *split_trials(int(trials), n_streams))
+    states = make_states(seed, n_streams)
+    out = np.zeros((n_streams, int(kernel.acc_width(packed))), dtype=kernel.dtype)
+    with client_for(cluster) as client, sigint_flag() as stop, progress_bar(trials, progress, "cluster") as update:
+        blob = kernel_blob(kernel)
+
+        def advance(per_stream: int) -> None:
+            count, rem = plan.segment(per_stream)
+            parts = _wait_round(client, submit_round(client, blob, packed, states, out, bounds, count, rem, device), stop)
+            if parts is not None:  # None: cancelled by Ctrl-C, the round does not count
+                apply_round(parts, bounds, states, out)
+                plan.record(count, rem)
+
+        seconds = run_chunks(plan, advance, stop=stop, on_chunk=lambda p: update(p.trials_done))
+    return StreamRun(out=out, trials=plan.trials_done, seconds=seconds, device=device)
 
 
 __all__ = [
     "DEFAULT_CHUNKS",
+    "apply_round",
     "chunk_bounds",
     "client_for",
     "close_local_client",
-    "gather_chunks",
+    "kernel_blob",
     "local_client",
-    "reduce_chunks",
-    "run_chunk",
     "run_on_cluster",
-    "submit_chunks",
+    "run_segment",
+    "submit_round",
     "warm_workers",
 ]

@@ -32,9 +32,6 @@ from closedform.proofs import reparam as pr
 from closedform.spec import Param, ParameterError, Result, Simulation
 
 NOISES = tuple(d.FAMILIES)
-#: RNG streams of a CPU simulation when the caller gives none (the result depends on
-#: seed, streams and trials only).
-CPU_STREAMS = 4096
 
 # ----------------------------------------------------------------------------
 # Parameters: a family name and a vector of scores, parsed from text or Python
@@ -415,8 +412,9 @@ def simulate(
 ) -> Estimate:
     """Monte Carlo estimate of the law: per-class frequencies of argmax(μ + τε) with standard errors.
 
-    CUDA runs accept at most :data:`closedform.numeric.noise.MAX_CLASSES_CUDA` classes.  CPU
-    runs use :data:`CPU_STREAMS` streams unless ``streams`` is given.
+    CUDA runs accept at most :data:`closedform.numeric.noise.MAX_CLASSES_CUDA` classes.  The
+    default stream count is that of every result, on every device and cluster
+    (:func:`closedform.numeric.drivers.streams_for`), so a seed fixes the counts.
 
     >>> est = simulate("normal", [0.3, 0, -0.5, 0.2], trials=200_000, seed=3)
     >>> bool(np.all(np.abs(est.estimate - evaluate("normal", [0.3, 0, -0.5, 0.2])) < 5 * est.stderr))
@@ -431,10 +429,6 @@ def simulate(
             "(use device='cpu')"
         )
     scaled = ",".join(str(v / t) for v in values)
-    if streams is None and device == "cpu" and cluster is None:
-        # A few thousand streams keep every CPU thread busy; the foundation's default
-        # (2**18, sized for a GPU) spends more on per-stream setup than on trials here.
-        streams = CPU_STREAMS
     return simulate_result(
         ARGMAX, trials, device=device, seed=seed, streams=streams, cluster=cluster, noise=name, mu=scaled
     )

@@ -230,6 +230,7 @@ class Result:
         seed: int = 0,
         streams: int | None = None,
         cluster: Any = None,
+        progress: bool | None = None,
         **params: Any,
     ) -> Any:
         """Monte Carlo estimate of this result at ``params``: the one signature of every simulator.
@@ -246,6 +247,8 @@ class Result:
             Independent RNG streams (default: the result's own count).
         cluster : str or dask.distributed.Client, optional
             Run on a Dask cluster (``"local"`` starts one); the counts do not change.
+        progress : bool, optional
+            A progress bar for runs over a second (default: on terminals and in notebooks).
         **params
             The result's parameters, validated like every input.
 
@@ -263,7 +266,9 @@ class Result:
         """
         from closedform.estimate import simulate_result  # estimate imports this module
 
-        return simulate_result(self, trials, device=device, seed=seed, streams=streams, cluster=cluster, **params)
+        return simulate_result(
+            self, trials, device=device, seed=seed, streams=streams, cluster=cluster, progress=progress, **params
+        )
 
     def claimed_values(self, **values: Any) -> np.ndarray:
         """The closed form at concrete parameters as float64 (a vector for vector results)."""

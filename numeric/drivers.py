@@ -60,10 +60,132 @@ def split_trials(trials: int, streams: int) -> tuple[int, int]:
 
 
 def streams_for(trials: int, streams: int | None) -> int:
-    """The number of streams a run uses: the caller's, else ``min(trials, DEFAULT_STREAMS)``."""
+    """The number of streams a run uses: the caller's, else ``min(trials, DEFAULT_STREAMS)``.
+
+    The default depends on ``trials`` only, never on the device or the
+    cluster, so that a seed alone fixes the counts on every route.
+    """
     if streams is None:
         return max(1, min(int(trials), DEFAULT_STREAMS))
     return int(streams)
+
+
+@dataclass
+class StreamPlan:
+    """Where a run stands: stream ``s`` runs ``base + (s < rem)`` trials in all, ``done`` of its ``base`` so far.
+
+    The ``rem`` extra trials run with the last segment, so every segment but
+    the last gives all streams the same count and the totals so far are those
+    of ``done`` (or, once finished, all) trials per stream.
+
+    Examples
+    --------
+    >>> plan = StreamPlan(n_streams=4, base=10, rem=3)
+    >>> plan.segment(4), plan.segment(99)
+    ((4, 0), (10, 3))
+    >>> plan.record(4, 0); plan.trials_done, plan.finished
+    (16, False)
+    >>> plan.segment(99)
+    (6, 3)
+    """
+
+    n_streams: int
+    base: int
+    rem: int
+    done: int = 0
+    finished: bool = False
+
+    def segment(self, per_stream: int) -> tuple[int, int]:
+        """``(count, rem)`` of the next segment of at most ``per_stream`` trials per stream."""
+        count = min(int(per_stream), self.base - self.done)
+        return count, (self.rem if self.done + count == self.base else 0)
+
+    def record(self, count: int, rem: int) -> None:
+        self.done += count
+        self.finished = self.done == self.base
+
+    @property
+    def trials(self) -> int:
+        return self.base * self.n_streams + self.rem
+
+    @property
+    def trials_done(self) -> int:
+        return self.done * self.n_streams + (self.rem if self.finished else 0)
+
+
+@dataclass
+class RunState:
+    """A run under way on this process: the streams' states and accumulators, and its :class:`StreamPlan`."""
+
+    kernel: StreamKernel
+    params: np.ndarray
+    device: str
+    states: np.ndarray
+    out: np.ndarray
+    plan: StreamPlan
+    compile_seconds: float = 0.0
+
+    def advance(self, per_stream: int) -> int:
+        """Run the next segment (at most ``per_stream`` trials per stream); return the trials it ran."""
+        count, rem = self.plan.segment(per_stream)
+        self.kernel.run_segment(self.states, count, rem, self.params, self.out, self.device)
+        self.plan.record(count, rem)
+        return count * self.plan.n_streams + rem
+
+    def result(self, seconds: float) -> StreamRun:
+        return StreamRun(
+            out=self.out,
+            trials=self.plan.trials_done,
+            seconds=seconds,
+            device=self.device,
+            compile_seconds=self.compile_seconds,
+        )
+
+
+#: Wall seconds a chunk of a long run aims at: progress updates and Ctrl-C act between chunks.
+CHUNK_SECONDS = 1.0
+#: A chunk is at most this many times the one before: the first (one trial per
+#: stream) is timed mostly by the launch overhead, so its rate is not trusted far.
+CHUNK_GROWTH = 16
+
+
+def next_chunk(per_stream: int, seconds: float, target: float = CHUNK_SECONDS) -> int:
+    """Trials per stream of the next chunk, from the last one's size and wall time.
+
+    >>> next_chunk(100, 0.5), next_chunk(100, 0.0), next_chunk(100, 4.0)
+    (200, 1600, 25)
+    """
+    if seconds <= 0:
+        return per_stream * CHUNK_GROWTH
+    return max(1, min(per_stream * CHUNK_GROWTH, int(per_stream * target / seconds)))
+
+
+def run_chunks(
+    plan: StreamPlan,
+    advance: Callable[[int], Any],
+    *,
+    target: float = CHUNK_SECONDS,
+    stop: Callable[[], bool] = lambda: False,
+    on_chunk: Callable[[StreamPlan], None] | None = None,
+) -> float:
+    """Run ``plan`` in chunks of about ``target`` seconds; return the wall seconds.
+
+    ``advance(per_stream)`` runs the next segment of the plan and records it
+    (:meth:`RunState.advance`, or a cluster round).  ``stop()`` is asked
+    before every chunk: when it says so the run ends early, ``plan`` telling
+    how far it got.  The chunking changes no count: each chunk continues
+    each stream's generator state and accumulator row.
+    """
+    per_stream = 1
+    t0 = time.perf_counter()
+    while not plan.finished and not stop():
+        c0 = time.perf_counter()
+        before = plan.done
+        advance(per_stream)
+        per_stream = next_chunk(max(plan.done - before, 1), time.perf_counter() - c0, target)
+        if on_chunk is not None:
+            on_chunk(plan)
+    return time.perf_counter() - t0
 
 
 @dataclass
@@ -140,34 +262,62 @@ class StreamKernel:
         first_stream: int = 0,
         total_streams: int | None = None,
     ) -> StreamRun:
-        """Run ``trials`` trials and return the per-stream accumulators.
+        """Run ``trials`` trials in one go and return the per-stream accumulators.
 
         ``first_stream``/``total_streams`` select a chunk of a larger run: the
         chunk gets exactly the states and trial counts that the whole run gives
-        those streams, so chunks reduce to the single-process answer.
+        those streams, so chunks reduce to the single-process answer.  For a
+        run in timed chunks (progress, interruption) use :meth:`start` and
+        :func:`run_chunks`; the accumulators are the same bit for bit.
         """
+        state = self.start(params, trials, seed, streams, device, first_stream, total_streams)
+        t0 = time.perf_counter()
+        state.advance(state.plan.base)
+        return state.result(time.perf_counter() - t0)
+
+    def for_params(self, params: np.ndarray) -> StreamKernel:
+        """The kernel that runs ``params``: this one (a subclass may pick a specialised one)."""
+        return self
+
+    def start(
+        self,
+        params: np.ndarray,
+        trials: int,
+        seed: int,
+        streams: int | None = None,
+        device: str = "cpu",
+        first_stream: int = 0,
+        total_streams: int | None = None,
+    ) -> RunState:
+        """Seed the streams of a run (compiling the driver first) and return it, no trial run yet."""
         params = np.ascontiguousarray(params, dtype=np.float64)
+        kernel = self.for_params(params)
+        if kernel is not self:
+            return kernel.start(params, trials, seed, streams, device, first_stream, total_streams)
+        if device not in ("cpu", "cuda"):
+            raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
         n_streams = streams_for(trials, streams)
         whole = n_streams if total_streams is None else int(total_streams)
         base, rem = split_trials(int(trials), whole)
-        states = make_states(seed, n_streams, first_stream)
         # Streams of this chunk whose index in the whole run is below rem get one more trial.
-        rem_local = min(max(rem - first_stream, 0), n_streams)
-        width = int(self.acc_width(params))
-        out = np.zeros((n_streams, width), dtype=self.dtype)
-        if device not in ("cpu", "cuda"):
-            raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
-        compile_seconds = self._compile(device, states, params, out)
-        start = time.perf_counter()
-        if device == "cpu":
-            self.cpu_driver()(states, base, rem_local, params, int(self.scratch_len(params)), out)
-        else:
-            self._run_cuda(states, base, rem_local, params, out)
-        seconds = time.perf_counter() - start
-        trials_here = base * n_streams + rem_local
-        return StreamRun(out=out, trials=trials_here, seconds=seconds, device=device, compile_seconds=compile_seconds)
+        plan = StreamPlan(n_streams, base, min(max(rem - first_stream, 0), n_streams))
+        states = make_states(seed, n_streams, first_stream)
+        out = np.zeros((n_streams, int(self.acc_width(params))), dtype=self.dtype)
+        compile_seconds = self.compile_for(device, states, params, out)
+        return RunState(self, params, device, states, out, plan, compile_seconds)
 
-    def _compile(self, device: str, states, params, out) -> float:
+    def run_segment(self, states, count: int, rem: int, params, out, device: str = "cpu") -> None:
+        """Continue streams ``states`` by ``count`` trials each (``count + 1`` for the first ``rem``).
+
+        ``states`` and ``out`` are updated in place: the generator states move
+        on, and each accumulator row continues from where it stood.
+        """
+        if device == "cpu":
+            self.cpu_driver()(states, int(count), int(rem), params, int(self.scratch_len(params)), out)
+        else:
+            self._run_cuda(states, int(count), int(rem), params, out)
+
+    def compile_for(self, device: str, states, params, out) -> float:
         """Compile the driver for these argument types by a run of zero trials; return its seconds.
 
         The first call of a numba function compiles it (seconds), so without
@@ -207,6 +357,7 @@ class StreamKernel:
         kernel[blocks, THREADS_PER_BLOCK](d_states, base, rem, d_params, d_out)
         cuda.synchronize()
         out[...] = d_out.copy_to_host()
+        states[...] = d_states.copy_to_host()  # the next chunk of a long run continues from here
 
 
 def _rebuild_kernel(cls: type, fields: dict, ref: tuple | None) -> StreamKernel:
@@ -305,8 +456,9 @@ def _build_cpu_driver(trial: Callable[..., Any], integer: bool, outcome: str) ->
                 if width == 1:
                     # One category: count in a register; an increment of acc[0]
                     # per trial is a store that the next trial's load waits for
-                    # (measured: 3-12% of the sector simulator's time).
-                    hits = 0
+                    # (measured: 3-12% of the sector simulator's time).  It
+                    # starts from the row's earlier chunks (zero on a fresh run).
+                    hits = out[s, 0]
                     for _ in range(count):
                         c, s0, s1 = step(states, s, s0, s1, params, scratch, width)
                         hits += c == 0
@@ -315,6 +467,8 @@ def _build_cpu_driver(trial: Callable[..., Any], integer: bool, outcome: str) ->
                     # Slot ``width`` counts the "no event" outcome, so that counting
                     # is a select and an add, never an unpredictable branch (3x faster).
                     acc = np.zeros(width + 1, dtype=acc_dtype)
+                    for k in range(width):
+                        acc[k] = out[s, k]
                     for _ in range(count):
                         c, s0, s1 = step(states, s, s0, s1, params, scratch, width)
                         acc[c] += 1
@@ -329,6 +483,8 @@ def _build_cpu_driver(trial: Callable[..., Any], integer: bool, outcome: str) ->
         for s in prange(states.shape[0]):
             scratch = np.zeros(scratch_len, dtype=np.float64)
             acc = np.zeros(out.shape[1], dtype=acc_dtype)
+            for k in range(out.shape[1]):
+                acc[k] = out[s, k]  # continue the row: float sums keep their order of addition
             count = base + 1 if s < rem else base
             for _ in range(count):
                 trial(states, s, params, scratch, acc)
@@ -358,12 +514,14 @@ def _build_cuda_kernel(trial, scratch_capacity: int, acc_capacity: int, integer:
                 count = base + 1 if s < rem else base
                 s0, s1 = enter(states, s)
                 if width == 1:
-                    hits = 0  # a register, not local memory (as in the CPU driver)
+                    hits = out[s, 0]  # a register, not local memory (as in the CPU driver)
                     for _ in range(count):
                         c, s0, s1 = step(states, s, s0, s1, params, scratch, width)
                         hits += c == 0
                     out[s, 0] = hits
                 else:
+                    for k in range(width):
+                        acc[k] = out[s, k]
                     for _ in range(count):
                         c, s0, s1 = step(states, s, s0, s1, params, scratch, width)
                         acc[c] += 1
@@ -383,6 +541,8 @@ def _build_cuda_kernel(trial, scratch_capacity: int, acc_capacity: int, integer:
             acc = cuda.local.array(acc_capacity, acc_type)
             for k in range(acc_capacity):
                 acc[k] = 0
+            for k in range(out.shape[1]):
+                acc[k] = out[s, k]
             count = base + 1 if s < rem else base
             for _ in range(count):
                 trial(states, s, params, scratch, acc)
@@ -392,4 +552,16 @@ def _build_cuda_kernel(trial, scratch_capacity: int, acc_capacity: int, integer:
     return kernel
 
 
-__all__ = ["StreamKernel", "StreamRun", "DEFAULT_STREAMS", "split_trials", "streams_for", "SIMULATOR"]
+__all__ = [
+    "CHUNK_SECONDS",
+    "DEFAULT_STREAMS",
+    "SIMULATOR",
+    "RunState",
+    "StreamKernel",
+    "StreamPlan",
+    "StreamRun",
+    "next_chunk",
+    "run_chunks",
+    "split_trials",
+    "streams_for",
+]

@@ -548,10 +548,9 @@ class ArgmaxKernel(StreamKernel):
             self._families[code] = _argmax_stream_kernel(_one_family_trial(_family_argmax(names[code])))
         return self._families[code]
 
-    def run(self, params, *args, **kwargs):
-        """:meth:`StreamKernel.run` of the kernel of the family code ``params[0]``."""
-        params = np.ascontiguousarray(params, dtype=np.float64)
-        return self.for_family(int(params[0])).run(params, *args, **kwargs)
+    def for_params(self, params) -> StreamKernel:
+        """The kernel of the family code ``params[0]``: :meth:`run` and :meth:`start` use it."""
+        return self.for_family(int(params[0]))
 
 
 @cache

@@ -198,9 +198,45 @@ def dkwm_test(samples, cdf, alpha: float) -> DKWMTest:
     return DKWMTest(sup, dkwm_epsilon(n, alpha), alpha, n)
 
 
+def binomial_upper_bound(failures: int, trials: int, confidence: float = 0.95) -> float:
+    r"""One-sided Clopper-Pearson upper bound on a rate from ``failures`` in ``trials``.
+
+    The largest :math:`p` with :math:`P(\mathrm{Bin}(N, p) \le f) \ge 1 - c`, found by
+    bisection on mpmath's regularised incomplete beta function (40 digits); for
+    :math:`f = 0` it is :math:`1 - (1 - c)^{1/N}` exactly.
+
+    Examples
+    --------
+    >>> round(binomial_upper_bound(0, 580), 6) == round(1 - 0.05 ** (1 / 580), 6)
+    True
+    >>> round(binomial_upper_bound(3, 100), 4)  # scipy.stats.beta.ppf(0.95, 4, 97) gives the same
+    0.0757
+    """
+    import mpmath
+
+    if not 0 <= failures <= trials or trials < 1 or not 0 < confidence < 1:
+        raise ValueError(f"need 0 <= failures <= trials, trials >= 1, 0 < confidence < 1; got {failures}, {trials}")
+    if failures == trials:
+        return 1.0
+    with mpmath.workdps(40):
+        # P(X <= f | N, p) = 1 - I_p(f + 1, N - f), decreasing in p.
+        def cdf(p):
+            return 1 - mpmath.betainc(failures + 1, trials - failures, 0, p, regularized=True)
+
+        lo, hi = mpmath.mpf(0), mpmath.mpf(1)
+        for _ in range(200):
+            mid = (lo + hi) / 2
+            if cdf(mid) >= 1 - confidence:
+                lo = mid
+            else:
+                hi = mid
+        return float(hi)
+
+
 __all__ = [
     "ZTest",
     "DKWMTest",
+    "binomial_upper_bound",
     "bonferroni",
     "dkwm_epsilon",
     "dkwm_test",

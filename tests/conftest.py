@@ -2,7 +2,11 @@
 
 Profiles (``HYPOTHESIS_PROFILE``): ``dev`` (default, few examples), ``ci``
 (derandomized, no database, what CI runs), ``thorough`` (many examples; the
-statistics tests also raise their trial counts under it).  ``deadline=None``
+statistics tests also raise their trial counts under it), ``random`` (the
+``ci`` example count, not derandomized and no database: every run draws new
+examples, so repeated runs measure how often a test fails by chance, which
+the derandomized ``ci`` profile never shows; ``bench/false_failures.py`` does
+the same for verify's Monte Carlo checks).  ``deadline=None``
 everywhere: the first example of a Numba test includes compilation.
 """
 
@@ -20,6 +24,7 @@ _common = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, Healt
 settings.register_profile("dev", max_examples=10, **_common)
 settings.register_profile("ci", max_examples=15, derandomize=True, database=None, print_blob=True, **_common)
 settings.register_profile("thorough", max_examples=200, derandomize=False, **_common)
+settings.register_profile("random", max_examples=15, derandomize=False, database=None, print_blob=True, **_common)
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "dev")
 settings.load_profile(PROFILE)
 

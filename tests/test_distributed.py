@@ -2,7 +2,9 @@
 
 One LocalCluster of two single-threaded worker processes is started for the
 module (each worker compiles the Numba driver once, which dominates the
-runtime).  The chunk arithmetic itself is checked in process, without Dask.
+runtime).  The block and round arithmetic itself is checked in process,
+without Dask, and the same-seed parity of every simulated result on a cluster
+in this process (threads).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import itertools
 import os
 import signal
+import threading
 import time
 
 import numpy as np
@@ -28,7 +31,7 @@ pytestmark = pytest.mark.skipif(
 
 from closedform import distributed as dist
 from closedform.estimate import simulate_result
-from closedform.registry import by_name
+from closedform.registry import RESULTS, by_name
 
 SECTOR = by_name("sector")
 CASE = {"n": 8, "theta": "3*pi/2"}
@@ -53,35 +56,60 @@ def test_chunk_bounds_rejects_bad_chunks():
         dist.chunk_bounds(10, 0)
 
 
+def _round_in_process(kernel, packed, states, out, bounds, count, rem):
+    """One round of block tasks run here, without Dask: what the workers compute."""
+    blob = dist.kernel_blob(kernel)
+    parts = [
+        dist.run_segment(blob, packed, states[a:b], out[a:b], count, min(max(rem - a, 0), b - a), "cpu")
+        for a, b in bounds
+    ]
+    dist.apply_round(parts, bounds, states, out)
+
+
 @pytest.mark.parametrize("name, case", [("sector", CASE), ("largest_spacing_mean", {"n": 5})])
 @given(
-    seed=st.integers(0, 2**64 - 1), streams=st.integers(1, 300), chunks=st.integers(1, 40), trials=st.integers(1, 3000)
+    seed=st.integers(0, 2**64 - 1),
+    streams=st.integers(1, 300),
+    chunks=st.integers(1, 40),
+    trials=st.integers(1, 3000),
+    per_round=st.integers(1, 20),
 )
-def test_chunks_reduce_to_the_single_process_totals(name, case, seed, streams, chunks, trials):
-    # Without Dask: every chunking of the streams adds up to the one-process
-    # totals bit for bit (integer counts, and float sums summed in stream order).
+def test_rounds_of_blocks_give_the_single_process_streams(name, case, seed, streams, chunks, trials, per_round):
+    # Without Dask: every split into blocks and rounds gives the one-process
+    # rows bit for bit (integer counts, and float sums in their order of addition).
+    from closedform.numeric.drivers import StreamPlan, split_trials
+    from closedform.numeric.rng import make_states
+
     result = by_name(name)
     kernel = result.simulation.kernel
     packed = _packed(result, **case)
     whole = kernel.run(packed, trials, seed, streams)
-    n_streams = whole.out.shape[0]
-    blob = dist.kernel_blob(kernel)
-    parts = [
-        dist.run_chunk(blob, packed, trials, seed, n_streams, a, b, "cpu")
-        for a, b in dist.chunk_bounds(n_streams, chunks)
-    ]
-    totals = dist.reduce_chunks(parts, n_streams, trials, kernel.integer)
-    assert totals.dtype == whole.totals.dtype
-    assert np.array_equal(totals, whole.totals)
+    plan = StreamPlan(streams, *split_trials(trials, streams))
+    states, out = make_states(seed, streams), np.zeros_like(whole.out)
+    bounds = dist.chunk_bounds(streams, chunks)
+    while not plan.finished:
+        count, rem = plan.segment(per_round)
+        _round_in_process(kernel, packed, states, out, bounds, count, rem)
+        plan.record(count, rem)
+    assert np.array_equal(out, whole.out)
+    assert np.array_equal(out.sum(axis=0), whole.totals)
 
 
-def test_reduce_refuses_a_missing_chunk():
-    kernel = SECTOR.simulation.kernel
-    packed = _packed(SECTOR, **CASE)
-    blob = dist.kernel_blob(kernel)
-    parts = [dist.run_chunk(blob, packed, 100, 1, 10, a, b, "cpu") for a, b in dist.chunk_bounds(10, 5)]
-    with pytest.raises(RuntimeError, match="do not tile"):
-        dist.reduce_chunks(parts[1:], 10, 100, True)
+def test_a_round_refuses_missing_blocks():
+    with pytest.raises(RuntimeError, match="returned 1 blocks for 2"):
+        dist.apply_round([{}], [(0, 1), (1, 2)], None, None)
+
+
+def test_a_task_leaves_its_inputs_unchanged():
+    # A task run again after a lost worker must see the inputs the first run saw.
+    from closedform.numeric.rng import make_states
+
+    kernel, packed = SECTOR.simulation.kernel, _packed(SECTOR, **CASE)
+    states, out = make_states(3, 8), np.zeros((8, 1), np.int64)
+    before = states.copy()
+    part = dist.run_segment(dist.kernel_blob(kernel), packed, states, out, 50, 0, "cpu")
+    assert np.array_equal(states, before) and not out.any()
+    assert int(part["out"].sum()) > 0 and not np.array_equal(part["states"], before)
 
 
 @pytest.fixture(scope="module")
@@ -101,17 +129,28 @@ def _worker_pids(client):
     return client.run(os.getpid)
 
 
+def _submit_whole_run(client, trials, seed, n_streams, chunks):
+    """The whole run as one round of block tasks: the futures, and the arrays they continue."""
+    from closedform.numeric.drivers import split_trials
+    from closedform.numeric.rng import make_states
+
+    kernel, packed = SECTOR.simulation.kernel, _packed(SECTOR, **CASE)
+    states, out = make_states(seed, n_streams), np.zeros((n_streams, 1), np.int64)
+    bounds = dist.chunk_bounds(n_streams, chunks)
+    base, rem = split_trials(trials, n_streams)
+    futures = dist.submit_round(client, dist.kernel_blob(kernel), packed, states, out, bounds, base, rem, "cpu")
+    return futures, bounds, states, out
+
+
 def test_same_counts_on_two_workers_and_in_one_process(cluster):
     _, client = cluster
     single = simulate_result(SECTOR, 400_000, seed=11, **CASE)
-    kernel, packed = SECTOR.simulation.kernel, _packed(SECTOR, **CASE)
-    n_streams = single.streams
-    futures = dist.submit_chunks(client, kernel, packed, 400_000, 11, n_streams, dist.chunk_bounds(n_streams), "cpu")
-    parts = dist.gather_chunks(client, futures, progress=False)
-    assert len({p["pid"] for p in parts}) == 2, "both workers should have run chunks"
-    totals = dist.reduce_chunks(parts, n_streams, 400_000, True)
-    assert np.array_equal(totals, single.totals)
-    # The public path, with another chunking: still the same counts.
+    futures, bounds, states, out = _submit_whole_run(client, 400_000, 11, single.streams, None)
+    parts = client.gather(futures)
+    assert len({p["pid"] for p in parts}) == 2, "both workers should have run blocks"
+    dist.apply_round(parts, bounds, states, out)
+    assert np.array_equal(out.sum(axis=0), single.totals)
+    # The public path (timed rounds), with another split into blocks: still the same counts.
     for chunks in (None, 7):
         est = simulate_result(SECTOR, 400_000, seed=11, cluster=client, chunks=chunks, **CASE)
         assert np.array_equal(est.totals, single.totals)
@@ -138,25 +177,16 @@ def test_worker_killed_mid_run_gives_the_same_counts(cluster):
     trials, seed = 12_000_000, 23
     single = SECTOR.simulation.kernel.run(_packed(SECTOR, **CASE), trials, seed)
     n_streams = single.out.shape[0]
-    futures = dist.submit_chunks(
-        client,
-        SECTOR.simulation.kernel,
-        _packed(SECTOR, **CASE),
-        trials,
-        seed,
-        n_streams,
-        dist.chunk_bounds(n_streams, 24),
-        "cpu",
-    )
+    futures, bounds, states, out = _submit_whole_run(client, trials, seed, n_streams, 24)
     pids = _worker_pids(client)
     victim_addr = victim_pid = None
     deadline = time.monotonic() + 120
-    # Wait until some worker holds a finished chunk while the run is unfinished, then kill it:
-    # its finished chunks are lost with it and its running ones never finish there.
+    # Wait until some worker holds a finished block while the round is unfinished, then kill it:
+    # its finished blocks are lost with it and its running ones never finish there.
     while victim_pid is None:
-        assert time.monotonic() < deadline, "no chunk finished within 120 s"
+        assert time.monotonic() < deadline, "no block finished within 120 s"
         done = [f for f in futures if f.done()]
-        assert len(done) < len(futures), "the run finished before a worker could be killed; make it longer"
+        assert len(done) < len(futures), "the round finished before a worker could be killed; make it longer"
         if done:
             holders = client.who_has(done)
             for addrs in holders.values():
@@ -170,12 +200,12 @@ def test_worker_killed_mid_run_gives_the_same_counts(cluster):
             time.sleep(0.02)
     lost = [f.key for f in futures if f.done() and victim_addr in client.who_has([f]).get(f.key, ())]
     os.kill(victim_pid, signal.SIGKILL)
-    parts = dist.gather_chunks(client, futures, progress=False)
-    assert lost, "the victim held no finished chunk"
-    # Every result now comes from a live process: the victim's chunks were run again.
+    parts = client.gather(futures)
+    assert lost, "the victim held no finished block"
+    # Every result now comes from a live process: the victim's blocks were run again.
     assert victim_pid not in {p["pid"] for p in parts}
-    totals = dist.reduce_chunks(parts, n_streams, trials, True)
-    assert np.array_equal(totals, single.totals)
+    dist.apply_round(parts, bounds, states, out)
+    assert np.array_equal(out, single.out)
 
 
 def test_same_counts_on_one_worker(cluster):
@@ -211,3 +241,44 @@ def test_bad_cluster_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(dist, "CONNECT_TIMEOUT_S", 1)
     with pytest.raises(dist.ParameterError, match="cannot reach"):
         simulate_result(SECTOR, 1000, cluster="tcp://127.0.0.1:1", **CASE)
+
+
+def test_ctrl_c_stops_a_cluster_run_with_the_rounds_done(cluster):
+    from closedform.estimate import Interrupted
+
+    _, client = cluster
+    simulate_result(SECTOR, 10_000, cluster=client, **CASE)  # workers compiled before the clock starts
+    timer = threading.Timer(3.0, signal.raise_signal, (signal.SIGINT,))
+    timer.start()
+    t0 = time.monotonic()
+    with pytest.raises(Interrupted) as info:
+        simulate_result(SECTOR, 10**11, seed=2, cluster=client, progress=False, **CASE)
+    timer.join()
+    assert time.monotonic() - t0 - 3.0 < 1.5
+    est = info.value.estimate
+    assert 0 < est.trials < 10**11 and est.trials % est.streams == 0
+    again = SECTOR.simulation.kernel.run(_packed(SECTOR, **CASE), est.trials, 2, est.streams)
+    assert np.array_equal(again.totals, est.totals)
+
+
+SIMULATED = [r for r in RESULTS if r.simulation is not None]
+
+
+@pytest.fixture(scope="module")
+def threads_cluster():
+    # In this process (threads): the workers share the kernels compiled here, so no recompilation.
+    with (
+        distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address="127.0.0.1:0") as lc,
+        distributed.Client(lc, set_as_default=False) as client,
+    ):
+        yield client
+
+
+@pytest.mark.parametrize("result", SIMULATED, ids=lambda r: r.name)
+def test_default_streams_same_counts_here_and_on_a_cluster(result, threads_cluster):
+    # One default stream count on every route: the seed alone fixes the counts.
+    case = dict(result.cases[0])
+    here = simulate_result(result, 3001, seed=17, progress=False, **case)
+    there = simulate_result(result, 3001, seed=17, cluster=threads_cluster, chunks=5, progress=False, **case)
+    assert here.streams == there.streams
+    assert here.totals.tolist() == there.totals.tolist()
