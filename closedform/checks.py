@@ -100,14 +100,16 @@ def oracle_check(result: Result, case: dict[str, Any]) -> CheckRow:
             time.perf_counter() - t0,
         )
     worst = mpmath.mpf(0)
+    ok = True
     for c, o in zip(claimed, truth):
         err = abs(c - o) if o == 0 else abs(c - o) / abs(o)
         worst = max(worst, err)
-    ok = worst <= result.rtol
+        ok = ok and abs(c - o) <= result.rtol * abs(o) + result.atol
+    floor = f" + atol {result.atol:g}" if result.atol else ""
     detail = (
-        f"max relative error {mpmath.nstr(worst, 3)} <= rtol {result.rtol:g}"
+        f"max relative error {mpmath.nstr(worst, 3)} <= rtol {result.rtol:g}{floor}"
         if ok
-        else (f"max relative error {mpmath.nstr(worst, 3)} > rtol {result.rtol:g} ({result.rtol_reason})")
+        else (f"max relative error {mpmath.nstr(worst, 3)} > rtol {result.rtol:g}{floor} ({result.rtol_reason})")
     )
     data = {"relative_error": float(worst), "rtol": result.rtol}
     return CheckRow(

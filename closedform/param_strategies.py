@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 
 from closedform.params import Param
 
-#: Longest vector or token sequence the valid strategies draw (oracles are mpmath: keep them small).
-DRAWN_LENGTH = 5
+#: Most entries beyond its least length a drawn vector or token sequence has (the oracles are
+#: 30-digit quadratures whose cost grows fast with the length: EXACT's gradient takes a minute at 6).
+DRAWN_LENGTH = 3
 
 #: Strings that must be refused wherever a number is expected: code, hangs, junk.
 HOSTILE_STRINGS = (

@@ -330,7 +330,8 @@ def _compare(x: sp.Expr, bound: sp.Expr) -> int:
     """Sign of ``x - bound``, decided exactly where SymPy can, else at 50 digits."""
     if bound in (sp.oo, -sp.oo):
         return -1 if bound == sp.oo else 1
-    diff = sp.nsimplify(x) - bound if x.is_Float else x - bound
+    # A float is compared at its exact binary value (nsimplify would round 1e-300 to 0).
+    diff = sp.Rational(x) - bound if x.is_Float else x - bound
     sign = 0 if diff == 0 else (1 if diff.is_positive else (-1 if diff.is_negative else None))
     if sign is None:
         value = sp.N(diff, 50)

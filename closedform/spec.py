@@ -161,6 +161,8 @@ class Result:
         Concrete parameter sets that ``closedform verify`` checks.
     rtol, rtol_reason : float, str
         Closed form vs oracle tolerance in double precision, and why it is that.
+    atol : float
+        Absolute floor of that comparison (default 0), for components that are exactly 0.
     sim_trials : int
         Trials per case in ``verify`` (the ``--thorough`` run uses 10x).
     skips : mapping
@@ -184,6 +186,9 @@ class Result:
     cases: tuple[Mapping[str, Any], ...] = ()
     rtol: float = 1e-12
     rtol_reason: str = "double-precision evaluation of an expression of a few dozen operations"
+    #: Absolute floor of the oracle check, for components whose true value is 0 (an oracle that
+    #: solves for a root reaches 0 only to its working precision): |c - o| <= rtol |o| + atol.
+    atol: float = 0.0
     sim_trials: int = 10**6
     skips: Mapping[str, str] = field(default_factory=dict)
     extra_checks: tuple[Callable[[bool], Any], ...] = ()

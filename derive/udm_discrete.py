@@ -297,7 +297,15 @@ def d3pm_schedule(model: str, alpha_bar_prev, second) -> dict[str, Fraction]:
     {'alpha_bar_prev': Fraction(2, 3), 'beta_t': Fraction(1, 4)}
     """
     key = {"d3pm_uniform": "beta_t", "d3pm_absorbing": "alpha_bar_t"}[model]
-    return {"alpha_bar_prev": Fraction(str(sp.nsimplify(alpha_bar_prev))), key: Fraction(str(sp.nsimplify(second)))}
+    return {"alpha_bar_prev": _fraction(alpha_bar_prev), key: _fraction(second)}
+
+
+def _fraction(value) -> Fraction:
+    # The exact value, a float's binary one included: nsimplify would turn 0.05 into 1/20,
+    # a different number from the one the closed form is given.
+    value = as_expr(value)
+    exact = value if value.is_Rational else (sp.Rational(value) if value.is_Float else sp.nsimplify(value))
+    return Fraction(int(exact.p), int(exact.q))
 
 
 def _row(probs) -> sp.Matrix:
