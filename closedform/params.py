@@ -715,16 +715,7 @@ def vector(
         domain = sp.Range(sp.Integer(low), top)
     else:
         domain = _interval(name, low, high, ends)
-    return Param(
-        name,
-        latex or name,
-        domain,
-        typical or _default_typical(domain),
-        description,
-        kind="vector",
-        length=tuple(length),
-        container=container,
-    )
+    return _array_param(name, latex, domain, typical, description, kind="vector", length=length, container=container)
 
 
 def matrix(
@@ -753,16 +744,17 @@ def matrix(
     closedform.ParameterError: T row 0 must sum to 1, got 3/4
     """
     domain = _interval(name, low, high, ends)
+    return _array_param(
+        name, latex, domain, typical, description, kind="matrix", length=columns, rows=rows, rows_sum_to_one=rows_sum_to_one
+    )
+
+
+def _array_param(name, latex, domain, typical, description, *, length, **kind_fields: Any) -> Param:
+    """A vector or matrix Param with the defaults the constructors share."""
+    if "rows" in kind_fields:
+        kind_fields["rows"] = tuple(kind_fields["rows"])
     return Param(
-        name,
-        latex or name,
-        domain,
-        typical or _default_typical(domain),
-        description,
-        kind="matrix",
-        length=tuple(columns),
-        rows=tuple(rows),
-        rows_sum_to_one=rows_sum_to_one,
+        name, latex or name, domain, typical or _default_typical(domain), description, length=tuple(length), **kind_fields
     )
 
 

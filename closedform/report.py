@@ -201,6 +201,12 @@ def _proof_align(proof: Any) -> str:
     return proof.latex() if proof.checked_steps else ""
 
 
+def _longtable(spec: str, head: str, body: list[str]) -> str:
+    """A small-type booktabs ``longtable`` whose head repeats on every page."""
+    lines = [r"{\footnotesize", rf"\begin{{longtable}}{{{spec}}}", r"\toprule", head, r"\midrule", r"\endhead"]
+    return "\n".join([*lines, *body, r"\bottomrule", r"\end{longtable}}"])
+
+
 def _tex_table(rows: list[CheckRow], deterministic: bool) -> str:
     spec = r"@{}l p{3.1cm} l p{3.3cm} r r p{2.5cm} r@{}"
     head = " & ".join(rf"\textbf{{{tex_escape(c)}}}" for c in COLUMNS) + r" \\"
@@ -210,19 +216,7 @@ def _tex_table(rows: list[CheckRow], deterministic: bool) -> str:
         if row.failed:
             cells[2] = rf"\textbf{{{cells[2]}}}"
         body.append(" & ".join(cells) + r" \\")
-    return "\n".join(
-        [
-            r"{\footnotesize",
-            rf"\begin{{longtable}}{{{spec}}}",
-            r"\toprule",
-            head,
-            r"\midrule",
-            r"\endhead",
-            *body,
-            r"\bottomrule",
-            r"\end{longtable}}",
-        ]
-    )
+    return _longtable(spec, head, body)
 
 
 def _tex_section(s: Section, deterministic: bool) -> str:
@@ -315,19 +309,7 @@ def _tex_summary(sections: Sequence[Section]) -> str:
         cells.append(f"{z[0]:.2f} / {z[1]:.2f}" if z is not None else "---")
         body.append(" & ".join(cells) + r" \\")
     head = r"result & proofs & oracle & simulation & other & worst rel.\ error & max $|z|$ / threshold \\"
-    return "\n".join(
-        [
-            r"{\footnotesize",
-            r"\begin{longtable}{@{}l l l l l r r@{}}",
-            r"\toprule",
-            head,
-            r"\midrule",
-            r"\endhead",
-            *body,
-            r"\bottomrule",
-            r"\end{longtable}}",
-        ]
-    )
+    return _longtable(r"@{}l l l l l r r@{}", head, body)
 
 
 def render_tex(sections: Sequence[Section], deterministic: bool = False) -> str:
