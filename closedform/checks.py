@@ -221,7 +221,7 @@ def plan(
                     )
                 )
         for extra in r.extra_checks:
-            planned.append(PlannedCheck(r, extra.__name__, "", lambda r=r, e=extra: e(thorough)))
+            planned.append(PlannedCheck(r, extra.__name__, "", lambda r=r, e=extra: e(r, thorough)))
     return planned
 
 

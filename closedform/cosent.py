@@ -222,7 +222,7 @@ AGREEMENT_RTOL = 1e-12
 random_batch = num.random_batch
 
 
-def fast_matches_pairs(thorough: bool = False):
+def fast_matches_pairs(result: Result, thorough: bool = False):
     """O(B log B) vs O(B^2): value (relative) and gradient (relative to max |g|) on random batches with ties."""
     t0 = time.perf_counter()
     rng = np.random.default_rng(9341)
@@ -237,7 +237,7 @@ def fast_matches_pairs(thorough: bool = False):
             worst_g = max(worst_g, float(np.abs(gf - gp).max() / max(np.abs(gp).max(), 1e-300)))
     ok = worst_v <= AGREEMENT_RTOL and worst_g <= AGREEMENT_RTOL
     return _row(
-        "cosent",
+        result.name,
         "fast_matches_pairs",
         ok,
         f"B in {sizes}, lambda in (20, 1, 5), 2-50 label levels: value {worst_v:.1e}, gradient {worst_g:.1e} "
@@ -246,13 +246,13 @@ def fast_matches_pairs(thorough: bool = False):
     )
 
 
-def kernel_matches_oracle(thorough: bool = False):
+def kernel_matches_oracle(result: Result, thorough: bool = False):
     """The O(B log B) kernel against the mpmath pair sum at 30 digits (B = 40, ties)."""
     t0 = time.perf_counter()
     worst_v, worst_g = num.kernel_oracle_errors(thorough)
     ok = worst_v <= 1e-13 and worst_g <= 1e-13
     return _row(
-        "cosent",
+        result.name,
         "kernel_matches_oracle",
         ok,
         f"value {worst_v:.1e}, gradient {worst_g:.1e} (<= 1e-13: float64 exps of arguments below 40 in size)",
@@ -260,7 +260,7 @@ def kernel_matches_oracle(thorough: bool = False):
     )
 
 
-def post_tables(thorough: bool = False):
+def post_tables(result: Result, thorough: bool = False):
     """The eight printed averages equal the half-up rounded four-task means; the largest gain is PAWSX +0.75."""
     t0 = time.perf_counter()
     rows = [(t, *r) for t in POST_TABLES for r in table_averages(t)]
@@ -272,7 +272,7 @@ def post_tables(thorough: bool = False):
         f"{len(rows) - len(bad)}/{len(rows)} averages reproduced (half up; Python's round gives {half_even} "
         f"for 84.625); BERT's largest CoSENT gain: {task} +{float(gain):.2f}"
     )
-    return _row("cosent", "post_tables", ok, detail + (f"; mismatches {bad}" if bad else ""), t0)
+    return _row(result.name, "post_tables", ok, detail + (f"; mismatches {bad}" if bad else ""), t0)
 
 
 _NO_SIM = {"simulation": "a deterministic loss: nothing random to simulate"}

@@ -120,7 +120,7 @@ VERIFY_T, VERIFY_PARTICLES = 600, 20_000
 GAMMA_T = 200
 
 
-def _dkwm_row(name: str, y: int, thorough: bool) -> CheckRow:
+def _dkwm_row(result: Result, name: str, y: int, thorough: bool) -> CheckRow:
     t0 = time.perf_counter()
     n = VERIFY_PARTICLES * (10 if thorough else 1)
     mix = toy(name)
@@ -138,8 +138,8 @@ def _dkwm_row(name: str, y: int, thorough: bool) -> CheckRow:
         f"(alpha {DKWM_ALPHA:g}, N = {n}, every marginal of p(x|y={y}))"
     )
     return CheckRow(
-        f"guided_ddpm_{name[-2:]}",
-        "guidance",
+        result.name,
+        result.topic,
         "dkwm_band",
         f"y={y}",
         "pass" if ok else "FAIL",
@@ -148,17 +148,17 @@ def _dkwm_row(name: str, y: int, thorough: bool) -> CheckRow:
     )
 
 
-def dkwm_band_1d(thorough: bool = False) -> CheckRow:
+def dkwm_band_1d(result: Result, thorough: bool = False) -> CheckRow:
     """The whole sampled law at gamma = 1 lies in the DKWM band of p(x|y) (1-D bimodal toy)."""
-    return _dkwm_row("bimodal_1d", 0, thorough)
+    return _dkwm_row(result, "bimodal_1d", 0, thorough)
 
 
-def dkwm_band_2d(thorough: bool = False) -> CheckRow:
+def dkwm_band_2d(result: Result, thorough: bool = False) -> CheckRow:
     """Both marginals of the sampled 2-D law at gamma = 1 lie in the DKWM bands of p(x|y)."""
-    return _dkwm_row("square_2d", 1, thorough)
+    return _dkwm_row(result, "square_2d", 1, thorough)
 
 
-def gamma_not_tilted(thorough: bool = False) -> CheckRow:
+def gamma_not_tilted(result: Result, thorough: bool = False) -> CheckRow:
     """gamma = 3 and 1/2: the sampler's law lies outside the DKWM band of p(x) p(y|x)^gamma / Z."""
     t0 = time.perf_counter()
     n = VERIFY_PARTICLES * (10 if thorough else 1)
@@ -171,8 +171,8 @@ def gamma_not_tilted(thorough: bool = False) -> CheckRow:
             f"mean {r['mean']:.3f} vs tilted {r['tilted_mean']:.3f}"
         )
     return CheckRow(
-        "guided_ddpm_1d",
-        "guidance",
+        result.name,
+        result.topic,
         "gamma_not_tilted",
         "two_class_1d, y=1",
         "pass" if ok else "FAIL",

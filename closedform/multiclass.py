@@ -167,7 +167,7 @@ def _row(name: str, check: str, ok: bool, detail: str, t0: float, topic: str = "
     return CheckRow(name, topic, check, "", "pass" if ok else "FAIL", detail, time.perf_counter() - t0)
 
 
-def kernels_match_oracle(thorough: bool = False):
+def kernels_match_oracle(result: Result, thorough: bool = False):
     """The dense float64 kernels (ZLPR, loss-1, loss-3; value and gradient) against the mpmath definitions.
 
     Moderate and large scores (the shifted path).  The sparse, masked and
@@ -178,10 +178,10 @@ def kernels_match_oracle(thorough: bool = False):
     worst = num.kernel_oracle_errors(6 if thorough else 2)
     ok = all(v <= KERNEL_RTOL for v in worst.values())
     detail = "max rel. error " + ", ".join(f"{k} {v:.1e}" for k, v in worst.items()) + f" (rtol {KERNEL_RTOL:g})"
-    return _row("zlpr_soft", "kernels_match_oracle", ok, detail, t0)
+    return _row(result.name, "kernels_match_oracle", ok, detail, t0)
 
 
-def loss3_pathology(thorough: bool = False):
+def loss3_pathology(result: Result, thorough: bool = False):
     """Post 9158: loss-3 nearly 0 with the target logit not the largest; loss-1 about 10."""
     t0 = time.perf_counter()
     S = np.array([[[10.0, 20.0, -30.0]]])
@@ -195,7 +195,7 @@ def loss3_pathology(thorough: bool = False):
         and int(np.argmax(S[0, 0])) != 0
     )
     return _row(
-        "nm_loss3",
+        result.name,
         "loss3_pathology",
         ok,
         f"s = (10, 20, -30), target 1: loss-3 = {l3:.4g} (argmax is class 2), loss-1 = {l1:.6g}",
@@ -207,7 +207,7 @@ def loss3_pathology(thorough: bool = False):
 LOSS1_LABELS = np.array([[0.5, 0.3, 0.2], [0.1, 0.6, 0.3], [0.25, 0.25, 0.5], [0.7, 0.2, 0.1], [0.2, 0.4, 0.4]])
 
 
-def loss1_not_softmax(thorough: bool = False):
+def loss1_not_softmax(result: Result, thorough: bool = False):
     """Loss-1's soft optimum is not softmax(c s) for any c: implied scales disagree by far more than the solver error."""
     t0 = time.perf_counter()
     s_opt, gnorm = loss1_soft_optimum(LOSS1_LABELS)
@@ -219,7 +219,7 @@ def loss1_not_softmax(thorough: bool = False):
         f"|grad| = {gnorm:.1e} at the optimum; best c = {c_best:.4f} leaves max |softmax(c s*) - t| = {err:.4f}; "
         f"implied c from pairs of classes range over [{scales.min():.3f}, {scales.max():.3f}]"
     )
-    return _row("nm_loss1_gradient", "loss1_not_softmax", ok, detail, t0)
+    return _row(result.name, "loss1_not_softmax", ok, detail, t0)
 
 
 # ---------------------------------------------------------------------------

@@ -140,7 +140,7 @@ def _simulation(fixed_noise: str | None) -> Simulation:
     )
 
 
-def kpoint_rule_report(thorough: bool = False):
+def kpoint_rule_report(result: Result, thorough: bool = False):
     """The post's K-point rule against midpoint and Gauss–Legendre nodes (extra row of ``verify``).
 
     Passes when the post's rule behaves as post 9085 says (Σp < 1 at every K and an
@@ -164,8 +164,8 @@ def kpoint_rule_report(thorough: bool = False):
         for k in (ks[0], ks[-1])
     )
     return CheckRow(
-        "argmax",
-        "reparam",
+        result.name,
+        result.topic,
         "kpoint_rule_report",
         "normal, mu=(0.3,0,-0.5,0.2)",
         "pass" if ok else "FAIL",

@@ -169,7 +169,8 @@ class Result:
         Check name -> written reason, for a check that does not apply.
     extra_checks : tuple of callables
         Topic-specific checks that ``closedform verify`` also runs:
-        ``check(thorough: bool) -> closedform.checks.CheckRow``.
+        ``check(result, thorough: bool) -> closedform.checks.CheckRow``, defined before the
+        ``Result`` and handed it when it runs (its row carries the result's name).
     plots : tuple of Plot
         The figures of the report (a default one when empty; see :class:`Plot`).
     """
@@ -191,7 +192,7 @@ class Result:
     atol: float = 0.0
     sim_trials: int = 10**6
     skips: Mapping[str, str] = field(default_factory=dict)
-    extra_checks: tuple[Callable[[bool], Any], ...] = ()
+    extra_checks: tuple[Callable[[Result, bool], Any], ...] = ()
     plots: tuple[Plot, ...] = ()
 
     def __repr__(self) -> str:

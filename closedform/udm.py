@@ -300,7 +300,7 @@ HOT_EXACT = Result(
 )
 
 
-def plugin_table_check(thorough: bool = False) -> CheckRow:
+def plugin_table_check(result: Result, thorough: bool = False) -> CheckRow:
     """verify row of hot_plugin_dispersion: the plug-in table computed and compared with the Monte Carlo table."""
     t0 = time.perf_counter()
     table = plugin_table()
@@ -310,7 +310,7 @@ def plugin_table_check(thorough: bool = False) -> CheckRow:
         f"DDIM/DDPM std {body}; max |computed - Monte Carlo| = {worst:.4f} <= 0.001 (a 3-decimal NumPy "
         "Monte Carlo table; its DDPM column sits 0.0006-0.0008 above the exact values)"
     )
-    return _verify_row(HOT_PLUGIN_NAME, "plugin_table_check", "cosine_s0, N(1.5, 0.3^2)", worst <= 1e-3, detail, t0)
+    return _verify_row(result.name, "plugin_table_check", "cosine_s0, N(1.5, 0.3^2)", worst <= 1e-3, detail, t0)
 
 
 HOT_PLUGIN = Result(
@@ -382,13 +382,13 @@ def _position_sim(model, what) -> Simulation:
     return _discrete_sim(nu.pack_positions(model), lambda V, t, x0: 3 * len(x0), what)
 
 
-def discrete_enumeration_check(thorough: bool = False) -> CheckRow:
+def discrete_enumeration_check(result: Result, thorough: bool = False) -> CheckRow:
     """verify row of edit_v2_marginal: the marginal constraint of every discrete posterior, by exact enumeration."""
     t0, max_l = time.perf_counter(), 5 if thorough else 4
     n, bad = dd.constraint_failures(max_l)
     verdict = "differ: " + "; ".join(bad[:3]) if bad else "all equal"
     detail = f"{n} (model, x0, V, t) configurations, exact Fractions; {verdict}"
-    return _verify_row(EDIT_V2_NAME, "discrete_enumeration_check", f"l <= {max_l}, V in 2, 3", not bad, detail, t0)
+    return _verify_row(result.name, "discrete_enumeration_check", f"l <= {max_l}, V in 2, 3", not bad, detail, t0)
 
 
 EDIT_V2 = Result(

@@ -98,7 +98,7 @@ def test_kpoint_rule_table_of_math_md():
 
 
 def test_kpoint_report_row_passes():
-    row = reparam.kpoint_rule_report()
+    row = reparam.kpoint_rule_report(reparam.ARGMAX)
     assert row.status == "pass", row.detail
 
 

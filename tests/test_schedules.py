@@ -134,6 +134,6 @@ def test_extra_checks_belong_to_their_results():
     """Each extra verify row is attached where its Result is defined, and names that Result."""
     assert udm.HOT_PLUGIN.extra_checks == (udm.plugin_table_check,)
     assert udm.EDIT_V2.extra_checks == (udm.discrete_enumeration_check,)
-    row = udm.discrete_enumeration_check()
+    row = udm.discrete_enumeration_check(udm.EDIT_V2)
     assert (row.result, row.status) == (udm.EDIT_V2.name, "pass")
-    assert udm.plugin_table_check().result == udm.HOT_PLUGIN.name
+    assert udm.plugin_table_check(udm.HOT_PLUGIN).result == udm.HOT_PLUGIN.name
