@@ -12,7 +12,9 @@ Checked three ways, and next to it the wrong n / 2^n, which every check catches:
 * by simulation: a Numba trial function (the largest circular gap of n
   uniform angles is at least 1/2 exactly when they fit in a semicircle).
 
-Run ``python examples/semicircle.py``, or ``closedform verify claims --results examples/semicircle.py``.
+Run ``python examples/semicircle.py``, or from the command line
+``closedform verify claims --results examples/semicircle.py`` (the right claim: exit 0) and
+``closedform verify wrong_claims --results examples/semicircle.py`` (the wrong one: exit 1).
 """
 
 from __future__ import annotations
@@ -82,6 +84,7 @@ SEMICIRCLE_WRONG = cf.claim(
     proofs=[WRONG_UNION],
     cases=[{"n": 3}, {"n": 4}, {"n": 6}],
     title="the same with the wrong n / 2^n: every check must catch it",
+    topic="wrong_claims",
     trials=400_000,
 )
 
