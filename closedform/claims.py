@@ -278,10 +278,11 @@ def _evaluate_sum(total: sp.Sum, kinks: Mapping[str, Sequence[Any]]) -> Any:
         return _evaluate_sum(sp.Sum(inner, *total.limits[1:]), kinks)
     k, lo, hi = total.limits[0]
     term = _integrand(total.function, k, kinks)
+    # Terms get mpf indices: with Python ints a lambdified 1/k**2 would divide in float64.
     if hi == sp.oo:
-        return mpmath.nsum(lambda j: term(int(j)), [int(lo), mpmath.inf])
+        return mpmath.nsum(lambda j: term(mpmath.mpf(j)), [int(lo), mpmath.inf])
     a, b = int(lo), int(hi)
-    return mpmath.fsum(term(j) for j in range(a, b + 1))
+    return mpmath.fsum(term(mpmath.mpf(j)) for j in range(a, b + 1))
 
 
 def evaluate_mp(expr: sp.Basic, kinks: Mapping[str, Sequence[Any]] | None = None) -> Any:
