@@ -129,12 +129,12 @@ class PlotData:
 
 
 def _scalar_params(result: Result) -> list:
-    return [p for p in result.params if p.parser is None]
+    return [p for p in result.params if p.is_scalar]
 
 
 def default_plot(result: Result) -> Plot | None:
     """The figure of a result without a plot specification (see the module docstring)."""
-    if not result.cases and not all(p.parser is None for p in result.params):
+    if not result.cases and not all(p.is_scalar for p in result.params):
         return None  # nothing to hold a vector or named parameter at
     scalars = _scalar_params(result)
     real = [p for p in scalars if not p.integer]
@@ -264,7 +264,7 @@ def _series_params(result: Result, plot: Plot, extra: Mapping[str, Any]) -> dict
     base = dict(plot.base) if plot.base is not None else (dict(result.cases[0]) if result.cases else {})
     for p in result.params:
         # A result without verify cases: scalar parameters default to the middle of their typical range.
-        if p.name not in base and p.parser is None:
+        if p.name not in base and p.is_scalar:
             lo, hi = (_num(v) for v in p.typical)
             base[p.name] = int(lo) if p.integer else (lo + hi) / 2
     base.update(extra)
@@ -277,7 +277,7 @@ def _series_label(result: Result, extra: Mapping[str, Any]) -> str:
     parts = []
     for k, v in extra.items():
         p = result.param(k)
-        text = f"${p.latex} = {sp.latex(sp.sympify(v)) if p.parser is None else v}$"
+        text = f"${p.latex} = {sp.latex(sp.sympify(v)) if p.is_scalar else v}$"
         parts.append(text if _mathtext_ok(text) else f"{k} = {v}")
     return ", ".join(parts)
 
