@@ -269,22 +269,101 @@ class NumpyKernel:
         StreamRun
             ``out`` has one accumulator row per block, in block order.
         """
+        state = self.start(params, trials, seed, streams, device, first_stream, total_streams)
+        t0 = time.perf_counter()
+        state.advance(len(state.plan.blocks))
+        return state.result(time.perf_counter() - t0)
+
+    def start(
+        self,
+        params: np.ndarray,
+        trials: int,
+        seed: int,
+        streams: int | None = None,
+        device: str = "cpu",
+        first_stream: int = 0,
+        total_streams: int | None = None,
+    ) -> BlockRun:
+        """A run of the blocks this slice owns, none drawn yet: ``advance(k)`` draws k more.
+
+        The form a chunked run (progress bar, Ctrl-C between chunks) drives;
+        :meth:`run` is ``start`` then one ``advance`` over every block.
+
+        Returns
+        -------
+        BlockRun
+
+        Examples
+        --------
+        >>> k = NumpyKernel(lambda rng, size, p: rng.random(size) < p, lambda v: {"p": float(v[0])}, "event", block=100)
+        >>> state = k.start(np.array([0.5]), 1000, seed=4)
+        >>> [state.advance(3) for _ in range(4)], state.plan.finished
+        ([300, 300, 300, 100], True)
+        >>> bool((state.result(0.0).out == k.run(np.array([0.5]), 1000, seed=4).out).all())
+        True
+        """
         if device != "cpu":
             raise ParameterError(f"claim {self.owner!r}: a NumPy simulator runs on the CPU only, not on {device!r}")
         kwargs = self.unpack(np.asarray(params, dtype=np.float64))
         n_streams = streams_for(trials, streams)
         whole = n_streams if total_streams is None else int(total_streams)
         blocks = block_range(int(trials), int(first_stream), n_streams, whole, self.block)
-        width = self.acc_width(params)
-        out = np.zeros((len(blocks), width), dtype=self.dtype)
-        done = 0
-        start = time.perf_counter()
-        for row, b in enumerate(blocks):
-            size = min(self.block, int(trials) - b * self.block)
-            out[row] = count_outcomes(self.draw_block(kwargs, seed, b, size), self.outcome, int(self.categories))
-            done += size
-        seconds = time.perf_counter() - start
-        return StreamRun(out=out, trials=done, seconds=seconds, device=device)
+        out = np.zeros((len(blocks), self.acc_width(params)), dtype=self.dtype)
+        return BlockRun(self, kwargs, int(seed), out, BlockPlan(blocks, int(trials), self.block), device)
+
+
+@dataclass
+class BlockPlan:
+    """Where a run in blocks stands (the duck type of a stream plan: ``done``, ``finished``, ``trials_done``)."""
+
+    blocks: range
+    trials: int
+    block: int
+    done: int = 0
+
+    @property
+    def finished(self) -> bool:
+        return self.done >= len(self.blocks)
+
+    @property
+    def n_streams(self) -> int:
+        return len(self.blocks)
+
+    @property
+    def trials_done(self) -> int:
+        return sum(min(self.block, self.trials - b * self.block) for b in self.blocks[: self.done])
+
+
+@dataclass
+class BlockRun:
+    """A run of a :class:`NumpyKernel` under way: ``advance(k)`` draws the next k blocks.
+
+    Running it in any number of ``advance`` calls gives the rows of one
+    :meth:`NumpyKernel.run`, bit for bit (each block has its own generator).
+    """
+
+    kernel: NumpyKernel
+    kwargs: Mapping[str, Any]
+    seed: int
+    out: np.ndarray
+    plan: BlockPlan
+    device: str = "cpu"
+    compile_seconds: float = 0.0
+
+    def advance(self, per_stream: int) -> int:
+        """Draw the next ``per_stream`` blocks (fewer at the end); return the trials drawn."""
+        k, plan = self.kernel, self.plan
+        drawn = 0
+        for row in range(plan.done, min(plan.done + max(int(per_stream), 1), len(plan.blocks))):
+            b = plan.blocks[row]
+            size = min(k.block, plan.trials - b * k.block)
+            self.out[row] = count_outcomes(k.draw_block(self.kwargs, self.seed, b, size), k.outcome, int(k.categories))
+            plan.done = row + 1
+            drawn += size
+        return drawn
+
+    def result(self, seconds: float) -> StreamRun:
+        return StreamRun(out=self.out[: self.plan.done], trials=self.plan.trials_done, seconds=seconds, device=self.device)
 
 
 def pack_values(kinds: Sequence[str], values: Sequence[Any], options: Sequence[Sequence[str]] = ()) -> np.ndarray:
@@ -361,6 +440,8 @@ def unpack_keywords(
 
 __all__ = [
     "BLOCK",
+    "BlockPlan",
+    "BlockRun",
     "NumpyKernel",
     "block_generator",
     "block_range",
