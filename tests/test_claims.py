@@ -417,3 +417,21 @@ def test_cli_results_errors(capsys, tmp_path):
     bad.write_text("import closedform as cf\nx = cf.unit_interval('x')\nR = cf.claim('sector', [x], x.symbol())\n")
     assert main(["list", "--results", str(bad)]) == 2
     assert "the name is taken by a built-in result" in capsys.readouterr().err
+
+
+def test_claims_from_a_file_run_on_two_worker_processes():
+    # The claims of a file loaded by path (as --results does) travel to Dask workers by value,
+    # and give the single-process counts exactly: a NumPy simulator and a Numba trial function.
+    distributed = pytest.importorskip("distributed")
+    wendel = load_results(str(EXAMPLES / "wendel.py"))[0]
+    semicircle = load_results(str(EXAMPLES / "semicircle.py"))[0]
+    with (
+        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0") as lc,
+        distributed.Client(lc, set_as_default=False) as client,
+    ):
+        client.wait_for_workers(2)
+        for result, params, trials in ((wendel, {"N": 5}, 300_000), (semicircle, {"n": 4}, 200_000)):
+            here = simulate_result(result, trials, seed=8, **params)
+            there = simulate_result(result, trials, seed=8, cluster=client, chunks=3, **params)
+            assert there.trials == here.trials == trials
+            assert (there.totals == here.totals).all()
