@@ -232,7 +232,7 @@ def kinks_of(expr: sp.Expr, x: sp.Symbol) -> list[sp.Expr]:
         elif isinstance(node, sp.Piecewise):
             args = [c.lhs - c.rhs for _, c in node.args if isinstance(c, sp.core.relational.Relational)]
         for arg in args:
-            root = _linear_root(sp.sympify(arg), x)
+            root = _linear_root(sp.sympify(arg, strict=True), x)
             if root is not None:
                 found.add(root)
     return sorted(found, key=sp.default_sort_key)
@@ -262,7 +262,7 @@ def _evaluate_integral(integral: sp.Integral, kinks: Mapping[str, Sequence[Any]]
     f = _integrand(integral.function, x, kinks)
     a, b = _mpf(lo), _mpf(hi)
     inside = []
-    for k in [*kinks_of(integral.function, x), *(sp.sympify(k) for k in kinks.get(x.name, ()))]:
+    for k in [*kinks_of(integral.function, x), *kinks.get(x.name, ())]:
         if k.free_symbols:
             continue  # a kink depending on an outer variable not bound yet
         v = _mpf(k)
@@ -314,7 +314,7 @@ def evaluate_mp(expr: sp.Basic, kinks: Mapping[str, Sequence[Any]] | None = None
     '1.64493406684823'
     """
     kinks = kinks or {}
-    expr = sp.sympify(expr)
+    expr = sp.sympify(expr, strict=True)  # strict: never parses text
     if isinstance(expr, sp.Integral):
         return _evaluate_integral(expr, kinks)
     if isinstance(expr, sp.Sum):
@@ -333,12 +333,14 @@ def evaluate_mp(expr: sp.Basic, kinks: Mapping[str, Sequence[Any]] | None = None
     return _mpf(expr)
 
 
-def _lhs_oracle(name: str, lhs_fn: Callable[..., Any], kinks: Mapping[str, Sequence[Any]], lhs: sp.Basic):
+def _lhs_oracle(name, params, lhs_fn: Callable[..., Any], kinks: Mapping[str, Sequence[Any]], lhs: sp.Basic):
     kind = "quadrature" if lhs.has(sp.Integral) else ("summation" if lhs.has(sp.Sum) else "evaluation")
 
     def oracle(**values: Any) -> Any:
+        # Stated kinks may depend on the parameters: they are placed at this case's values.
+        here = {var: [_substitute(k, params, values, name) for k in points] for var, points in kinks.items()}
         with mpmath.workdps(max(mpmath.mp.dps, MIN_ORACLE_DPS) + GUARD_DIGITS):
-            value = evaluate_mp(lhs_fn(**values), kinks)
+            value = evaluate_mp(lhs_fn(**values), here)
         return [+v for v in value] if isinstance(value, list) else +value
 
     split = " split at its kinks" if kind == "quadrature" else ""
@@ -601,21 +603,21 @@ def integral_step_check(lhs: Any, rhs: Any, domains: Mapping[sp.Symbol, Domain],
 
     from closedform.proofs.core import AGREE_DIGITS, NUMERIC_DIGITS, NUMERIC_POINTS, Verdict, check_equal
 
-    has_limits = any(sp.sympify(e).has(sp.Integral, sp.Sum) for e in (lhs, rhs))
+    has_limits = any(sp.sympify(e, strict=True).has(sp.Integral, sp.Sum) for e in (lhs, rhs))
     if simplifier is None and has_limits:
         simplifier = _doit_simplify
     first = check_equal(lhs, rhs, domains, simplifier=simplifier)
     if first.verdict == Verdict.PROVED or not has_limits:
         return first
-    symbols = sorted(set().union(*(sp.sympify(e).free_symbols for e in (lhs, rhs))), key=lambda s: s.name)
+    symbols = sorted(set().union(*(sp.sympify(e, strict=True).free_symbols for e in (lhs, rhs))), key=lambda s: s.name)
     rng = random.Random(0)
     agreed = 0
     for _ in range(NUMERIC_POINTS):
         point = _random_point(symbols, domains, rng)
         try:
             with mpmath.workdps(NUMERIC_DIGITS):
-                u = evaluate_mp(sp.sympify(lhs).xreplace(point))
-                v = evaluate_mp(sp.sympify(rhs).xreplace(point))
+                u = evaluate_mp(sp.sympify(lhs, strict=True).xreplace(point))
+                v = evaluate_mp(sp.sympify(rhs, strict=True).xreplace(point))
         except (ValueError, TypeError, ZeroDivisionError):
             continue
         if abs(u - v) > max(abs(u), abs(v), 1) * mpmath.mpf(10) ** (-AGREE_DIGITS):
@@ -662,7 +664,7 @@ class Derivation(Proof):
     def _normalise(self, expr: Any) -> Any:
         if isinstance(expr, str):
             raise ClaimError(f"derivation {self.title!r}: steps are SymPy expressions, not strings ({expr!r})")
-        expr = sp.sympify(expr) if not isinstance(expr, sp.MatrixBase) else expr
+        expr = sp.sympify(expr, strict=True) if not isinstance(expr, sp.MatrixBase) else expr
         return _with_param_symbols(expr, self.params) if self.params else expr
 
     def step(
@@ -867,7 +869,8 @@ def claim(
         Its topic in ``closedform list`` (default ``"claims"``).
     kinks : mapping, optional
         Integration variable name -> points where the integrand of ``lhs`` is
-        not smooth, beyond those found in ``Abs``, ``Max``, ``Min`` and ``Piecewise``.
+        not smooth (SymPy expressions in the parameters), beyond those found in
+        ``Abs``, ``Max``, ``Min`` and ``Piecewise``.
     trials : int
         Monte Carlo trials per case in ``verify`` (``thorough`` runs ten times more).
 
@@ -908,14 +911,18 @@ def claim(
         except Exception as exc:  # noqa: BLE001 - the user's closed form: report it as one line
             raise _fail(name, f"the closed form fails at case {c}: {type(exc).__name__}: {exc}") from None
         _check_free_symbols(value, params, name, f"closed form at case {c}")
-        if not all(sp.sympify(e).is_number for e in (value if isinstance(value, sp.MatrixBase) else [value])):
+        if not all(sp.sympify(e, strict=True).is_number for e in (value if isinstance(value, sp.MatrixBase) else [value])):
             raise _fail(name, f"the closed form at case {c} is not a number: {sp.sstr(value)[:80]}")
+    kinks = {
+        str(var): [_with_param_symbols(_as_expr(k, name, f"kink of {var}"), params) for k in points]
+        for var, points in dict(kinks or {}).items()
+    }
     if oracle is not None:
         if not callable(oracle):
             raise _fail(name, f"oracle must be a function, got {type(oracle).__name__}")
         oracle_fn = _user_oracle(name, params, oracle)
     elif lhs_expr is not None and lhs_expr.has(sp.Integral, sp.Sum, sp.Piecewise):
-        oracle_fn = _lhs_oracle(name, lhs_fn, dict(kinks or {}), lhs_expr)
+        oracle_fn = _lhs_oracle(name, params, lhs_fn, kinks, lhs_expr)
     else:
         oracle_fn = None
     simulation = _simulation(name, params, simulate, closed_form_fn, case_values)

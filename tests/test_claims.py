@@ -435,3 +435,13 @@ def test_claims_from_a_file_run_on_two_worker_processes():
             there = simulate_result(result, trials, seed=8, cluster=client, chunks=3, **params)
             assert there.trials == here.trials == trials
             assert (there.totals == here.totals).all()
+
+
+def test_stated_kinks_may_depend_on_parameters_and_are_never_text():
+    t = sp.Symbol("t")
+    steps = sp.Integral(t * sp.floor(t / p), (t, 0, 1))  # a jump at t = p (p > 1/2: only one)
+    value = (1 - p**2) / 2  # t * 1 on (p, 1)
+    r = cf.claim("floor_at_p", [P], value, lhs=steps, cases=[{"p": "2/3"}, {"p": "3/4"}], kinks={"t": [p]})
+    assert cf.verify(r).ok
+    with pytest.raises(ClaimError, match="the kink of t is the string"):
+        cf.claim("kink_text", [P], value, lhs=steps, cases=[{"p": "2/3"}], kinks={"t": ["p"]})
