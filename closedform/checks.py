@@ -112,6 +112,10 @@ def oracle_check(result: Result, case: dict[str, Any]) -> CheckRow:
         else (f"max relative error {mpmath.nstr(worst, 3)} > rtol {result.rtol:g}{floor} ({result.rtol_reason})")
     )
     data = {"relative_error": float(worst), "rtol": result.rtol}
+    via = getattr(result.oracle, "label", "")  # claims say which oracle ran (derived from lhs, or their own)
+    if via:
+        detail += f"; oracle: {via}"
+        data["oracle"] = via
     return CheckRow(
         result.name,
         result.topic,
@@ -124,7 +128,9 @@ def oracle_check(result: Result, case: dict[str, Any]) -> CheckRow:
     )
 
 
-def simulation_check(result: Result, case: dict[str, Any], alpha: float, trials: int, device: str = "cpu") -> CheckRow:
+def simulation_check(
+    result: Result, case: dict[str, Any], alpha: float, trials: int, device: str = "cpu", power: float = POWER
+) -> CheckRow:
     """Simulate and z-test every component against the closed form at level ``alpha`` (Bonferroni inside)."""
     t0 = time.perf_counter()
     claimed = result.claimed_values(**case)
@@ -136,13 +142,13 @@ def simulation_check(result: Result, case: dict[str, Any], alpha: float, trials:
     worst = max(tests, key=lambda t: abs(t.z) - t.threshold)
     ok = all(t.passed for t in tests)
     if est.kind == "proportion":
-        delta = max(stats.min_detectable_discrepancy(float(c), est.trials, worst.alpha, POWER) for c in claimed)
-        power_note = f"detects |delta| >= {delta:.2g} w.p. {POWER}"
+        delta = max(stats.min_detectable_discrepancy(float(c), est.trials, worst.alpha, power) for c in claimed)
+        power_note = f"detects |delta| >= {delta:.2g} w.p. {power}"
     else:
-        delta = (worst.threshold + 2.33) * worst.stderr
-        power_note = f"detects |delta| >= {delta:.2g} w.p. {POWER}"
+        delta = stats.min_detectable_mean_discrepancy(worst.stderr, worst.alpha, power)
+        power_note = f"detects |delta| >= {delta:.2g} w.p. {power}"
     detail = (
-        f"max |z| = {abs(worst.z):.2f} {'<=' if worst.passed else '>'} {worst.threshold:.2f} (alpha {alpha:.1e} over {len(tests)} "
+        f"max |z| = {abs(worst.z):.2f} {'<=' if ok else '>'} {worst.threshold:.2f} (alpha {alpha:.1e} over {len(tests)} "
         f"component(s)); N = {est.trials:.3g}; {power_note}; {est.throughput:.3g} trials/s"
     )
     data = {
@@ -152,7 +158,7 @@ def simulation_check(result: Result, case: dict[str, Any], alpha: float, trials:
         "components": len(tests),
         "trials": int(est.trials),
         "detectable": float(delta),
-        "power": POWER,
+        "power": power,
         "trials_per_second": float(est.throughput),
         "seed": seed,
         "device": device,
@@ -190,6 +196,7 @@ def plan(
     alpha: float = SUITE_ALPHA,
     device: str = "cpu",
     trials: int | None = None,
+    power: float = POWER,
 ) -> list[PlannedCheck]:
     """Every check of ``results`` as a lazily run plan (proofs once per proof function).
 
@@ -217,7 +224,7 @@ def plan(
                         r,
                         "simulation",
                         case_label(case),
-                        lambda r=r, c=case, t=n_trials: simulation_check(r, c, sim_alpha, t, device),
+                        lambda r=r, c=case, t=n_trials: simulation_check(r, c, sim_alpha, t, device, power),
                     )
                 )
         for extra in r.extra_checks:

@@ -311,6 +311,30 @@ def _add_cache_commands(sub: Any, common: dict[str, Any]) -> None:
     p.set_defaults(func=cmd_warm)
 
 
+# --- --results: users' claims from a file or module, treated like the built-ins ---
+_RESULTS_HELP = "also load the claims of PATH.py or pkg.module (a RESULTS tuple, or every Result in it)"
+
+
+def _load_results_option(argv: list[str]) -> list[str]:
+    """Load every ``--results X`` into the registry (before any lookup) and return argv without them."""
+    from closedform.claims import load_results
+    from closedform.registry import extend
+
+    rest, i = [], 0
+    while i < len(argv):
+        tok = argv[i]
+        if tok == "--results" or tok.startswith("--results="):
+            spec = tok.partition("=")[2] if "=" in tok else (argv[i + 1] if i + 1 < len(argv) else "")
+            if not spec:
+                raise UsageError("--results needs a path ending in .py or a module name")
+            extend(load_results(spec))
+            i += 1 if "=" in tok else 2
+        else:
+            rest.append(tok)
+            i += 1
+    return rest
+
+
 def build_parser(result=None) -> argparse.ArgumentParser:
     """The argument parser; with ``result``, its verbs that take a result also take its parameters."""
     common = {"allow_abbrev": False, "formatter_class": argparse.ArgumentDefaultsHelpFormatter}
@@ -358,6 +382,8 @@ def build_parser(result=None) -> argparse.ArgumentParser:
     p.add_argument("--out", default="closedform-report", help="the folder to write into")
     p.set_defaults(func=cmd_report)
     _add_cache_commands(sub, common)
+    for verb in sub.choices.values():  # read by _load_results_option; here for --help
+        verb.add_argument("--results", action="append", metavar="PATH.py|MODULE", help=_RESULTS_HELP)
     if result is not None:
         for verb in verbs.values():
             _add_result_options(verb, result)
@@ -387,6 +413,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     json_flag = "--json" in argv
     argv = [a for a in argv if a != "--json"]
+    if any(a == "--results" or a.startswith("--results=") for a in argv):
+        try:
+            argv = _load_results_option(argv)
+        except (UsageError, ValueError) as exc:  # ValueError: ParameterError and ClaimError
+            print(f"closedform: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     result = _named_result(argv)
     if result is not None:
         argv = _join_values(argv, {p.name for p in result.params})

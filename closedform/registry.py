@@ -94,28 +94,125 @@ TOPIC_GROUPS: dict[str, tuple[str, ...]] = {
 }
 
 
+#: The entry-point group through which an installed package adds its results.
+ENTRY_POINT_GROUP = "closedform.results"
+# Results added at run time (``closedform ... --results FILE``, :func:`extend`), in the order added.
+_LOADED: list[Result] = []
+# The entry points' results, read once per process (None: not read yet).
+_FROM_ENTRY_POINTS: tuple[Result, ...] | None = None
+
+
+def entry_point_results() -> tuple[Result, ...]:
+    """The results installed packages declare in the entry-point group ``closedform.results``.
+
+    An entry point may name a module (its ``RESULTS``, else its module-level
+    Results), a Result, a sequence of them, or a function returning either.
+    Read once per process; a broken entry point is one ``ClaimError`` naming it.
+
+    Returns
+    -------
+    tuple of Result
+
+    Examples
+    --------
+    >>> isinstance(entry_point_results(), tuple)
+    True
+    """
+    global _FROM_ENTRY_POINTS
+    if _FROM_ENTRY_POINTS is None:
+        from importlib.metadata import entry_points
+        from types import ModuleType
+
+        from closedform.claims import ClaimError, results_of
+
+        found: list[Result] = []
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            where = f"entry point {ep.name} = {ep.value} (group {ENTRY_POINT_GROUP})"
+            try:
+                obj = ep.load()
+            except Exception as exc:  # noqa: BLE001 - another package's code: one line naming it
+                raise ClaimError(f"{where}: loading it raised {type(exc).__name__}: {exc}") from None
+            if callable(obj) and not isinstance(obj, (Result, ModuleType)):
+                obj = obj()
+            if isinstance(obj, ModuleType):
+                found += results_of(obj, where)
+            elif isinstance(obj, Result):
+                found.append(obj)
+            elif isinstance(obj, (list, tuple)) and all(isinstance(r, Result) for r in obj):
+                found += obj
+            else:
+                raise ClaimError(f"{where}: gives {type(obj).__name__}, not Results")
+        _check_no_clash(found, RESULTS)
+        _FROM_ENTRY_POINTS = tuple(found)
+    return _FROM_ENTRY_POINTS
+
+
+def _check_no_clash(new, known) -> None:
+    from closedform.claims import ClaimError
+
+    names = {r.name: r for r in known}
+    for r in new:
+        other = names.get(r.name)
+        if other is not None and other is not r:
+            raise ClaimError(f"claim {r.name!r}: the name is taken by another result ({other.title}); choose another")
+        names[r.name] = r
+
+
+def extend(results) -> None:
+    """Add results (users' claims) to what :func:`all_results`, :func:`by_name` and :func:`by_topic` see.
+
+    Parameters
+    ----------
+    results : iterable of Result
+
+    Raises
+    ------
+    ClaimError
+        When a name is taken by another result.
+    """
+    results = list(results)
+    _check_no_clash(results, all_results())
+    for r in results:
+        if not any(r is known for known in _LOADED):
+            _LOADED.append(r)
+
+
+def all_results() -> tuple[Result, ...]:
+    """The built-in results, then those of installed entry points, then those added by :func:`extend`.
+
+    Examples
+    --------
+    >>> all_results()[: len(RESULTS)] == RESULTS
+    True
+    """
+    return RESULTS + entry_point_results() + tuple(_LOADED)
+
+
 def by_name(name: str) -> Result:
     """The result called ``name``, or a KeyError listing the known names."""
-    for r in RESULTS:
+    known = all_results()
+    for r in known:
         if r.name == name:
             return r
-    raise KeyError(f"no result named {name!r}; known results: {', '.join(r.name for r in RESULTS)}")
+    raise KeyError(f"no result named {name!r}; known results: {', '.join(r.name for r in known)}")
 
 
 def by_topic(*topics: str) -> tuple[Result, ...]:
     """The results of the given topics (or groups); all results when none is given."""
+    known = all_results()
     if not topics:
-        return RESULTS
+        return known
+    extra_topics = [r.topic for r in known if r.topic not in TOPICS]
     wanted: set[str] = set()
     for t in topics:
         if t in TOPIC_GROUPS:
             wanted.update(TOPIC_GROUPS[t])
-        elif t in TOPICS:
+        elif t in TOPICS or t in extra_topics:
             wanted.add(t)
         else:
-            known = ", ".join(list(TOPICS) + list(TOPIC_GROUPS))
-            raise KeyError(f"unknown topic {t!r}; known topics: {known}")
-    return tuple(r for r in RESULTS if r.topic in wanted)
+            known_topics = ", ".join(dict.fromkeys(list(TOPICS) + list(TOPIC_GROUPS) + extra_topics))
+            raise KeyError(f"unknown topic {t!r}; known topics: {known_topics}")
+    return tuple(r for r in known if r.topic in wanted)
 
 
 def _check_unique() -> None:
