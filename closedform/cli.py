@@ -425,18 +425,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(result)
     args, extra = parser.parse_known_args(argv)
     args.json = json_flag
-    if extra:
-        if args.command in _RESULT_VERBS and result is not None:
-            _parse_result_params(result, extra)  # names the unknown parameter and lists the known ones
-        parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    extra = [
-        f"--{name[len('param__') :]}={value}"
-        for name, value in vars(args).items()
-        if name.startswith("param__") and value is not None
-    ]
     from closedform.derive.errors import ParameterError
 
     try:
+        if extra and args.command in _RESULT_VERBS:
+            # One line naming what is wrong: an unknown result, or a parameter it does not have.
+            _parse_result_params(result if result is not None else _result(args.result), extra)
+        if extra:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        extra = [
+            f"--{name[len('param__') :]}={value}"
+            for name, value in vars(args).items()
+            if name.startswith("param__") and value is not None
+        ]
         return args.func(args, extra)
     except (UsageError, ParameterError) as exc:
         print(f"closedform: error: {exc}", file=sys.stderr)

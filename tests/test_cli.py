@@ -11,6 +11,7 @@ import pytest
 
 from closedform.cli import main
 from closedform.numeric.target import SIMULATOR
+from closedform.registry import RESULTS
 
 pytestmark = pytest.mark.skipif(SIMULATOR, reason="CPU tests; the simulator job runs tests/test_cuda.py")
 
@@ -73,9 +74,9 @@ def test_verify_sector_json(capsys):
 @pytest.mark.parametrize(
     "argv, needle",
     [
-        (["simulate", "sector", "--n", "0", "--theta", "pi"], "n must lie in integers 1, 2"),
+        (["simulate", "sector", "--n", "0", "--theta", "pi"], "n must be an integer in 1..100"),
         (["simulate", "sector", "--n", "4", "--theta", "9"], "theta must lie in (0, 2*pi]"),
-        (["simulate", "sector", "--n", "4", "--theta", "nan"], "theta must be a finite real number"),
+        (["simulate", "sector", "--n", "4", "--theta", "nan"], "theta: 'nan' is not allowed"),
         (["simulate", "sector", "--n", "4", "--phi", "1"], "has no parameter 'phi'"),
         (["simulate", "nosuch", "--n", "4"], "unknown result 'nosuch'"),
         (["verify", "nosuch"], "unknown topic 'nosuch'"),
@@ -109,3 +110,34 @@ def test_report_without_its_extra_is_a_one_line_error(monkeypatch, capsys, tmp_p
     assert run("report", "sector", "--out", str(tmp_path / "r")) == 2
     err = capsys.readouterr().err.strip()
     assert "pip install 'closedform[report]'" in err and len(err.splitlines()) == 1
+
+
+def _cli_text(value) -> str:
+    """A case value as a user types it: lists in brackets, everything else as written."""
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_cli_text(v) for v in value) + "]"
+    return str(value)
+
+
+SIMULATED = [r for r in RESULTS if r.simulation is not None]
+
+
+@pytest.mark.parametrize("result", SIMULATED, ids=lambda r: r.name)
+def test_every_simulated_result_runs_from_the_shell_at_its_first_case(result, capsys):
+    """No parameter is shadowed by a run option or an abbreviation (--t once meant --trials)."""
+    case = result.cases[0]
+    argv = ["simulate", result.name, *(f"--{k}={_cli_text(v)}" for k, v in case.items()), "--trials", "2000"]
+    assert run(*argv) == 0, capsys.readouterr().err
+    assert "estimate" in capsys.readouterr().out
+
+
+def test_no_result_parameter_is_named_like_a_run_option():
+    from closedform.cli import RUN_OPTIONS
+
+    clashes = [(r.name, p.name) for r in RESULTS for p in r.params if p.name in RUN_OPTIONS]
+    assert not clashes
+
+
+def test_abbreviations_are_not_taken_for_options(capsys):
+    assert run("simulate", "sector", "--n", "4", "--theta", "pi", "--tri", "100") == 2
+    assert "no parameter 'tri'" in capsys.readouterr().err
