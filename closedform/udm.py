@@ -378,7 +378,9 @@ _EXACT_RATIONALS = "exact rationals on both sides; the oracle rounds each quotie
 
 
 def _discrete_sim(pack, draws, what) -> Simulation:
-    return Simulation("closedform.numeric.udm:DISCRETE", pack, kind="proportion", draws_per_trial=draws, description=what)
+    return Simulation(
+        "closedform.numeric.udm:DISCRETE", pack, kind="proportion", draws_per_trial=draws, description=what
+    )
 
 
 def _position_sim(model, what) -> Simulation:

@@ -184,7 +184,9 @@ def test_simulate_text_never_prints_the_long_closed_form(monkeypatch, capsys):
     original = StrPrinter.doprint
 
     def counting(self, expr):
-        printed.append(sum(1 for node in sp.preorder_traversal(expr) if not node.args) if isinstance(expr, sp.Basic) else 0)
+        printed.append(
+            sum(1 for node in sp.preorder_traversal(expr) if not node.args) if isinstance(expr, sp.Basic) else 0
+        )
         return original(self, expr)
 
     monkeypatch.setattr(StrPrinter, "doprint", counting)
