@@ -15,8 +15,12 @@ Regenerate with ``python -m closedform.numeric.tablegen``.
 
 Examples
 --------
->>> print(render("demo_tables", "closedform.numeric.demo:tables", {"HALF": 0.5, "ROW": (1.0, 2.5)}).splitlines()[-3])
+>>> text = render("demo_tables", "closedform.numeric.demo:tables", {"HALF": 0.5, "ROW": (1.0, 2.5)})
+>>> print(text[text.index("HALF"):], end="")
 HALF = 0.5
+ROW = (
+    1.0, 2.5,
+)
 """
 
 from __future__ import annotations
