@@ -99,6 +99,12 @@ def test_light_verbs_import_no_monte_carlo_kernel(code):
     assert not loaded & set(KERNEL_MODULES), sorted(loaded & set(KERNEL_MODULES))
 
 
+def test_help_imports_neither_the_registry_nor_numba():
+    loaded = _modules_after("from closedform.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass")
+    assert "closedform.cli" in loaded
+    assert not {m for m in loaded if m.startswith(("numba", "closedform.numeric", "closedform.registry"))}
+
+
 @pytest.mark.parametrize("topic", NUMBA_FREE_TOPICS)
 def test_topic_import_loads_no_numba(topic):
     loaded = _modules_after(f"import closedform.{topic}")
