@@ -22,13 +22,15 @@ import mpmath
 import numpy as np
 import sympy as sp
 
+from closedform import lazy
 from closedform.derive import accuracy as d
 from closedform.estimate import Estimate, simulate_result
-from closedform.numeric import accuracy as num
-from closedform.numeric.rng import NORMAL_DRAWS
+from closedform.numeric.rng_tables import NORMAL_DRAWS
 from closedform.params import vector
 from closedform.proofs import accuracy as pr
 from closedform.spec import Formula, Param, ParameterError, Result, Simulation, float_or_exact
+
+num = lazy.module("closedform.numeric.accuracy")  # Numba kernels: imported on first simulation or oracle
 
 #: Most classes a logit vector given to a registry result may have (the oracle is mpmath).
 MAX_REGISTRY_CLASSES = 64
@@ -77,7 +79,7 @@ EXACT_BINARY = Result(
     lhs=lambda delta, sigma: d.exact_event(0),
     oracle=_binary_oracle,
     simulation=Simulation(
-        num.ARGMAX,
+        "closedform.numeric.accuracy:ARGMAX",
         lambda delta, sigma: num.pack_argmax([float(delta), 0.0], float(sigma), 0),
         draws_per_trial=lambda delta, sigma: 2 * NORMAL_DRAWS,
         description="argmax of (delta, 0)/sigma plus two standard normals",
@@ -108,7 +110,7 @@ EXACT_THREE = Result(
     lhs=_three_lhs,
     oracle=lambda d1, d2, sigma: num.probability_by_quantile_quadrature([0, -_mpf(d1), -_mpf(d2)], _mpf(sigma), 0),
     simulation=Simulation(
-        num.ARGMAX,
+        "closedform.numeric.accuracy:ARGMAX",
         lambda d1, d2, sigma: num.pack_argmax([0.0, -float(d1), -float(d2)], float(sigma), 0),
         draws_per_trial=lambda **_: 3 * NORMAL_DRAWS,
         description="argmax of (0, -d1, -d2)/sigma plus three standard normals",
@@ -138,7 +140,7 @@ EXACT_ACCURACY = Result(
     lhs=_accuracy_lhs,
     oracle=lambda mu, sigma, y: num.probability_by_quantile_quadrature([_mpf(v) for v in mu], _mpf(sigma), int(y)),
     simulation=Simulation(
-        num.ARGMAX,
+        "closedform.numeric.accuracy:ARGMAX",
         lambda mu, sigma, y: num.pack_argmax([float(v) for v in mu], float(sigma), _check_label(mu, y)),
         draws_per_trial=lambda mu, sigma, y: len(mu) * NORMAL_DRAWS,
         description="argmax of mu/sigma plus C standard normals",
@@ -170,7 +172,7 @@ EXACT_GRADIENT = Result(
     lhs=_gradient_lhs,
     oracle=lambda mu, sigma, y: num.gradient_by_quantile_quadrature([_mpf(v) for v in mu], _mpf(sigma), int(y)),
     simulation=Simulation(
-        num.ARGMAX_SCORE,
+        "closedform.numeric.accuracy:ARGMAX_SCORE",
         lambda mu, sigma, y: num.pack_argmax_score([float(v) for v in mu], float(sigma), _check_label(mu, y)),
         kind="mean",
         draws_per_trial=lambda mu, sigma, y: len(mu) * NORMAL_DRAWS,
@@ -201,7 +203,7 @@ TOY_PROBABILITIES = Result(
     lhs=_toy_lhs,
     oracle=lambda b, sigma: num.toy_probabilities_oracle(_mpf(b), _mpf(sigma)),
     simulation=Simulation(
-        num.TOY,
+        "closedform.numeric.accuracy:TOY",
         lambda b, sigma: np.array([float(b), float(sigma)]),
         draws_per_trial=lambda **_: 6 * NORMAL_DRAWS,
         description="per point: logits (0, (x - b)/sigma) plus two standard normals, correct class wins",

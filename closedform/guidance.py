@@ -27,15 +27,17 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from closedform import lazy
 from closedform.checks import CheckRow
 from closedform.derive import guidance as d
 from closedform.estimate import Estimate, simulate_result
-from closedform.numeric import guidance as num
 from closedform.numeric import mixtures as mx
 from closedform.numeric import stats
-from closedform.numeric.rng import NORMAL_DRAWS
+from closedform.numeric.rng_tables import NORMAL_DRAWS
 from closedform.proofs import guidance as pr
 from closedform.spec import Formula, Param, ParameterError, Result, Simulation
+
+num = lazy.module("closedform.numeric.guidance")  # Numba kernels: imported on first simulation or oracle
 
 REAL = sp.Interval(-sp.oo, sp.oo)
 MU = Param("mu", r"\mu", REAL, (-3.0, 3.0), "mean of the unguided reverse step")
@@ -323,7 +325,7 @@ GUIDED_DDPM_1D = Result(
     lhs=_cdf_lhs("bimodal_1d"),
     oracle=lambda y, T: mx.toy_cdf_oracle("bimodal_1d", y),
     simulation=Simulation(
-        num.cdf_counts(1),
+        lambda: num.cdf_counts(1),
         _pack_toy("bimodal_1d"),
         kind="proportion",
         draws_per_trial=lambda y, T: (int(T) + 1) * NORMAL_DRAWS + 1,  # a component, then normals
@@ -346,7 +348,7 @@ GUIDED_DDPM_2D = Result(
     lhs=_cdf_lhs("square_2d"),
     oracle=lambda y, T: mx.toy_cdf_oracle("square_2d", y),
     simulation=Simulation(
-        num.cdf_counts(2),
+        lambda: num.cdf_counts(2),
         _pack_toy("square_2d"),
         kind="proportion",
         draws_per_trial=lambda y, T: 2 * (int(T) + 1) * NORMAL_DRAWS + 1,

@@ -23,13 +23,16 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from closedform import lazy
 from closedform.derive import reparam as d
 from closedform.estimate import Estimate, simulate_result
-from closedform.numeric import noise as nz
-from closedform.numeric import reparam as num
 from closedform.params import choice, vector
 from closedform.proofs import reparam as pr
 from closedform.spec import Param, ParameterError, Result, Simulation
+
+# Numba kernels and their oracles: imported on first simulation, evaluation or oracle call.
+nz = lazy.module("closedform.numeric.noise")
+num = lazy.module("closedform.numeric.reparam")
 
 NOISES = tuple(d.FAMILIES)
 
@@ -129,7 +132,7 @@ def _simulation(fixed_noise: str | None) -> Simulation:
         pack = lambda mu, tau=1: _pack(fixed_noise, mu, tau)
         draws = lambda mu, tau=1: nz.draws_per_trial(fixed_noise, len(mu))
     return Simulation(
-        nz.argmax_kernel(),
+        lambda: nz.argmax_kernel(),
         pack,
         kind="proportion",
         draws_per_trial=draws,

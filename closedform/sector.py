@@ -15,11 +15,13 @@ from typing import Any
 
 import sympy as sp
 
+from closedform import lazy
 from closedform.derive import sector as d
 from closedform.estimate import Estimate
-from closedform.numeric import sector as num
 from closedform.proofs import sector as pr
 from closedform.spec import Formula, Param, Plot, Result, Simulation, float_or_exact
+
+num = lazy.module("closedform.numeric.sector")  # Numba kernels: imported on first simulation or oracle
 
 #: Most points the exact forms take.  The alternating sum loses about 0.3 n digits to cancellation,
 #: and SymPy's evalf works to 100 digits at most; n <= 100 also keeps each exact value under a second.
@@ -60,7 +62,7 @@ SECTOR = Result(
     lhs=d.sector_event,
     oracle=_sector_oracle,
     simulation=Simulation(
-        num.REDUCED,
+        "closedform.numeric.sector:REDUCED",
         lambda n, theta: num.pack_sector(n, theta),
         draws_per_trial=lambda n, theta: max(int(n) - 1, 1),
         description="largest circular gap of n-1 uniform angles and one at 0",
@@ -122,7 +124,7 @@ SECTOR_FAITHFUL = Result(
     lhs=d.sector_event,
     oracle=_sector_oracle,
     simulation=Simulation(
-        num.FAITHFUL,
+        "closedform.numeric.sector:FAITHFUL",
         lambda n, theta: num.pack_faithful(n, theta),
         draws_per_trial=lambda n, theta: 2 * int(n),
         description="points (sqrt(U) cos 2piV, sqrt(U) sin 2piV), atan2, rotate to each point",
@@ -185,7 +187,7 @@ SPACING_EXCEEDANCE = Result(
     ),
     oracle=lambda n, c1, c2, c3: num.exceedance_oracle(int(n), *(sp.N(c, 40) for c in (c1, c2, c3))),
     simulation=Simulation(
-        num.EXCEEDANCE,
+        "closedform.numeric.sector:EXCEEDANCE",
         lambda n, c1, c2, c3: __import__("numpy").array([float(n), float(c1), float(c2), float(c3)]),
         draws_per_trial=lambda n, **_: int(n) - 1,
         description="sort n-1 uniforms, test the first three spacings",
@@ -216,7 +218,7 @@ LARGEST_SPACING_MEAN = Result(
     lhs=lambda n: sp.Function("E")(sp.Function("max")(sp.Symbol("x_i"))),
     oracle=lambda n: num.largest_gap_mean_oracle(int(n)),
     simulation=Simulation(
-        num.LARGEST_GAP,
+        "closedform.numeric.sector:LARGEST_GAP",
         lambda n: __import__("numpy").array([float(n)]),
         kind="mean",
         draws_per_trial=lambda n: max(int(n) - 1, 1),

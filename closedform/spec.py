@@ -8,6 +8,7 @@ with everything that checks it.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -66,20 +67,88 @@ class Formula:
         return f"{sp.sstr(self.lhs)} = {sp.sstr(self.expr)}"
 
 
-@dataclass(frozen=True, eq=False)
 class Simulation:
     """How a result is simulated: a stream kernel and the map from parameters to its input.
 
     ``kind`` fixes the accumulator layout: ``"proportion"`` accumulates one
     count per category (the estimate is count/trials); ``"mean"`` accumulates
     ``(sum, sum of squares)`` per component.
+
+    ``kernel`` and ``pack`` may be given as references ``"module:attribute"``
+    (see :func:`closedform.lazy.resolve`), and ``kernel`` as a zero-argument
+    function that builds it: the module is imported (the function called) on
+    the first read of :attr:`kernel` or :attr:`pack`, so that a registry line
+    imports no Numba kernel until the result is simulated.
+
+    Parameters
+    ----------
+    kernel : StreamKernel, str or function
+        The kernel, a reference to it, or a zero-argument function returning it.
+    pack : callable or str
+        ``pack(**params) -> numpy.ndarray``, the kernel's input, or a reference to it.
+    kind : {"proportion", "mean"}
+    draws_per_trial : callable, optional
+        ``draws_per_trial(**params) -> float``: expected 64-bit draws per trial.
+    description : str
+        What one trial does, for the reader.
+
+    Examples
+    --------
+    >>> sim = Simulation("closedform.numeric.sector:REDUCED", "closedform.numeric.sector:pack_sector")
+    >>> sim
+    Simulation('closedform.numeric.sector:REDUCED', kind='proportion')
+    >>> type(sim.kernel).__name__
+    'StreamKernel'
     """
 
-    kernel: StreamKernel
-    pack: Callable[..., np.ndarray]
-    kind: Literal["proportion", "mean"] = "proportion"
-    draws_per_trial: Callable[..., float] | None = None
-    description: str = ""
+    __slots__ = ("_kernel", "_pack", "kind", "draws_per_trial", "description")
+
+    def __init__(
+        self,
+        kernel: StreamKernel | str | Callable[[], StreamKernel],
+        pack: Callable[..., np.ndarray] | str,
+        kind: Literal["proportion", "mean"] = "proportion",
+        draws_per_trial: Callable[..., float] | None = None,
+        description: str = "",
+    ) -> None:
+        values = {"_kernel": kernel, "_pack": pack, "kind": kind}
+        values |= {"draws_per_trial": draws_per_trial, "description": description}
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"Simulation is immutable: cannot set {name!r}")
+
+    def _resolved(self, slot: str) -> Any:
+        value = getattr(self, slot)
+        if isinstance(value, str):
+            from closedform.lazy import resolve
+
+            value = resolve(value)
+        elif slot == "_kernel" and inspect.isfunction(value):  # a factory (a kernel is a dataclass, not a function)
+            value = value()
+        else:
+            return value
+        object.__setattr__(self, slot, value)  # resolved once: later reads are plain
+        return value
+
+    @property
+    def kernel(self) -> StreamKernel:
+        """The stream kernel (its module imported now if it was given by reference)."""
+        return self._resolved("_kernel")
+
+    @property
+    def pack(self) -> Callable[..., np.ndarray]:
+        """The packer ``pack(**params) -> numpy.ndarray`` (imported now if given by reference)."""
+        return self._resolved("_pack")
+
+    def __reduce__(self) -> tuple:
+        # __setattr__ refuses writes, so pickling rebuilds through __init__.
+        return (Simulation, (self._kernel, self._pack, self.kind, self.draws_per_trial, self.description))
+
+    def __repr__(self) -> str:
+        kernel = repr(self._kernel) if isinstance(self._kernel, str) else f"<{type(self._kernel).__name__}>"
+        return f"Simulation({kernel}, kind={self.kind!r})"
 
 
 @dataclass(frozen=True)

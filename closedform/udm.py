@@ -30,18 +30,21 @@ from typing import Any
 
 import sympy as sp
 
+from closedform import lazy
 from closedform.checks import CheckRow
 from closedform.derive import udm as d
 from closedform.derive import udm_discrete as dd
 from closedform.derive.expr_parser import as_expr
 from closedform.derive.schedules import SCHEDULES, alpha_bar_schedule
 from closedform.estimate import Estimate, simulate_result
-from closedform.numeric import udm as nu
+from closedform.numeric import udm_limits as limits
 from closedform.numeric import udm_oracles as nuo
-from closedform.numeric.rng import NORMAL_DRAWS
+from closedform.numeric.rng_tables import NORMAL_DRAWS
 from closedform.params import choice, tokens
 from closedform.proofs import udm as pr
 from closedform.spec import Formula, Param, ParameterError, Result, Simulation
+
+nu = lazy.module("closedform.numeric.udm")  # Numba kernels: imported on first simulation
 
 TOPIC = "udm"
 
@@ -84,14 +87,14 @@ SIGMA_RULE = choice(
     latex=r"\sigma_t",
     description="ddpm, ddim or lambda in [0, 1] with sigma_t = lambda betabar_{t-1}",
 )
-N_PIX = Param("n", "n", sp.Range(2, nu.MAX_PIXELS + 1), (4, 64), "signal length")
-W_PREV = Param("w_prev", "w_{t-1}", sp.Range(1, nu.MAX_PIXELS + 1), (1, 5), "box width of F_{t-1}")
-W_T = Param("w_t", "w_t", sp.Range(2, nu.MAX_PIXELS + 1), (2, 9), "box width of F_t (> w_prev)")
+N_PIX = Param("n", "n", sp.Range(2, limits.MAX_PIXELS + 1), (4, 64), "signal length")
+W_PREV = Param("w_prev", "w_{t-1}", sp.Range(1, limits.MAX_PIXELS + 1), (1, 5), "box width of F_{t-1}")
+W_T = Param("w_t", "w_t", sp.Range(2, limits.MAX_PIXELS + 1), (2, 9), "box width of F_t (> w_prev)")
 S_ERR = Param("s", "s", sp.Interval(0, 10), (0.0, 1.0), "standard deviation of the x0hat error")
-LENGTH = Param("l", "l", sp.Range(1, nu.MAX_LENGTH + 1), (1, 16), "sequence length")
-VOCAB = Param("V", "V", sp.Range(2, nu.MAX_VOCAB + 1), (2, 15), "vocabulary size (D3PM's K)")
-T_COUNT = Param("t", "t", sp.Range(1, nu.MAX_LENGTH + 1), (1, 16), "number of edited / masked / deleted positions")
-TOKENS = tokens("x0", length=(1, nu.MAX_LENGTH), latex="x_0", description="the clean sequence, e.g. 0120")
+LENGTH = Param("l", "l", sp.Range(1, limits.MAX_LENGTH + 1), (1, 16), "sequence length")
+VOCAB = Param("V", "V", sp.Range(2, limits.MAX_VOCAB + 1), (2, 15), "vocabulary size (D3PM's K)")
+T_COUNT = Param("t", "t", sp.Range(1, limits.MAX_LENGTH + 1), (1, 16), "number of edited / masked / deleted positions")
+TOKENS = tokens("x0", length=(1, limits.MAX_LENGTH), latex="x_0", description="the clean sequence, e.g. 0120")
 ABAR_PREV_D = Param("alpha_bar_prev", r"\bar\alpha_{t-1}", _U, (0.05, 0.95), "D3PM's P(token untouched) at t-1")
 ABAR_T_D = Param("alpha_bar_t", r"\bar\alpha_t", sp.Interval.Ropen(0, 1), (0.0, 0.9), "D3PM's P(token untouched) at t")
 BETA_D = Param("beta_t", r"\beta_t", _U, (0.01, 0.99), "D3PM's replacement rate at step t")
@@ -209,7 +212,7 @@ HOT_POSTERIOR = Result(
         x0, *_hot_values(x0, alpha_t, alpha_bar_prev, sigma)
     ),
     simulation=Simulation(
-        nu.HOT_STEP,
+        "closedform.numeric.udm:HOT_STEP",
         lambda x0, alpha_t, alpha_bar_prev, sigma: nu.pack_hot_step(
             x0, *_hot_values(x0, alpha_t, alpha_bar_prev, sigma)
         ),
@@ -239,8 +242,8 @@ UNIFORM_MIXING = Result(
     lhs=lambda **_: _HOT_LHS,
     oracle=nuo.uniform_mixing_step_oracle,
     simulation=Simulation(
-        nu.HOT_STEP,
-        nu.pack_mixing_step,
+        "closedform.numeric.udm:HOT_STEP",
+        "closedform.numeric.udm:pack_mixing_step",
         kind="mean",
         draws_per_trial=lambda **_: 2,
         description="x_t with uniform eps, then the Gaussian-mixing posterior with uniform noise",
@@ -266,7 +269,7 @@ def _chain_closed(mu0, s0, T, schedule, sigma_rule, plugin: bool):
 
 def _chain_simulation(plugin: bool, description: str) -> Simulation:
     return Simulation(
-        nu.HOT_CHAIN,
+        "closedform.numeric.udm:HOT_CHAIN",
         lambda **kw: nuo.pack_chain(**kw, plugin=plugin),
         kind="mean",
         draws_per_trial=lambda T, **_: 2 * (int(T) + 1) * NORMAL_DRAWS,  # the plug-in draws z1 too
@@ -346,8 +349,8 @@ COLD = Result(
     lhs=lambda **_: sp.Matrix([[sp.Symbol("MSE_{naive}"), sp.Symbol("MSE_{improved}")]]),
     oracle=lambda n, w_prev, w_t, s: nuo.cold_mse_oracle(int(n), int(w_prev), int(w_t), s),
     simulation=Simulation(
-        nu.COLD,
-        nu.pack_cold,
+        "closedform.numeric.udm:COLD",
+        "closedform.numeric.udm:pack_cold",
         kind="mean",
         draws_per_trial=lambda n, **_: int(n) * NORMAL_DRAWS,
         description="e ~ N(0, s^2 I), both samplers' errors",
@@ -375,11 +378,13 @@ _EXACT_RATIONALS = "exact rationals on both sides; the oracle rounds each quotie
 
 
 def _discrete_sim(pack, draws, what) -> Simulation:
-    return Simulation(nu.DISCRETE, pack, kind="proportion", draws_per_trial=draws, description=what)
+    return Simulation(
+        "closedform.numeric.udm:DISCRETE", pack, kind="proportion", draws_per_trial=draws, description=what
+    )
 
 
 def _position_sim(model, what) -> Simulation:
-    return _discrete_sim(nu.pack_positions(model), lambda V, t, x0: 3 * len(x0), what)
+    return _discrete_sim(lambda **kw: nu.pack_positions(model)(**kw), lambda V, t, x0: 3 * len(x0), what)
 
 
 def discrete_enumeration_check(result: Result, thorough: bool = False) -> CheckRow:
@@ -453,7 +458,7 @@ EDIT_V1 = Result(
     lhs=lambda l, V, t: sp.Function("P")(sp.Eq(sp.Symbol("K"), sp.Symbol("k"))),
     oracle=nuo.edit_v1_oracle,
     simulation=_discrete_sim(
-        nu.pack_edit_v1,
+        "closedform.numeric.udm:pack_edit_v1",
         lambda l, V, t: 2 * int(t),
         "replace t uniform positions by uniform tokens, count visible changes",
     ),
@@ -474,7 +479,7 @@ ABSORBING = Result(
     lhs=lambda **_: sp.Function("P")(sp.Eq(sp.Symbol(r"\#\mathrm{MASK}(x_{t-1})"), sp.Symbol("k"))),
     oracle=nuo.absorbing_oracle,
     simulation=_discrete_sim(
-        nu.pack_absorbing,
+        "closedform.numeric.udm:pack_absorbing",
         lambda l, **_: 2 * int(l),
         "mask each token w.p. 1 - abar_t, then the absorbing posterior",
     ),
@@ -498,7 +503,7 @@ D3PM_UNIFORM = Result(
     lhs=lambda **_: _POS_LHS,
     oracle=nuo.d3pm_uniform_oracle,
     simulation=_discrete_sim(
-        nu.pack_d3pm_uniform,
+        "closedform.numeric.udm:pack_d3pm_uniform",
         lambda x0, **_: 3 * len(x0),
         "x_t from Qbar_t, then the Bayes posterior, per token",
     ),

@@ -76,7 +76,8 @@ precision with no cancellation:
     \Phi(y) = 1 - \varphi(y)\,\mathcal R(y), \quad \rho = \varphi/\Phi \quad (y \ge 0).
 
 :math:`\mathcal R(t) = τ P(τ)` with :math:`τ = 4/(4 + t)` and :math:`P` a degree-17
-polynomial, interpolated at import from 40-digit mpmath values on
+polynomial, interpolated from 40-digit mpmath values (once: :func:`generate_tables`
+writes it to :mod:`closedform.numeric.reparam_tables`) on
 :math:`t \in [0, 9]` (relative error below 1e-15, tested; 5e-16 measured); :math:`\varphi(y)` is
 :math:`e^{-n}/\sqrt{2\pi}` from a table times a Taylor polynomial of
 :math:`e^{f}` on :math:`|f| \le 1/2`.  Nodes run in the inner loop, one class at a
@@ -94,6 +95,7 @@ import numba
 import numpy as np
 
 from closedform.derive.errors import ParameterError
+from closedform.numeric import reparam_tables as _tables
 from closedform.numeric.target import jit, parallel_jit, prange, scalar_jit
 
 #: Bound on each truncated tail of the integral (probability mass), well below the 1e-10 target.
@@ -177,38 +179,61 @@ def _fit_mills_ratio() -> tuple[np.ndarray, float, float]:
         return np.array([float(v) for v in power]), float(2 / (1 - lo)), float(-(1 + lo) / (1 - lo))
 
 
-_MILLS_COEF, _MILLS_S_SCALE, _MILLS_S_SHIFT = _fit_mills_ratio()
-#: e^{-n} / sqrt(2 pi) for n = 0..745 (below, e^{-n} underflows), correctly rounded from mpmath.
-with mpmath.workdps(30):
-    _GAUSS_TABLE = np.array([float(mpmath.exp(-n) / mpmath.sqrt(2 * mpmath.pi)) for n in range(746)])
-    #: Taylor coefficients 1/k! of e^f, k = 0..15: on |f| <= 1/2 the remainder is below 1e-18.
-    _EXP_TAYLOR = np.array([float(1 / mpmath.factorial(k)) for k in range(16)])
-    _EPS = mpmath.mpf(TRUNCATION)
-    #: Φ(-LEFT_END) = TRUNCATION: G(max m - LEFT_END) <= Φ(-LEFT_END) bounds the window's left end.
-    LEFT_END = float(-mpmath.sqrt(2) * mpmath.erfinv(2 * _EPS - 1))
-    #: Φ(_BRACKET[k])^(2^k) = 2 TRUNCATION: with at most 2^k classes, G(max m + _BRACKET[k]) > TRUNCATION.
-    _BRACKET = np.array(
-        [float(mpmath.sqrt(2) * mpmath.erfinv(2 * (2 * _EPS) ** (mpmath.mpf(2) ** -k) - 1)) for k in range(64)]
-    )
-    #: Hazard k r(y) of k = 2^(i/4) tied classes at their point Φ(y)^k = TRUNCATION (the step rule's table).
-    _TIE_LOG2 = np.arange(0, 161) / 4.0
-    _TIE_HAZARD = np.array(
-        [
+def generate_tables() -> dict[str, object]:
+    """The constants of :mod:`closedform.numeric.reparam_tables`, computed now with mpmath (seconds).
+
+    The Mills-ratio fit (:func:`_fit_mills_ratio`) and the tables of the step
+    rule and the window search; see :mod:`closedform.numeric.tablegen`.
+    """
+    coef, s_scale, s_shift = _fit_mills_ratio()
+    values: dict[str, object] = {"MILLS_COEF": tuple(coef.tolist()), "MILLS_S_SCALE": s_scale, "MILLS_S_SHIFT": s_shift}
+    with mpmath.workdps(30):
+        # e^{-n} / sqrt(2 pi) for n = 0..745 (below, e^{-n} underflows), correctly rounded from mpmath.
+        values["GAUSS_TABLE"] = tuple(float(mpmath.exp(-n) / mpmath.sqrt(2 * mpmath.pi)) for n in range(746))
+        # Taylor coefficients 1/k! of e^f, k = 0..15: on |f| <= 1/2 the remainder is below 1e-18.
+        values["EXP_TAYLOR"] = tuple(float(1 / mpmath.factorial(k)) for k in range(16))
+        eps = mpmath.mpf(TRUNCATION)
+        # Phi(-LEFT_END) = TRUNCATION.
+        values["LEFT_END"] = float(-mpmath.sqrt(2) * mpmath.erfinv(2 * eps - 1))
+        # Phi(BRACKET[k])^(2^k) = 2 TRUNCATION.
+        values["BRACKET"] = tuple(
+            float(mpmath.sqrt(2) * mpmath.erfinv(2 * (2 * eps) ** (mpmath.mpf(2) ** -k) - 1)) for k in range(64)
+        )
+        ties = [mpmath.mpf(2) ** mpmath.mpf(v) for v in _TIE_LOG2]
+        # Hazard k r(y) of k tied classes at their point Phi(y)^k = TRUNCATION.
+        values["TIE_HAZARD"] = tuple(
             float(k * mpmath.npdf(y) / mpmath.ncdf(y))
-            for k in (mpmath.mpf(2) ** mpmath.mpf(v) for v in _TIE_LOG2)
-            for y in [mpmath.sqrt(2) * mpmath.erfinv(2 * _EPS ** (1 / k) - 1)]
-        ]
-    )
-    #: Width of the rise of Φ(y)^k from TRUNCATION to RISE_LEVEL, same k (where the nodes may spread out).
-    _TIE_RISE = np.array(
-        [
+            for k in ties
+            for y in [mpmath.sqrt(2) * mpmath.erfinv(2 * eps ** (1 / k) - 1)]
+        )
+        # Width of the rise of Phi(y)^k from TRUNCATION to RISE_LEVEL, same k.
+        values["TIE_RISE"] = tuple(
             float(
                 mpmath.sqrt(2)
-                * (mpmath.erfinv(2 * mpmath.mpf(RISE_LEVEL) ** (1 / k) - 1) - mpmath.erfinv(2 * _EPS ** (1 / k) - 1))
+                * (mpmath.erfinv(2 * mpmath.mpf(RISE_LEVEL) ** (1 / k) - 1) - mpmath.erfinv(2 * eps ** (1 / k) - 1))
             )
-            for k in (mpmath.mpf(2) ** mpmath.mpf(v) for v in _TIE_LOG2)
-        ]
-    )
+            for k in ties
+        )
+    return values
+
+
+#: Tied-class counts k = 2^(i/4), i = 0..160, of the step rule's tables.
+_TIE_LOG2 = np.arange(0, 161) / 4.0
+# The tables below were computed by generate_tables() and stored in reparam_tables (generated).
+_MILLS_COEF = np.array(_tables.MILLS_COEF)
+_MILLS_S_SCALE, _MILLS_S_SHIFT = _tables.MILLS_S_SCALE, _tables.MILLS_S_SHIFT
+#: e^{-n} / sqrt(2 pi) for n = 0..745 (below, e^{-n} underflows), correctly rounded from mpmath.
+_GAUSS_TABLE = np.array(_tables.GAUSS_TABLE)
+#: Taylor coefficients 1/k! of e^f, k = 0..15: on |f| <= 1/2 the remainder is below 1e-18.
+_EXP_TAYLOR = np.array(_tables.EXP_TAYLOR)
+#: Φ(-LEFT_END) = TRUNCATION: G(max m - LEFT_END) <= Φ(-LEFT_END) bounds the window's left end.
+LEFT_END = _tables.LEFT_END
+#: Φ(_BRACKET[k])^(2^k) = 2 TRUNCATION: with at most 2^k classes, G(max m + _BRACKET[k]) > TRUNCATION.
+_BRACKET = np.array(_tables.BRACKET)
+#: Hazard k r(y) of k = 2^(i/4) tied classes at their point Φ(y)^k = TRUNCATION (the step rule's table).
+_TIE_HAZARD = np.array(_tables.TIE_HAZARD)
+#: Width of the rise of Φ(y)^k from TRUNCATION to RISE_LEVEL, same k (where the nodes may spread out).
+_TIE_RISE = np.array(_tables.TIE_RISE)
 _LOG_TRUNCATION = math.log(TRUNCATION)
 
 

@@ -20,8 +20,9 @@ with 53 bits the half offset makes the largest value :math:`1 - 2^{-54}`,
 which rounds to exactly 1.0 in double precision.
 
 Normal, exponential, Laplace and Cauchy variates come from ziggurats
-(Marsaglia & Tsang 2000) whose tables are solved here at import, at 40
-digits (:class:`Ziggurat`): about one 64-bit draw per variate
+(Marsaglia & Tsang 2000) whose tables are solved at 40 digits
+(:class:`Ziggurat`, :func:`solve_ziggurats`) and stored in the generated
+module :mod:`closedform.numeric.rng_tables`: about one 64-bit draw per variate
 (:data:`NORMAL_DRAWS`, :data:`EXPONENTIAL_DRAWS`, :data:`CAUCHY_DRAWS`), exact
 tails and wedges.  Each sampler has two forms: ``normal(states, stream)``
 loads and stores the stream's state around one variate;
@@ -48,6 +49,7 @@ from numba import int64, types, uint32, uint64
 from numba.core.cpu import CPUContext
 from numba.core.extending import intrinsic
 
+from closedform.numeric import rng_tables
 from closedform.numeric.target import SIMULATOR, jit, scalar_jit
 
 MASK64 = (1 << 64) - 1
@@ -153,7 +155,7 @@ def uniform(states, stream):
 
 
 # ----------------------------------------------------------------------------
-# Ziggurat tables (Marsaglia & Tsang 2000), computed here at import
+# Ziggurat tables (Marsaglia & Tsang 2000), solved by solve_ziggurats, stored in rng_tables
 # ----------------------------------------------------------------------------
 
 #: Layers of the normal and exponential ziggurats: 8 bits of the 64-bit draw pick one.
@@ -236,7 +238,7 @@ def _solve_base(chain_float, chain_mp, lo: float, hi: float) -> mpmath.mpf:
     r = mpmath.findroot(chain_mp, (mpmath.mpf(lo), mpmath.mpf(hi)), solver="secant", tol=mpmath.mpf(10) ** -70)
     if abs(chain_mp(r)) > mpmath.mpf(10) ** -30:  # pragma: no cover - a bug in the tables, not bad input
         raise ArithmeticError("ziggurat base did not converge")
-    return r
+    return +r  # rounded to the working precision (the secant steps carry extra bits): 40 digits throughout
 
 
 def _closing_residual(f, finv, tail, r, n: int):
@@ -308,55 +310,120 @@ def _normal_tail_draws(r):
     return 2 / accept
 
 
+def solve_ziggurats() -> dict[str, Ziggurat]:
+    """Solve the normal, exponential and Cauchy ziggurats at 40 digits (about a second of mpmath).
+
+    What :mod:`closedform.numeric.rng_tables` holds (:func:`generate_tables`);
+    the module's :data:`ZIGGURAT_NORMAL` and the others are read from there.
+    """
+    return {
+        # The half-normal ziggurat, f(x) = e^{-x^2/2} (r ~ 3.654).
+        "normal": _build_ziggurat(
+            lambda x: math.exp(-0.5 * x * x),
+            lambda y: math.sqrt(-2.0 * math.log(y)),
+            lambda r: math.sqrt(math.pi / 2) * math.erfc(r / math.sqrt(2)),
+            lambda x: mpmath.exp(-x * x / 2),
+            lambda y: mpmath.sqrt(-2 * mpmath.log(y)),
+            lambda r: mpmath.sqrt(mpmath.pi / 2) * mpmath.erfc(r / mpmath.sqrt(2)),
+            3.0,
+            4.0,
+            area=lambda r: mpmath.sqrt(mpmath.pi / 2),  # the tail always returns
+            tail_draws=_normal_tail_draws,
+            f_np=lambda x: np.exp(-0.5 * x * x),
+            max_f2=1.0,  # |f''(x)| = |x^2 - 1| e^{-x^2/2} <= 1
+        ),
+        # The exponential ziggurat, f(x) = e^{-x} (r ~ 7.697).
+        "exponential": _build_ziggurat(
+            lambda x: math.exp(-x),
+            lambda y: -math.log(y),
+            lambda r: math.exp(-r),
+            lambda x: mpmath.exp(-x),
+            lambda y: -mpmath.log(y),
+            lambda r: mpmath.exp(-r),
+            6.0,
+            9.0,
+            area=lambda r: 1 - mpmath.exp(-r),  # the tail restarts the loop (memoryless shift)
+            tail_draws=lambda r: 0,
+            f_np=lambda x: np.exp(-x),
+            max_f2=1.0,  # f''(x) = e^{-x} <= 1 on [0, oo)
+        ),
+        # The half-Cauchy ziggurat, f(x) = 1/(1 + x^2), 512 layers (r ~ 646.2).
+        "cauchy": _build_ziggurat(
+            lambda x: 1.0 / (1.0 + x * x),
+            lambda y: math.sqrt(1.0 / y - 1.0),
+            lambda r: math.atan(1.0 / r),
+            lambda x: 1 / (1 + x * x),
+            lambda y: mpmath.sqrt(1 / y - 1),
+            lambda r: mpmath.atan(1 / r),
+            50.0,
+            5000.0,
+            area=lambda r: mpmath.pi / 2,  # the tail always returns
+            tail_draws=lambda r: 1,  # the tail's inverse CDF: one uniform
+            f_np=lambda x: 1.0 / (1.0 + x * x),
+            max_f2=2.0,  # f''(x) = (6x^2 - 2)/(1 + x^2)^3, at most 2 in absolute value
+            n=CAUCHY_LAYERS,
+            bits=52,
+        ),
+    }
+
+
+#: Fields of :class:`Ziggurat` written as flat tuples of numbers to :mod:`closedform.numeric.rng_tables`.
+_TABLE_ARRAYS = ("k", "w", "f", "wedge")
+
+
+def generate_tables() -> dict[str, object]:
+    """The constants of :mod:`closedform.numeric.rng_tables`, solved now (see :mod:`closedform.numeric.tablegen`).
+
+    Each ziggurat ``NAME`` gives ``NAME_R``, ``NAME_V``, ``NAME_LAYERS``,
+    ``NAME_BITS``, ``NAME_DRAWS``, the arrays ``NAME_K``, ``NAME_W``, ``NAME_F``,
+    ``NAME_WEDGE`` (flattened rows) and ``NAME_X``, the 40-digit edges as
+    decimal strings that read back to the same binary values at 40 digits.
+    """
+    values: dict[str, object] = {}
+    for name, z in solve_ziggurats().items():
+        key = name.upper()
+        values.update({f"{key}_R": z.r, f"{key}_V": z.v, f"{key}_LAYERS": z.layers, f"{key}_BITS": z.bits})
+        values[f"{key}_DRAWS"] = z.draws
+        for field in _TABLE_ARRAYS:
+            values[f"{key}_{field.upper()}"] = tuple(getattr(z, field).ravel().tolist())
+        with mpmath.workdps(40):
+            edges = tuple(mpmath.nstr(x, 50, min_fixed=-1, max_fixed=-1) if x else "0" for x in z.x)
+            if any(mpmath.mpf(t) != x for t, x in zip(edges, z.x)):  # pragma: no cover - a formatting bug
+                raise ArithmeticError("ziggurat edges do not read back exactly")
+        values[f"{key}_X"] = edges
+    return values
+
+
+def _ziggurat_from_tables(name: str) -> Ziggurat:
+    """The :class:`Ziggurat` ``name`` as stored in :mod:`closedform.numeric.rng_tables`."""
+    key = name.upper()
+
+    def get(field):
+        return getattr(rng_tables, f"{key}_{field}")
+
+    with mpmath.workdps(40):
+        x = tuple(mpmath.mpf(t) for t in get("X"))
+    layers = get("LAYERS")
+    return Ziggurat(
+        get("R"),
+        get("V"),
+        layers,
+        get("BITS"),
+        np.array(get("K"), dtype=np.int64),
+        np.array(get("W"), dtype=np.float64),
+        np.array(get("F"), dtype=np.float64),
+        np.array(get("WEDGE"), dtype=np.float64).reshape(layers, 5),
+        x,
+        get("DRAWS"),
+    )
+
+
 #: The half-normal ziggurat, :math:`f(x) = e^{-x^2/2}` (:math:`r \approx 3.654`).
-ZIGGURAT_NORMAL = _build_ziggurat(
-    lambda x: math.exp(-0.5 * x * x),
-    lambda y: math.sqrt(-2.0 * math.log(y)),
-    lambda r: math.sqrt(math.pi / 2) * math.erfc(r / math.sqrt(2)),
-    lambda x: mpmath.exp(-x * x / 2),
-    lambda y: mpmath.sqrt(-2 * mpmath.log(y)),
-    lambda r: mpmath.sqrt(mpmath.pi / 2) * mpmath.erfc(r / mpmath.sqrt(2)),
-    3.0,
-    4.0,
-    area=lambda r: mpmath.sqrt(mpmath.pi / 2),  # the tail always returns
-    tail_draws=_normal_tail_draws,
-    f_np=lambda x: np.exp(-0.5 * x * x),
-    max_f2=1.0,  # |f''(x)| = |x^2 - 1| e^{-x^2/2} <= 1
-)
-
+ZIGGURAT_NORMAL = _ziggurat_from_tables("normal")
 #: The exponential ziggurat, :math:`f(x) = e^{-x}` (:math:`r \approx 7.697`).
-ZIGGURAT_EXPONENTIAL = _build_ziggurat(
-    lambda x: math.exp(-x),
-    lambda y: -math.log(y),
-    lambda r: math.exp(-r),
-    lambda x: mpmath.exp(-x),
-    lambda y: -mpmath.log(y),
-    lambda r: mpmath.exp(-r),
-    6.0,
-    9.0,
-    area=lambda r: 1 - mpmath.exp(-r),  # the tail restarts the loop (memoryless shift)
-    tail_draws=lambda r: 0,
-    f_np=lambda x: np.exp(-x),
-    max_f2=1.0,  # f''(x) = e^{-x} <= 1 on [0, oo)
-)
-
+ZIGGURAT_EXPONENTIAL = _ziggurat_from_tables("exponential")
 #: The half-Cauchy ziggurat, :math:`f(x) = 1/(1 + x^2)`, 512 layers (:math:`r \approx 646.2`).
-ZIGGURAT_CAUCHY = _build_ziggurat(
-    lambda x: 1.0 / (1.0 + x * x),
-    lambda y: math.sqrt(1.0 / y - 1.0),
-    lambda r: math.atan(1.0 / r),
-    lambda x: 1 / (1 + x * x),
-    lambda y: mpmath.sqrt(1 / y - 1),
-    lambda r: mpmath.atan(1 / r),
-    50.0,
-    5000.0,
-    area=lambda r: mpmath.pi / 2,  # the tail always returns
-    tail_draws=lambda r: 1,  # the tail's inverse CDF: one uniform
-    f_np=lambda x: 1.0 / (1.0 + x * x),
-    max_f2=2.0,  # f''(x) = (6x^2 - 2)/(1 + x^2)^3, at most 2 in absolute value
-    n=CAUCHY_LAYERS,
-    bits=52,
-)
+ZIGGURAT_CAUCHY = _ziggurat_from_tables("cauchy")
 
 
 def _signed_tables(z: Ziggurat) -> tuple[np.ndarray, np.ndarray]:

@@ -33,15 +33,11 @@ from closedform.derive import udm_discrete as dd
 from closedform.numeric.drivers import StreamKernel
 from closedform.numeric.rng import normal, uniform
 from closedform.numeric.target import scalar_jit
+from closedform.numeric.udm_limits import MAX_LENGTH, MAX_PIXELS, MAX_VOCAB  # noqa: F401  (re-exported)
 
 SQRT3 = math.sqrt(3.0)
-#: Largest sequence length and vocabulary the discrete CUDA kernel accepts (local memory is static).
-MAX_LENGTH = 16
-MAX_VOCAB = 15
 DISCRETE_SCRATCH = 3 * MAX_LENGTH + (MAX_LENGTH + 1) ** 2
 DISCRETE_CATEGORIES = MAX_LENGTH * (MAX_VOCAB + 1)
-#: Largest signal length of the cold-diffusion CUDA kernel.
-MAX_PIXELS = 256
 #: Model codes of the discrete kernel (params[0]).
 MODEL_CODE = {"edit_v2": 0, "mask": 1, "deletion": 2, "d3pm_uniform": 3, "d3pm_absorbing": 4, "edit_v1": 5}
 

@@ -25,7 +25,6 @@ import sympy as sp
 from closedform.derive import schedules as sch
 from closedform.derive import udm as d
 from closedform.derive import udm_discrete as dd
-from closedform.numeric import udm as nu
 
 # ----------------------------------------------------------------------------
 # Schedules and sigma rules at 50 digits (views of derive.schedules)
@@ -77,6 +76,8 @@ def _plugin_gain_mpmath():
 
 def pack_chain(mu0, s0, T, schedule, sigma_rule, plugin: bool):
     """Kernel parameters of :data:`closedform.numeric.udm.HOT_CHAIN` on a named schedule (rounded from 50 digits)."""
+    from closedform.numeric import udm as nu  # the kernels (Numba): imported when a chain is simulated
+
     ab = schedule_mpf(schedule, int(T))
     return nu.pack_hot_chain(float(sp.N(mu0)), float(sp.N(s0)), ab, step_sigmas_mpf(ab, sigma_rule), plugin)
 
