@@ -20,7 +20,6 @@ from typing import Any
 import numpy as np
 
 from closedform.numeric import stats
-from closedform.numeric.drivers import run_chunks
 from closedform.spec import ParameterError, Result
 
 DEVICES = ("cpu", "cuda")
@@ -342,5 +341,7 @@ def _run_here(kernel, packed, trials: int, seed: int, streams: int | None, devic
     """Run on this process in timed chunks, with a progress bar; stop early on Ctrl-C."""
     state = kernel.start(packed, trials, seed, streams, device)
     with sigint_flag() as stop, progress_bar(trials, progress, name) as update:
+        from closedform.numeric.drivers import run_chunks  # the kernels load on the first run, not at import
+
         seconds = run_chunks(state.plan, state.advance, stop=stop, on_chunk=lambda plan: update(plan.trials_done))
     return state.result(seconds)

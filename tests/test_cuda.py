@@ -40,7 +40,10 @@ def test_cuda_matches_cpu(result):
 
 
 def test_cuda_refuses_too_large_problem():
+    # The API bounds n at 100 now; the kernel's own guard is what this checks, below that bound.
     from closedform import sector
+    from closedform.numeric import sector as num
 
+    kernel = sector.SECTOR.simulation.kernel
     with pytest.raises(ValueError, match="use device='cpu'"):
-        sector.simulate(500, "pi", trials=10, device="cuda", streams=1)
+        kernel.run(num.pack_sector(500, 3.141592653589793), 10, 0, streams=1, device="cuda")
