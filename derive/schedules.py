@@ -16,6 +16,7 @@ quantities under the same names.  :data:`HO_FROM_SU` is the conversion table
 from __future__ import annotations
 
 import itertools
+import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -310,11 +311,29 @@ def alpha_bar_schedule(schedule: Any, T: int | None = None) -> tuple[sp.Expr, ..
             raise ParameterError(
                 f"schedule must be one of {', '.join(SCHEDULES)} or a sequence of alphabar_t, got {schedule!r}"
             )
-        if T is None or int(T) < 1:
-            raise ParameterError(f"T must be an integer >= 1 for the named schedule {schedule!r}, got {T!r}")
+        steps = _steps(T, schedule)
         named = SCHEDULES[schedule]
-        return tuple(schedule_alpha_bars(named.family, int(T), **named.params))
+        return tuple(schedule_alpha_bars(named.family, steps, **named.params))
     return _validated_alpha_bars(schedule, T)
+
+
+#: Most steps of a named schedule: its values are exact SymPy expressions, one per step
+#: (10**4 of them take seconds; 10**6 took minutes, which is a hang to a user).
+MAX_STEPS = 10_000
+
+
+def _steps(T: Any, schedule: str) -> int:
+    """T as an int in 1..MAX_STEPS: a bool, a fraction or text is refused, not truncated."""
+    try:
+        steps = None if isinstance(T, bool) else operator.index(T)  # ints of any kind; 2.5 and "4" fail
+    except TypeError:
+        steps = None
+    if steps is None or not 1 <= steps <= MAX_STEPS:
+        raise ParameterError(
+            f"T must be an integer in 1..{MAX_STEPS} for the named schedule {schedule!r} "
+            f"(its values are exact, one expression per step), got {T!r}"
+        )
+    return steps
 
 
 def _validated_alpha_bars(schedule: Sequence[Any], T: int | None) -> tuple[sp.Expr, ...]:
