@@ -44,7 +44,9 @@ def semicircle_trial(states, stream, n):
 
 def numba_ratio(trials: int) -> tuple[float, float]:
     n = cf.integer("n", 2, 4)
-    user = cf.claim("bench_semicircle", [n], n.symbol() / 2 ** (n.symbol() - 1), simulate=semicircle_trial, cases=[{"n": 4}])
+    user = cf.claim(
+        "bench_semicircle", [n], n.symbol() / 2 ** (n.symbol() - 1), simulate=semicircle_trial, cases=[{"n": 4}]
+    )
     builtin = by_name("sector")
     runs = (("built-in", builtin, {"n": 4, "theta": "pi"}), ("claim", user, {"n": 4}))
     rates = dict.fromkeys(("built-in", "claim"), 0.0)

@@ -98,7 +98,9 @@ def main() -> None:
     print(f"expected under the budget: at most {expected:.3g} (N x alpha = {runs} x {a:.3g})")
     print(f"a binomial at the budget's rate exceeds {refuting} failures with probability < 1%")
     print(f"95% upper bound on the per-check false-failure rate: {bound:.3g} (budget {a:.3g})")
-    print(f"component z-tests with |z| > 1.96: {beyond} of {components} ({beyond / max(components, 1):.1%}; ~5% if calibrated)")
+    print(
+        f"component z-tests with |z| > 1.96: {beyond} of {components} ({beyond / max(components, 1):.1%}; ~5% if calibrated)"
+    )
     for name, case, seed, t in failures:
         print(f"  FAIL {name} ({case}) seed {seed}: z = {t.z:+.2f}, threshold {t.threshold:.2f}")
 

@@ -37,7 +37,11 @@ MAX_REGISTRY_CLASSES = 64
 
 
 MU = vector(
-    "mu", length=(2, MAX_REGISTRY_CLASSES), latex=r"\mu", typical=(-3.0, 3.0), description="logits, a vector [a, b, ...]"
+    "mu",
+    length=(2, MAX_REGISTRY_CLASSES),
+    latex=r"\mu",
+    typical=(-3.0, 3.0),
+    description="logits, a vector [a, b, ...]",
 )
 SIGMA = Param("sigma", r"\sigma", sp.Interval.open(0, sp.oo), (0.2, 3.0), "noise scale (temperature)")
 LABEL = Param("y", "y", sp.Range(0, sp.oo), (0, 3), "the label, 0-based")
@@ -292,7 +296,6 @@ CE_SERIES = Result(
     rtol_reason="mpmath.nsum with Richardson/Shanks acceleration of the series at 40 digits",
     skips={"simulation": "a series identity has nothing random to simulate"},
 )
-
 
 
 # ----------------------------------------------------------------------------

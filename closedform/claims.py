@@ -139,7 +139,9 @@ def _substitute(expr: sp.Basic, params: Sequence[Param], values: Mapping[str, An
         if p.symbol() not in expr.free_symbols:
             continue
         if not isinstance(v, sp.Basic):
-            raise _fail(name, f"parameter {p.name} ({p.kind}) cannot stand in an expression; give a callable closed form")
+            raise _fail(
+                name, f"parameter {p.name} ({p.kind}) cannot stand in an expression; give a callable closed form"
+            )
         mapping[p.symbol()] = v
     return expr.xreplace(mapping)
 
@@ -363,7 +365,9 @@ def _checked_oracle_value(name: str, value: Any) -> Any:
             f"mpmath at mp.dps >= {MIN_ORACLE_DPS} and return the mpmath.mpf",
         )
     if isinstance(value, sp.Float) and value._prec < MIN_ORACLE_BITS:
-        raise _fail(name, f"the oracle returned a SymPy Float of {value._prec} bits; give at least {MIN_ORACLE_DPS} digits")
+        raise _fail(
+            name, f"the oracle returned a SymPy Float of {value._prec} bits; give at least {MIN_ORACLE_DPS} digits"
+        )
     if isinstance(value, (mpmath.mpf, mpmath.mpc, int, np.integer, sp.Rational)):
         return value
     if isinstance(value, sp.Basic) and value.is_number:
@@ -499,7 +503,9 @@ def _trial_simulation(name, params, simulate, closed_form_fn, case_values) -> Si
     wanted = [p.name for p in params]
     got_names = _signature_names(simulate)[2:]
     if got_names != wanted:
-        raise _fail(name, f"the trial function takes {got_names} after (states, stream); the parameters in order are {wanted}")
+        raise _fail(
+            name, f"the trial function takes {got_names} after (states, stream); the parameters in order are {wanted}"
+        )
     components = _claim_components(closed_form_fn, case_values)
     args = [p.to_float(case_values[p.name]) for p in params]
     # One trial in plain Python on a throwaway stream: the outcome's type fixes the form, and a
@@ -621,9 +627,7 @@ def integral_step_check(lhs: Any, rhs: Any, domains: Mapping[sp.Symbol, Domain],
         except (ValueError, TypeError, ZeroDivisionError):
             continue
         if abs(u - v) > max(abs(u), abs(v), 1) * mpmath.mpf(10) ** (-AGREE_DIGITS):
-            return StepCheck(
-                Verdict.REFUTED, f"sides differ at {point}: {mpmath.nstr(u, 15)} vs {mpmath.nstr(v, 15)}"
-            )
+            return StepCheck(Verdict.REFUTED, f"sides differ at {point}: {mpmath.nstr(u, 15)} vs {mpmath.nstr(v, 15)}")
         agreed += 1
     if agreed == 0:
         return first
@@ -751,6 +755,7 @@ def derivation(
 
 def _proof_function(name: str, proof: Any) -> Callable[[], Proof]:
     if isinstance(proof, Proof):
+
         def make() -> Proof:
             return proof
 
@@ -911,7 +916,9 @@ def claim(
         except Exception as exc:  # noqa: BLE001 - the user's closed form: report it as one line
             raise _fail(name, f"the closed form fails at case {c}: {type(exc).__name__}: {exc}") from None
         _check_free_symbols(value, params, name, f"closed form at case {c}")
-        if not all(sp.sympify(e, strict=True).is_number for e in (value if isinstance(value, sp.MatrixBase) else [value])):
+        if not all(
+            sp.sympify(e, strict=True).is_number for e in (value if isinstance(value, sp.MatrixBase) else [value])
+        ):
             raise _fail(name, f"the closed form at case {c} is not a number: {sp.sstr(value)[:80]}")
     kinks = {
         str(var): [_with_param_symbols(_as_expr(k, name, f"kink of {var}"), params) for k in points]
@@ -1008,8 +1015,7 @@ class VerifyTable:
         )
         failed = len(self.failed)
         return (
-            f"<div><table><tr>{head}</tr>{body}</table>"
-            f"<p>{len(self.rows) - failed} passed, {failed} failed</p></div>"
+            f"<div><table><tr>{head}</tr>{body}</table><p>{len(self.rows) - failed} passed, {failed} failed</p></div>"
         )
 
 
@@ -1082,7 +1088,9 @@ def verify(
         raise ParameterError(f"alpha must lie in (0, 1), got {alpha!r}")
     if not 0.0 < power < 1.0:
         raise ParameterError(f"power must lie in (0, 1), got {power!r}")
-    planned = checks.plan(_as_results(results), thorough=thorough, alpha=alpha, device=device, trials=trials, power=power)
+    planned = checks.plan(
+        _as_results(results), thorough=thorough, alpha=alpha, device=device, trials=trials, power=power
+    )
     return VerifyTable(checks.run_plan(planned, progress=progress))
 
 
@@ -1183,7 +1191,9 @@ def load_results(spec: str) -> tuple[Result, ...]:
     try:
         module = importlib.import_module(spec)
     except ModuleNotFoundError as exc:
-        raise ClaimError(f"{where}: no module named {exc.name!r} (give a path ending in .py, or a module name)") from None
+        raise ClaimError(
+            f"{where}: no module named {exc.name!r} (give a path ending in .py, or a module name)"
+        ) from None
     except ClaimError:
         raise
     except Exception as exc:  # noqa: BLE001 - the user's module: report it as one line

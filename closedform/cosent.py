@@ -38,8 +38,12 @@ REALS = sp.Interval(-sp.oo, sp.oo)
 F_VEC = vector("f", typical=(-1, 1), description="scores (cosines or a scalar head), a vector", container="matrix")
 Y_VEC = vector("y", typical=(0, 5), description="labels, any ordered numbers (a vector)", container="matrix")
 LAM = Param("lam", r"\lambda", sp.Interval.open(0, sp.oo), (0.5, 30), "scale (20 for cosines, about 1 for a free head)")
-F_NEG = vector("f_neg", latex=r"f_{\mathrm{neg}}", typical=(-1, 1), description="scores of the label-0 items", container="matrix")
-F_POS = vector("f_pos", latex=r"f_{\mathrm{pos}}", typical=(-1, 1), description="scores of the label-1 items", container="matrix")
+F_NEG = vector(
+    "f_neg", latex=r"f_{\mathrm{neg}}", typical=(-1, 1), description="scores of the label-0 items", container="matrix"
+)
+F_POS = vector(
+    "f_pos", latex=r"f_{\mathrm{pos}}", typical=(-1, 1), description="scores of the label-1 items", container="matrix"
+)
 Z0 = Param("z0", "z_0", REALS, (-5, 5), "logit of class 0")
 Z1 = Param("z1", "z_1", REALS, (-5, 5), "logit of class 1")
 LABEL = Param("label", "y", sp.Range(0, 2), (0, 1), "the class, 0 or 1")
@@ -371,4 +375,3 @@ SOFTMAX2_SIGMOID = Result(
     rtol_reason="both sides at 40 digits; the gap is rounding only",
     skips=_NO_SIM,
 )
-

@@ -327,7 +327,9 @@ def run_on_cluster(
 
         def advance(per_stream: int) -> None:
             count, rem = plan.segment(per_stream)
-            parts = _wait_round(client, submit_round(client, blob, packed, states, out, bounds, count, rem, device), stop)
+            parts = _wait_round(
+                client, submit_round(client, blob, packed, states, out, bounds, count, rem, device), stop
+            )
             if parts is not None:  # None: cancelled by Ctrl-C, the round does not count
                 apply_round(parts, bounds, states, out)
                 plan.record(count, rem)

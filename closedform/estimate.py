@@ -328,7 +328,9 @@ def simulate_result(
     if cluster is not None:
         from closedform.distributed import run_on_cluster
 
-        run = run_on_cluster(sim.kernel, packed, trials_i, seed_i, streams_i, device, cluster, chunks, progress=progress)
+        run = run_on_cluster(
+            sim.kernel, packed, trials_i, seed_i, streams_i, device, cluster, chunks, progress=progress
+        )
     else:
         run = _run_here(sim.kernel, packed, trials_i, seed_i, streams_i, device, progress, result.name)
     est = estimate(run.totals, run.out.shape[0], run.trials, run.seconds, run.compile_seconds)

@@ -53,6 +53,7 @@ __all__ = [
 # Vector and matrix parameters of registry lines
 # ---------------------------------------------------------------------------
 
+
 def _same_length(s: sp.Matrix, t: sp.Matrix, names: str = "s and t") -> None:
     if s.shape != t.shape:
         raise ParameterError(f"{names} must have the same shape, got {s.shape} and {t.shape}")
@@ -60,12 +61,22 @@ def _same_length(s: sp.Matrix, t: sp.Matrix, names: str = "s and t") -> None:
 
 S_VEC = vector("s", typical=(-5, 5), description="scores, one per label (a vector)", container="matrix")
 T_VEC = vector("t", 0, 1, typical=(0, 1), description="soft labels in [0, 1] (a vector)", container="matrix")
-T_OPEN = vector("t", 0, 1, ends="()", typical=(0.01, 0.99), description="soft labels in (0, 1) (a vector)", container="matrix")
-Y_VEC = vector("y", 0, 1, integer_entries=True, typical=(0, 1), description="hard labels, 0 or 1 (a vector)", container="matrix")
+T_OPEN = vector(
+    "t", 0, 1, ends="()", typical=(0.01, 0.99), description="soft labels in (0, 1) (a vector)", container="matrix"
+)
+Y_VEC = vector(
+    "y", 0, 1, integer_entries=True, typical=(0, 1), description="hard labels, 0 or 1 (a vector)", container="matrix"
+)
 S_MAT = matrix("S", typical=(-5, 5), description="scores s_ij, n tasks x m classes (a matrix)")
 T_MAT = matrix("T", 0, 1, rows_sum_to_one=True, typical=(0, 1), description="label rows t_ij summing to 1 (a matrix)")
 T_MAT_OPEN = matrix(
-    "T", 0, 1, ends="()", rows_sum_to_one=True, typical=(0.01, 0.99), description="label rows in the open simplex (a matrix)"
+    "T",
+    0,
+    1,
+    ends="()",
+    rows_sum_to_one=True,
+    typical=(0.01, 0.99),
+    description="label rows in the open simplex (a matrix)",
 )
 
 
@@ -388,7 +399,6 @@ NM_LOSS3_ARGMIN = Result(
     atol=_ARGMIN_ATOL,
     skips=_NO_SIM,
 )
-
 
 
 # ---------------------------------------------------------------------------

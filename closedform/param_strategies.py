@@ -77,7 +77,11 @@ def _count(bounds: tuple[int, int], fixed: int | None = None) -> st.SearchStrate
 
 def _vector(p: Param, size: tuple[int, ...] | None = None) -> st.SearchStrategy:
     entry = _entry(p)
-    return _count(p.length, size[0] if size else None).flatmap(lambda n: st.lists(entry, min_size=n, max_size=n)).filter(lambda v: _inside(p, v))
+    return (
+        _count(p.length, size[0] if size else None)
+        .flatmap(lambda n: st.lists(entry, min_size=n, max_size=n))
+        .filter(lambda v: _inside(p, v))
+    )
 
 
 def _matrix(p: Param, size: tuple[int, ...] | None = None) -> st.SearchStrategy:
@@ -96,9 +100,11 @@ def _matrix(p: Param, size: tuple[int, ...] | None = None) -> st.SearchStrategy:
 
         return st.tuples(rows_n, cols_n).flatmap(rows).filter(lambda m: _inside(p, m))
     entry = _entry(p)
-    return st.tuples(rows_n, cols_n).flatmap(
-        lambda s: st.lists(st.lists(entry, min_size=s[1], max_size=s[1]), min_size=s[0], max_size=s[0])
-    ).filter(lambda m: _inside(p, m))
+    return (
+        st.tuples(rows_n, cols_n)
+        .flatmap(lambda s: st.lists(st.lists(entry, min_size=s[1], max_size=s[1]), min_size=s[0], max_size=s[0]))
+        .filter(lambda m: _inside(p, m))
+    )
 
 
 def _choice(p: Param) -> st.SearchStrategy:
@@ -111,7 +117,9 @@ def _choice(p: Param) -> st.SearchStrategy:
 
 def _tokens(p: Param, size: tuple[int, ...] | None = None) -> st.SearchStrategy:
     hi = 9 if p.domain.sup == sp.oo else int(p.domain.sup)
-    return _count(p.length, size[0] if size else None).flatmap(lambda n: st.lists(st.integers(0, min(hi, 9)), min_size=n, max_size=n))
+    return _count(p.length, size[0] if size else None).flatmap(
+        lambda n: st.lists(st.integers(0, min(hi, 9)), min_size=n, max_size=n)
+    )
 
 
 _SCALAR_KINDS = {"real": _scalar, "integer": _scalar, "choice": _choice}

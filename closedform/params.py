@@ -517,7 +517,9 @@ def _count_text(bounds: tuple[int, int]) -> str:
 
 
 def _entry_text(p: Param) -> str:
-    return f"integers {_integer_text(p.domain)}" if _is_integer_set(p.domain) else f"reals in {_interval_text(p.domain)}"
+    return (
+        f"integers {_integer_text(p.domain)}" if _is_integer_set(p.domain) else f"reals in {_interval_text(p.domain)}"
+    )
 
 
 def _choice_text(p: Param) -> str:
@@ -745,7 +747,15 @@ def matrix(
     """
     domain = _interval(name, low, high, ends)
     return _array_param(
-        name, latex, domain, typical, description, kind="matrix", length=columns, rows=rows, rows_sum_to_one=rows_sum_to_one
+        name,
+        latex,
+        domain,
+        typical,
+        description,
+        kind="matrix",
+        length=columns,
+        rows=rows,
+        rows_sum_to_one=rows_sum_to_one,
     )
 
 
@@ -754,7 +764,13 @@ def _array_param(name, latex, domain, typical, description, *, length, **kind_fi
     if "rows" in kind_fields:
         kind_fields["rows"] = tuple(kind_fields["rows"])
     return Param(
-        name, latex or name, domain, typical or _default_typical(domain), description, length=tuple(length), **kind_fields
+        name,
+        latex or name,
+        domain,
+        typical or _default_typical(domain),
+        description,
+        length=tuple(length),
+        **kind_fields,
     )
 
 
@@ -820,4 +836,3 @@ def validate_all(params: Sequence[Param], values: Mapping[str, Any], owner: str)
             raise ParameterError(f"{owner} needs {p.name} in {p.domain_text()}")
         out[p.name] = p.validate(values[p.name])
     return out
-

@@ -272,8 +272,6 @@ def _alternating_mp(n: int, x: Any):
     return +total
 
 
-
-
 def probability(n: Any, theta: Any) -> Formula:
     r"""The sector probability :math:`P_n(\theta)` as a :class:`~closedform.spec.Formula`.
 

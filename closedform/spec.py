@@ -25,8 +25,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from closedform.proofs.core import Proof
 
 
-
-
 @dataclass
 class Formula:
     r"""A closed form with its left side: prints as LaTeX, evaluates as a float.

@@ -33,10 +33,14 @@ def _steps(derivation, square):
 
 
 #: Five steps, all true.
-RIGHT = _steps(cf.derivation(MEAN_DISTANCE, title="mean distance", params=[a_param]), (a - HALF) ** 2 + sp.Rational(1, 4))
+RIGHT = _steps(
+    cf.derivation(MEAN_DISTANCE, title="mean distance", params=[a_param]), (a - HALF) ** 2 + sp.Rational(1, 4)
+)
 
 #: The same five steps with a slip in step 4: (a - 1/2)^2 + 1/2 is a^2 - a + 3/4, not a^2 - a + 1/2.
-WRONG = _steps(cf.derivation(MEAN_DISTANCE, title="mean distance, with a slip", params=[a_param]), (a - HALF) ** 2 + HALF)
+WRONG = _steps(
+    cf.derivation(MEAN_DISTANCE, title="mean distance, with a slip", params=[a_param]), (a - HALF) ** 2 + HALF
+)
 
 
 def distance(states, stream, a):

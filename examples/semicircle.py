@@ -28,7 +28,9 @@ n = n_param.symbol()
 k, i = sp.symbols("k i", integer=True, positive=True)
 
 #: The oracle's route: inclusion-exclusion over the gaps of at least half a turn.
-INCLUSION_EXCLUSION = sp.Sum((-1) ** (k + 1) * sp.binomial(n, k) * sp.Max(0, 1 - k / sp.Integer(2)) ** (n - 1), (k, 1, n))
+INCLUSION_EXCLUSION = sp.Sum(
+    (-1) ** (k + 1) * sp.binomial(n, k) * sp.Max(0, 1 - k / sp.Integer(2)) ** (n - 1), (k, 1, n)
+)
 
 UNION = (
     cf.derivation(sp.Sum(sp.Rational(1, 2) ** (n - 1), (i, 1, n)), title="union of n disjoint events", params=[n_param])

@@ -226,7 +226,9 @@ def _function_source(func: Any) -> str:
     if not isinstance(node, ast.FunctionDef):
         raise NotMaterializable(f"{func.__qualname__} is not a def")
     body = "\n".join(source.splitlines()[node.lineno - 1 :]) + "\n"
-    if node.name != func.__name__ or _signature(_compiled(body), ()) != _signature(func.__code__, func.__code__.co_freevars):
+    if node.name != func.__name__ or _signature(_compiled(body), ()) != _signature(
+        func.__code__, func.__code__.co_freevars
+    ):
         # The file changed on disk since the function was defined: the source is not its code.
         raise NotMaterializable(f"the source of {func.__qualname__} no longer matches its code")
     return body

@@ -363,7 +363,9 @@ class BlockRun:
         return drawn
 
     def result(self, seconds: float) -> StreamRun:
-        return StreamRun(out=self.out[: self.plan.done], trials=self.plan.trials_done, seconds=seconds, device=self.device)
+        return StreamRun(
+            out=self.out[: self.plan.done], trials=self.plan.trials_done, seconds=seconds, device=self.device
+        )
 
 
 def pack_values(kinds: Sequence[str], values: Sequence[Any], options: Sequence[Sequence[str]] = ()) -> np.ndarray:

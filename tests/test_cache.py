@@ -285,7 +285,9 @@ print(json.dumps({"value": f(2.0), "module": f.py_func.__module__}))
 
 def test_an_edit_of_a_users_body_inlined_into_a_generated_one_recompiles(tmp_path):
     # A user's file is outside the package stamp: its hash is written into the generated source.
-    (tmp_path / "usertrial.py").write_text("from closedform.numeric.target import scalar_jit\n\n\n@scalar_jit\ndef body(x):\n    return 2.0 * x\n")
+    (tmp_path / "usertrial.py").write_text(
+        "from closedform.numeric.target import scalar_jit\n\n\n@scalar_jit\ndef body(x):\n    return 2.0 * x\n"
+    )
     script = tmp_path / "caller.py"
     script.write_text(CALLER)
     first = run_python(script, tmp_path / "cache", str(tmp_path))

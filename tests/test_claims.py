@@ -208,7 +208,9 @@ def test_numba_trial_out_of_range_in_a_run():
         return 3 if u < 1e-3 else (1 if u < p else 0)
 
     r = cf.claim("trial_range_run", [P], [1 - p, p], simulate=sometimes_three, cases=[{"p": "1/2"}])
-    with pytest.raises(cf.ParameterError, match=r"claim 'trial_range_run': the trial function returned a category outside 0..1"):
+    with pytest.raises(
+        cf.ParameterError, match=r"claim 'trial_range_run': the trial function returned a category outside 0..1"
+    ):
         simulate_result(r, 100_000, seed=5, p="1/2")
 
 
@@ -286,7 +288,9 @@ def test_numpy_counts_depend_only_on_the_seed():
     # Any slicing of the streams (what Dask tasks do) runs each block exactly once.
     for total_streams, cut in ((64, 20), (10_500, 4_321), (7, 3)):
         a = k.run(np.array([0.3]), 10_500, 9, streams=cut, first_stream=0, total_streams=total_streams)
-        b = k.run(np.array([0.3]), 10_500, 9, streams=total_streams - cut, first_stream=cut, total_streams=total_streams)
+        b = k.run(
+            np.array([0.3]), 10_500, 9, streams=total_streams - cut, first_stream=cut, total_streams=total_streams
+        )
         assert a.trials + b.trials == 10_500
         assert (np.concatenate([a.out, b.out]) == whole.out).all()
     first = below(block_generator(9, 0), 1000, 0.3).sum()
@@ -304,7 +308,9 @@ def test_numpy_chunks_reduce_like_dask_tasks():
     kernel, packed = r.simulation.kernel, r.simulation.pack(**r.validate(p="1/2"))
     trials, n_streams = 300_000, 2**18
     single = kernel.run(packed, trials, 3).totals
-    parts = [run_chunk(kernel_blob(kernel), packed, trials, 3, n_streams, a, b, "cpu") for a, b in chunk_bounds(n_streams, 5)]
+    parts = [
+        run_chunk(kernel_blob(kernel), packed, trials, 3, n_streams, a, b, "cpu") for a, b in chunk_bounds(n_streams, 5)
+    ]
     assert (reduce_chunks(parts, n_streams, trials, kernel.integer) == single).all()
 
 
@@ -390,7 +396,9 @@ def test_entry_point_group_adds_results(monkeypatch, tmp_path):
     )
     monkeypatch.syspath_prepend(str(tmp_path))
     ep = importlib.metadata.EntryPoint(name="demo", value="ep_claims", group=registry.ENTRY_POINT_GROUP)
-    monkeypatch.setattr(importlib.metadata, "entry_points", lambda group=None: [ep] if group == registry.ENTRY_POINT_GROUP else [])
+    monkeypatch.setattr(
+        importlib.metadata, "entry_points", lambda group=None: [ep] if group == registry.ENTRY_POINT_GROUP else []
+    )
     monkeypatch.setattr(registry, "_FROM_ENTRY_POINTS", None)
     assert registry.by_name("ep_line").name == "ep_line"
     assert "ep_line" in [r.name for r in registry.by_topic("claims")]
@@ -426,7 +434,9 @@ def test_claims_from_a_file_run_on_two_worker_processes():
     wendel = load_results(str(EXAMPLES / "wendel.py"))[0]
     semicircle = load_results(str(EXAMPLES / "semicircle.py"))[0]
     with (
-        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0") as lc,
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0"
+        ) as lc,
         distributed.Client(lc, set_as_default=False) as client,
     ):
         client.wait_for_workers(2)

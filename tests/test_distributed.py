@@ -268,7 +268,9 @@ SIMULATED = [r for r in RESULTS if r.simulation is not None]
 def threads_cluster():
     # In this process (threads): the workers share the kernels compiled here, so no recompilation.
     with (
-        distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address="127.0.0.1:0") as lc,
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=2, processes=False, dashboard_address="127.0.0.1:0"
+        ) as lc,
         distributed.Client(lc, set_as_default=False) as client,
     ):
         yield client

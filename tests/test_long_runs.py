@@ -304,7 +304,9 @@ def test_default_streams_same_counts_on_cpu_and_cuda(result):
 
 
 @pytest.mark.cuda
-@pytest.mark.parametrize("name, case", [("sector", FAST), ("largest_spacing_mean", {"n": 5}), ("argmax", {"noise": "gumbel", "mu": "0.3,0"})])
+@pytest.mark.parametrize(
+    "name, case", [("sector", FAST), ("largest_spacing_mean", {"n": 5}), ("argmax", {"noise": "gumbel", "mu": "0.3,0"})]
+)
 def test_chunked_cuda_run_continues_the_states(name, case):
     # On CUDA the states live on the device during a chunk: they must come back for the next one.
     result = by_name(name)
