@@ -224,7 +224,10 @@ def run_segment(
     """
     import numba
 
-    kernel = _kernel_from_blob(blob).for_params(packed)
+    kernel = _kernel_from_blob(blob)
+    if hasattr(kernel, "cluster_kernel"):  # a user's trial body: its driver kernel is built here
+        kernel = kernel.cluster_kernel()
+    kernel = kernel.for_params(packed)
     states, out = np.array(states, copy=True), np.array(out, copy=True)
     with _RUN_LOCK:
         threads = _worker_threads()
@@ -319,11 +322,16 @@ def run_on_cluster(
     packed = np.ascontiguousarray(packed, dtype=np.float64)
     n_streams = streams_for(trials, streams)
     bounds = chunk_bounds(n_streams, chunks)
+    if getattr(kernel, "runs_in_slices", False):
+        return _run_slices(kernel, packed, trials, seed, n_streams, bounds, device, cluster)
+    # A kernel that wraps a driver kernel (a user's trial body) sends the driver kernel to the
+    # workers and checks the gathered rows itself (its bad-outcome slot).
+    driver = kernel.cluster_kernel() if hasattr(kernel, "cluster_kernel") else kernel
     plan = StreamPlan(n_streams, *split_trials(int(trials), n_streams))
     states = make_states(seed, n_streams)
-    out = np.zeros((n_streams, int(kernel.acc_width(packed))), dtype=kernel.dtype)
+    out = np.zeros((n_streams, int(driver.acc_width(packed))), dtype=driver.dtype)
     with client_for(cluster) as client, sigint_flag() as stop, progress_bar(trials, progress, "cluster") as update:
-        blob = kernel_blob(kernel)
+        blob = kernel_blob(kernel)  # the kernel itself travels: a claim's module exists only here
 
         def advance(per_stream: int) -> None:
             count, rem = plan.segment(per_stream)
@@ -335,7 +343,39 @@ def run_on_cluster(
                 plan.record(count, rem)
 
         seconds = run_chunks(plan, advance, stop=stop, on_chunk=lambda p: update(p.trials_done))
-    return StreamRun(out=out, trials=plan.trials_done, seconds=seconds, device=device)
+    run = StreamRun(out=out, trials=plan.trials_done, seconds=seconds, device=device)
+    return kernel.checked(run) if driver is not kernel else run
+
+
+def run_slice(
+    blob: bytes, packed: np.ndarray, trials: int, seed: int, n_streams: int, start: int, stop: int, device: str
+) -> dict[str, Any]:
+    """One task of a kernel that runs whole slices of a run (a NumPy claim): its rows, in order.
+
+    Such a kernel seeds by block, not by stream (:mod:`closedform.numeric.numpy_kernel`): the
+    slice ``start..stop-1`` of ``n_streams`` runs exactly the blocks that start in it, so the
+    rows of all slices, in stream order, are the rows of the run in one process.
+    """
+    kernel = _kernel_from_blob(blob)
+    run = kernel.run(
+        packed, trials, seed, streams=stop - start, device=device, first_stream=start, total_streams=n_streams
+    )
+    return {"out": run.out, "trials": run.trials, "seconds": run.seconds, "pid": os.getpid()}
+
+
+def _run_slices(kernel, packed, trials: int, seed: int, n_streams: int, bounds, device: str, cluster: Any) -> StreamRun:
+    """A slice-run kernel on a cluster: one task per block of streams, rows gathered in stream order."""
+    t0 = time.perf_counter()
+    with client_for(cluster) as client:
+        blob = kernel_blob(kernel)
+        futures = [
+            client.submit(run_slice, blob, packed, int(trials), int(seed), n_streams, a, b, device, pure=False)
+            for a, b in bounds
+        ]
+        parts = client.gather(futures)
+    out = np.concatenate([p["out"] for p in parts], axis=0)
+    done = sum(int(p["trials"]) for p in parts)
+    return StreamRun(out=out, trials=done, seconds=time.perf_counter() - t0, device=device)
 
 
 __all__ = [
@@ -348,6 +388,7 @@ __all__ = [
     "local_client",
     "run_on_cluster",
     "run_segment",
+    "run_slice",
     "submit_round",
     "warm_workers",
 ]

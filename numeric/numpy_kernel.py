@@ -217,6 +217,9 @@ class NumpyKernel:
     block: int = BLOCK
     owner: str = ""
 
+    #: Seeded by block, not by stream: a cluster runs it in whole slices (closedform.distributed.run_slice).
+    runs_in_slices = True
+
     def __post_init__(self) -> None:
         if self.outcome not in ("event", "category", "value"):
             raise ValueError(f"outcome must be 'event', 'category' or 'value', got {self.outcome!r}")

@@ -18,6 +18,7 @@ dropped, so what the checks see has exactly the claim's components.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -160,6 +161,29 @@ class TrialKernel:
             )
         return self._inner
 
+    def start(
+        self,
+        params: np.ndarray,
+        trials: int,
+        seed: int,
+        streams: int | None = None,
+        device: str = "cpu",
+        first_stream: int = 0,
+        total_streams: int | None = None,
+    ) -> TrialRun:
+        """Seed a run (compiling first) as :meth:`StreamKernel.start`; a trial Numba cannot compile is one error."""
+        from numba.core.errors import NumbaError
+
+        try:
+            inner = self.stream_kernel().start(params, trials, seed, streams, device, first_stream, total_streams)
+        except NumbaError as exc:
+            first = next((ln for ln in str(exc).splitlines() if ln.strip()), type(exc).__name__)
+            raise ParameterError(
+                f"claim {self.owner!r}: the trial function does not compile for Numba ({first.strip()[:200]}); "
+                "use only numbers, math functions and the closedform.rng primitives"
+            ) from None
+        return TrialRun(self, inner)
+
     def run(
         self,
         params: np.ndarray,
@@ -177,16 +201,17 @@ class TrialKernel:
         StreamRun
             Per-stream rows of the claim's width (the bad-outcome slot dropped).
         """
-        from numba.core.errors import NumbaError
+        state = self.start(params, trials, seed, streams, device, first_stream, total_streams)
+        t0 = time.perf_counter()
+        state.advance(state.plan.base)
+        return state.result(time.perf_counter() - t0)
 
-        try:
-            run = self.stream_kernel().run(params, trials, seed, streams, device, first_stream, total_streams)
-        except NumbaError as exc:
-            first = next((ln for ln in str(exc).splitlines() if ln.strip()), type(exc).__name__)
-            raise ParameterError(
-                f"claim {self.owner!r}: the trial function does not compile for Numba ({first.strip()[:200]}); "
-                "use only numbers, math functions and the closedform.rng primitives"
-            ) from None
+    def cluster_kernel(self) -> StreamKernel:
+        """What a cluster's workers run: the driver kernel (the gathered rows come back to :meth:`checked`)."""
+        return self.stream_kernel()
+
+    def checked(self, run: StreamRun) -> StreamRun:
+        """``run`` with the bad-outcome slot checked (one error if any trial hit it) and dropped."""
         bad = run.out[:, self.width :].sum() if self.outcome != "event" else 0
         if bad:
             what = (
@@ -199,4 +224,22 @@ class TrialKernel:
         return run
 
 
-__all__ = ["MAX_ARGS", "TrialKernel", "adapter_source", "build_adapter", "compile_trial"]
+@dataclass
+class TrialRun:
+    """A user trial's run under way: the driver's run state, checked when it ends (chunked runs drive it)."""
+
+    kernel: TrialKernel
+    inner: Any
+
+    @property
+    def plan(self) -> Any:
+        return self.inner.plan
+
+    def advance(self, per_stream: int) -> int:
+        return self.inner.advance(per_stream)
+
+    def result(self, seconds: float) -> StreamRun:
+        return self.kernel.checked(self.inner.result(seconds))
+
+
+__all__ = ["MAX_ARGS", "TrialKernel", "TrialRun", "adapter_source", "build_adapter", "compile_trial"]

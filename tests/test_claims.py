@@ -299,7 +299,7 @@ def test_numpy_counts_depend_only_on_the_seed():
 
 def test_numpy_chunks_reduce_like_dask_tasks():
     pytest.importorskip("cloudpickle")
-    from closedform.distributed import chunk_bounds, kernel_blob, reduce_chunks, run_chunk
+    from closedform.distributed import chunk_bounds, kernel_blob, run_slice
 
     def mean_of_normals(rng, size, p):
         return rng.normal(p, 1.0, size)
@@ -309,9 +309,11 @@ def test_numpy_chunks_reduce_like_dask_tasks():
     trials, n_streams = 300_000, 2**18
     single = kernel.run(packed, trials, 3).totals
     parts = [
-        run_chunk(kernel_blob(kernel), packed, trials, 3, n_streams, a, b, "cpu") for a, b in chunk_bounds(n_streams, 5)
+        run_slice(kernel_blob(kernel), packed, trials, 3, n_streams, a, b, "cpu") for a, b in chunk_bounds(n_streams, 5)
     ]
-    assert (reduce_chunks(parts, n_streams, trials, kernel.integer) == single).all()
+    rows = np.concatenate([part["out"] for part in parts], axis=0)
+    assert sum(part["trials"] for part in parts) == trials
+    assert (rows.sum(axis=0) == single).all()
 
 
 @pytest.mark.skipif(SIMULATOR, reason="thread counts are a property of the compiled CPU driver")

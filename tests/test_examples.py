@@ -94,7 +94,7 @@ def test_derivation_refuted_at_the_wrong_step(capsys):
     verdicts = [c.verdict.value for c in wrong.checked_steps]
     assert len(verdicts) == 5 and wrong.verdict.value == "REFUTED"
     assert verdicts.index("REFUTED") == 3 and verdicts.count("REFUTED") == 1  # step 4, and only it
-    assert "4. a**2 - a + 1/2  =  (a - 1/2)**2 + 1/2" in out and "REFUTED" in out
+    assert "(4) a\u00b2 \u2212 a + 1/2 = (a \u2212 1/2)\u00b2 + 1/2" in out and "[refuted" in out
     right = ns["RIGHT"].check()
     assert right.verdict.ok and "align*" in right.latex()
     assert "0 failed" in out  # the claim itself: proof, oracle by quadrature, Numba simulation
