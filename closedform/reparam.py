@@ -42,7 +42,9 @@ NOISES = tuple(d.FAMILIES)
 
 
 NOISE = choice("noise", NOISES, latex=r"\varepsilon", description="noise family")
-MU = vector("mu", latex=r"\mu", typical=(-4.0, 4.0), description="scores [a, b, ...] (n >= 1)")
+#: Most classes a simulation takes: the uniform-noise keys carry the class in 20 index bits.
+MAX_CLASSES = 2**20
+MU = vector("mu", length=(1, MAX_CLASSES), latex=r"\mu", typical=(-4.0, 4.0), description="scores [a, b, ...] (n >= 1)")
 MU2 = vector("mu", length=2, latex=r"\mu", typical=(-4.0, 4.0), description="two scores")
 MU3 = vector("mu", length=3, latex=r"\mu", typical=(-4.0, 4.0), description="three scores")
 
