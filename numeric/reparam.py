@@ -964,7 +964,7 @@ def family_law(noise: str, m) -> np.ndarray:
     --------
     >>> family_law("gumbel", [[0.0, np.log(3.0)]]).round(12).tolist()
     [[0.25, 0.75]]
-    >>> family_law("uniform", [[0.0, 5.0, 10.0]]).tolist()
+    >>> family_law("uniform", [[0.0, 5.0, 10.0]]).round(12).tolist()
     [[0.0, 0.0, 1.0]]
     """
     return _family_batch(noise, m, None)
