@@ -558,7 +558,8 @@ def restore_one_marginal() -> Proof:
                 simplifier=lambda e: sp.simplify(sp.combsimp(e)),
             ),
             Step(
-                kept + (V_ - 1) * other,
+                # SymPy adds kept + (V - 1) other to 1 at once; shown as the sum it is.
+                Shown(sp.Add(kept, sp.Mul(V_ - 1, other, evaluate=False), evaluate=False), kept + (V_ - 1) * other),
                 1,
                 "edit v2's law of one position of x_{t-1} (kept, or one of the V-1 other tokens) sums to one",
                 simplifier=sp.simplify,

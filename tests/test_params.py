@@ -165,7 +165,9 @@ _PACKAGE = pathlib.Path(cf.__file__).resolve().parent.parent
 
 def test_no_user_string_reaches_an_eval_based_parser():
     """No ``sympify``/``parse_expr``/``eval(`` that could see a string: the package has none left at all."""
-    pattern = re.compile(r"(?<![\w.])(?:sp\.|sympy\.)?(sympify|parse_expr)\(|(?:sp|sympy)\.S\(|(?<![\w.])(?<!def )eval\(")
+    pattern = re.compile(
+        r"(?<![\w.])(?:sp\.|sympy\.)?(sympify|parse_expr)\(|(?:sp|sympy)\.S\(|(?<![\w.])(?<!def )eval\("
+    )
     offenders = []
     for folder in ("closedform", "derive", "numeric", "proofs"):
         for path in sorted((_PACKAGE / folder).glob("*.py")):
