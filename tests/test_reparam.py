@@ -210,7 +210,7 @@ def test_requirements(noise, data):
 
 def test_bounded_support_counterexample():
     assert reparam.law("uniform", [0, 5, 10]) == sp.Matrix([0, 0, 1])
-    assert reparam.evaluate("uniform", [0, 5, 10]).tolist() == [0.0, 0.0, 1.0]
+    assert reparam.evaluate("uniform", [0, 5, 10]).round(12).tolist() == [0.0, 0.0, 1.0]
     assert d.strict_order_condition("uniform", [0, 5, 10], 1) == sp.false
     assert d.strict_order_condition("normal", [0, 5, 10], 1) == sp.true
 
@@ -222,7 +222,9 @@ def test_temperature_limits_numerically():
         assert np.max(np.abs(hot - 1 / 3)) < 1e-3
         cold = reparam.evaluate(noise, mu, tau=0.02)
         assert cold[1] > 0.98 or noise == "cauchy"  # Cauchy's heavy tails converge like tau
-    assert reparam.evaluate("cauchy", mu, tau=1e-4)[1] > 0.999
+    assert reparam.evaluate("cauchy", mu, tau=0.005)[1] > 0.99  # a spread of 400 tau, inside the bound
+    with pytest.raises(ParameterError, match="at most 500 tau"):
+        reparam.evaluate("cauchy", mu, tau=1e-4)
 
 
 def test_symbolic_jacobian_and_integral_jacobian_agree():
@@ -283,9 +285,9 @@ def test_tau_scales_the_simulation():
     "call, match",
     [
         (lambda: reparam.law("gauss", [0, 1]), "noise must be one of gumbel, normal, logistic"),
-        (lambda: reparam.law("normal", []), "mu must hold at least 1"),
+        (lambda: reparam.law("normal", []), "mu must have 1 to 1048576 entries"),
         (lambda: reparam.law("normal", [0, float("nan")]), "finite"),
-        (lambda: reparam.law("normal", "0,inf"), "finite"),
+        (lambda: reparam.law("normal", "0,inf"), "'inf' is not allowed"),
         (lambda: reparam.law("normal", [0, 1], tau=0), r"tau must lie in \(0, oo\)"),
         (lambda: reparam.law("normal", [0, 1], tau=-1), r"tau must lie in \(0, oo\)"),
         (lambda: reparam.evaluate("normal", [[0, np.inf]]), "finite"),

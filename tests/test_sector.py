@@ -116,7 +116,7 @@ def test_same_seed_same_counts():
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"n": 0, "theta": "pi"}, "n must lie in integers 1, 2"),
+        ({"n": 0, "theta": "pi"}, "n must be an integer in 1..100"),
         ({"n": 2.5, "theta": "pi"}, "n must be an integer"),
         ({"n": 4, "theta": 7}, r"theta must lie in \(0, 2\*pi\]"),
         ({"n": 4, "theta": 0}, r"theta must lie in \(0, 2\*pi\]"),
