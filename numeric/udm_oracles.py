@@ -15,6 +15,7 @@ lives in numeric/; its oracle is :func:`chain_moments_oracle`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from fractions import Fraction
 from functools import lru_cache
@@ -25,6 +26,7 @@ import sympy as sp
 from closedform.derive import schedules as sch
 from closedform.derive import udm as d
 from closedform.derive import udm_discrete as dd
+from closedform.derive.errors import ParameterError
 
 # ----------------------------------------------------------------------------
 # Schedules and sigma rules at 50 digits (views of derive.schedules)
@@ -289,11 +291,31 @@ def cold_mse_oracle(n: int, w_prev: int, w_t: int, s) -> list[mpmath.mpf]:
 # ----------------------------------------------------------------------------
 
 
+#: Most sequences an enumeration oracle sums over (Fractions: seconds at 1e5; 8 GB and minutes were seen at l = 16, V = 15).
+MAX_ENUMERATED = 10**5
+
+
+def _support_size(model: str, l: int, V: int, t: int) -> int:
+    """How many x_t the forward law of ``model`` reaches from one x0 (what the enumeration sums over)."""
+    if model.startswith("d3pm"):
+        return (V + 1) ** l  # every position may change (absorbing: V = 1, kept or masked)
+    if model in ("mask", "deletion"):
+        return math.comb(l, t)
+    return math.comb(l, t) * max(V - 1, 1) ** t  # edit models: t positions changed to another token
+
+
 def enumerated_categories(model: str, x0, V: int, t: int, schedule=None) -> list[mpmath.mpf]:
     """Oracle: the category probabilities of :data:`closedform.numeric.udm.DISCRETE`, from the exact enumeration of
     :math:`\\sum_{x_t} p(x_{t-1}|x_t, x_0) p(x_t|x_0)` (Fractions), not from a closed form."""
     x0 = tuple(int(v) for v in x0)
     l = len(x0)
+    size = _support_size(model, l, int(V), int(t))
+    if size > MAX_ENUMERATED:
+        raise ParameterError(
+            f"the enumeration oracle of {model} sums over about {size:.3g} sequences (l = {l}, V = {V}, t = {t}); "
+            f"it takes at most {MAX_ENUMERATED:.0e} (memory and minutes past it): check such sizes by the closed form "
+            "and Monte Carlo"
+        )
     if model == "edit_v1":
         law = dd.forward_law(model, x0, t, V)
         probs = [0] * (t + 1)
