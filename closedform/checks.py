@@ -106,10 +106,12 @@ def oracle_check(result: Result, case: dict[str, Any]) -> CheckRow:
         worst = max(worst, err)
         ok = ok and abs(c - o) <= result.rtol * abs(o) + result.atol
     floor = f" + atol {result.atol:g}" if result.atol else ""
+    # Where the oracle's value is exactly 0 the error is absolute: say so rather than call it relative.
+    kind = "error" if any(o == 0 for o in truth) else "relative error"
     detail = (
-        f"max relative error {mpmath.nstr(worst, 3)} <= rtol {result.rtol:g}{floor}"
+        f"max {kind} {mpmath.nstr(worst, 3)} <= rtol {result.rtol:g}{floor}"
         if ok
-        else (f"max relative error {mpmath.nstr(worst, 3)} > rtol {result.rtol:g}{floor} ({result.rtol_reason})")
+        else (f"max {kind} {mpmath.nstr(worst, 3)} > rtol {result.rtol:g}{floor} ({result.rtol_reason})")
     )
     data = {"relative_error": float(worst), "rtol": result.rtol}
     via = getattr(result.oracle, "label", "")  # claims say which oracle ran (derived from lhs, or their own)
