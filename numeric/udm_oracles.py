@@ -84,6 +84,10 @@ def pack_chain(mu0, s0, T, schedule, sigma_rule, plugin: bool):
     return nu.pack_hot_chain(float(sp.N(mu0)), float(sp.N(s0)), ab, step_sigmas_mpf(ab, sigma_rule), plugin)
 
 
+#: Working digits of the hot chain's two routes (see :func:`plugin_variance`).
+CHAIN_DPS = 80
+
+
 def plugin_variance(s0, T: int, schedule: str, sigma_rule) -> mpmath.mpf:
     r"""The plug-in sampler's :math:`\operatorname{Var} x_0`: the closed-form recursion
     :math:`v_{t-1} = g_t^2 v_t + \sigma_t^2` (:func:`closedform.derive.udm.plugin_gain`,
@@ -93,10 +97,12 @@ def plugin_variance(s0, T: int, schedule: str, sigma_rule) -> mpmath.mpf:
     would carry T nested radicals); the oracle is :func:`chain_moments_oracle`.
     """
     ab = schedule_mpf(schedule, int(T))
-    sig = step_sigmas_mpf(ab, sigma_rule)
     gain = _plugin_gain_mpmath()
-    with mpmath.workdps(50):
-        s0m = mpmath.mpf(sp.N(s0, 50))
+    # 80 digits, sigmas included: at sigma_t = betabar_{t-1} a radicand that is exactly 0 rounds to
+    # +-10^-80 and its root to 10^-40, inside the 1e-30 tolerance (at the caller's 40 digits it was 1e-20).
+    with mpmath.workdps(CHAIN_DPS):
+        sig = step_sigmas_mpf(ab, sigma_rule)
+        s0m = mpmath.mpf(sp.N(s0, CHAIN_DPS))
         v = ab[-1] ** 2 * s0m**2 + 1 - ab[-1] ** 2
         for t in range(int(T), 0, -1):
             # at sigma_t = betabar_{t-1} (alpha_t = 0) the radicand rounds to +-1e-50: keep the real part
@@ -253,9 +259,10 @@ def chain_moments_oracle(mu0, s0, alpha_bars, sigma_rule, plugin: bool) -> list[
 def chain_oracle(mu0, s0, T, schedule, sigma_rule, plugin: bool) -> list[mpmath.mpf]:
     """:func:`chain_moments_oracle` on a named schedule, at 50 digits (the registry's hot-chain oracle)."""
     ab = schedule_mpf(schedule, int(T))
-    rule = sigma_rule if isinstance(sigma_rule, str) else mpmath.mpf(sp.N(sigma_rule, 50))
-    with mpmath.workdps(50):
-        out = chain_moments_oracle(mpmath.mpf(sp.N(mu0, 50)), mpmath.mpf(sp.N(s0, 50)), ab, rule, plugin)
+    with mpmath.workdps(CHAIN_DPS):
+        rule = sigma_rule if isinstance(sigma_rule, str) else mpmath.mpf(sp.N(sigma_rule, CHAIN_DPS))
+        mu0m, s0m = mpmath.mpf(sp.N(mu0, CHAIN_DPS)), mpmath.mpf(sp.N(s0, CHAIN_DPS))
+        out = chain_moments_oracle(mu0m, s0m, ab, rule, plugin)
     return out
 
 
