@@ -142,6 +142,13 @@ class RunState:
         )
 
 
+def run_whole(state: Any) -> StreamRun:
+    """Run a started run (:meth:`StreamKernel.start`, or a kernel's own run state) in one segment."""
+    t0 = time.perf_counter()
+    state.advance(state.plan.base)
+    return state.result(time.perf_counter() - t0)
+
+
 #: Wall seconds a chunk of a long run aims at: progress updates and Ctrl-C act between chunks.
 CHUNK_SECONDS = 1.0
 #: A chunk is at most this many times the one before: the first (one trial per
@@ -270,10 +277,7 @@ class StreamKernel:
         run in timed chunks (progress, interruption) use :meth:`start` and
         :func:`run_chunks`; the accumulators are the same bit for bit.
         """
-        state = self.start(params, trials, seed, streams, device, first_stream, total_streams)
-        t0 = time.perf_counter()
-        state.advance(state.plan.base)
-        return state.result(time.perf_counter() - t0)
+        return run_whole(self.start(params, trials, seed, streams, device, first_stream, total_streams))
 
     def for_params(self, params: np.ndarray) -> StreamKernel:
         """The kernel that runs ``params``: this one (a subclass may pick a specialised one)."""

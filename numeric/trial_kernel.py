@@ -18,7 +18,6 @@ dropped, so what the checks see has exactly the claim's components.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from closedform.derive.errors import ParameterError
-from closedform.numeric.drivers import StreamKernel, StreamRun
+from closedform.numeric.drivers import StreamKernel, StreamRun, run_whole
 from closedform.numeric.target import scalar_jit
 
 #: Most scalar parameters a trial function takes (the float64 vector is unpacked into arguments).
@@ -201,10 +200,7 @@ class TrialKernel:
         StreamRun
             Per-stream rows of the claim's width (the bad-outcome slot dropped).
         """
-        state = self.start(params, trials, seed, streams, device, first_stream, total_streams)
-        t0 = time.perf_counter()
-        state.advance(state.plan.base)
-        return state.result(time.perf_counter() - t0)
+        return run_whole(self.start(params, trials, seed, streams, device, first_stream, total_streams))
 
     def cluster_kernel(self) -> StreamKernel:
         """What a cluster's workers run: the driver kernel (the gathered rows come back to :meth:`checked`)."""
